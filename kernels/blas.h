@@ -1,0 +1,18 @@
+#pragma once
+// Dense matrix products. Row-major C(M,N) = alpha * op(A)(M,K) op(B)(K,N) + beta * C, where
+// op transposes when asked; lda/ldb/ldc are row strides of A, B, C as stored.
+#include <cstdint>
+
+namespace he::kernels {
+namespace cpu {
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+          int64_t ldc);
+// Threads for OpenMP kernels and OpenBLAS together: one pool, so they never oversubscribe.
+void set_num_threads(int n);
+int num_threads();
+}  // namespace cpu
+}  // namespace he::kernels

@@ -1,0 +1,23 @@
+#pragma once
+// Index kernels on a contiguous (outer, D, inner) view of the source, the indexed axis in the
+// middle. Indices are int64 and checked against D by the op before the call.
+#include <cstdint>
+
+namespace he::kernels::cpu {
+// out(outer, n, inner) = x[:, idx[j], :]
+template <class T>
+void index_select(const T* x, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+                  int64_t inner);
+// out(outer, D, inner)[:, idx[j], :] += src(outer, n, inner)[:, j, :]
+template <class T>
+void index_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+               int64_t inner);
+// out(outer, n, inner)[o, j, i] = x[o, idx[o, j, i], i]
+template <class T>
+void gather(const T* x, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+            int64_t inner);
+// out(outer, D, inner)[o, idx[o, j, i], i] += src[o, j, i]
+template <class T>
+void scatter_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+                 int64_t inner);
+}  // namespace he::kernels::cpu

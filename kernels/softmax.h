@@ -1,0 +1,8 @@
+#pragma once
+// Row softmax / log-softmax over contiguous rows: y(rows, cols) from x(rows, cols).
+#include <cstdint>
+
+namespace he::kernels::cpu {
+template <class T>  // float or double
+void softmax_rows(const T* x, T* y, int64_t rows, int64_t cols, bool log);
+}  // namespace he::kernels::cpu
