@@ -98,3 +98,44 @@ Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
 }  // namespace he
+
+namespace he {
+
+// ---- convolution (engine/ops/conv.cpp): im2col + OpenBLAS GEMM on the CPU ----
+struct Conv2dOptions {
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+  int64_t out_pad_h = 0, out_pad_w = 0;  // transposed convolution only
+};
+// x:(N,C,H,W), w:(O,C/groups,KH,KW), b:(O) or undefined -> (N,O,OH,OW)
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o = {});
+// x:(N,C,H,W), w:(C,O/groups,KH,KW), b:(O) or undefined -> (N,O,OH,OW),
+// OH = (H-1)*stride - 2*pad + dil*(KH-1) + out_pad + 1: the gradient of conv2d w.r.t. its input.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b,
+                        const Conv2dOptions& o = {});
+
+// ---- pooling (engine/ops/pool.cpp), x:(N,C,H,W) ----
+Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t pad = 0);
+Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t pad = 0);
+Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
+
+// ---- dropout (engine/ops/dropout.cpp): zeroes with probability p, scales the rest by 1/(1-p) ----
+class Generator;
+Tensor dropout(const Tensor& x, double p, Generator& gen);
+
+}  // namespace he
+
+namespace he {
+
+// ---- hashing ops (engine/ops/hash.cpp), fused kernels of kernels/hash.h ----
+enum class SteGrad : uint8_t { Identity, Clipped };  // GreedyHash's identity, or 1[|h| <= 1]
+struct SignSte {
+  Tensor codes;        // (N,bits) in {-1,+1}, sign(0) = +1; gradient straight through to h
+  Tensor packed;       // (N, ceil(bits/64)) u64, bit j in word j/64 bit j%64 (no gradient)
+  Tensor quant_error;  // scalar mean((h - b)^2), differentiable w.r.t. h (2 (h - b) / count)
+};
+// h:(N,bits) f32/f64 -> codes, packed bits and the quantisation penalty in one pass.
+SignSte sign_ste(const Tensor& h, SteGrad grad = SteGrad::Identity);
+// y = tanh(beta * x), forward and backward fused (HashNet's continuation).
+Tensor continuation(const Tensor& x, double beta);
+
+}  // namespace he

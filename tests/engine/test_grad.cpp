@@ -92,6 +92,26 @@ std::vector<GradCase> cases() {
       {"scatter_add", two({3, 4}, {3, 2}),
        [](const In& x) { return scatter_add(x[0], 1, labels_i64({0, 3, 1, 1, 2, 2}, {3, 2}), x[1]); }},
       {"to_f32_and_back", one({3}), [](const In& x) { return x[0].to(DType::f32).to(DType::f64); }},
+      // convolution and pooling
+      {"conv2d_stride_pad", [] { return In{leaf({2, 3, 7, 6}, 4), leaf({4, 3, 3, 3}, 5), leaf({4}, 6)}; },
+       [](const In& x) { return conv2d(x[0], x[1], x[2], {.stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 2}); }},
+      {"conv2d_groups_dilation", [] { return In{leaf({2, 4, 7, 7}, 4), leaf({6, 2, 2, 3}, 5)}; },
+       [](const In& x) { return conv2d(x[0], x[1], Tensor(), {.dil_h = 2, .dil_w = 1, .groups = 2}); }},
+      {"conv_transpose2d", [] { return In{leaf({2, 3, 4, 5}, 4), leaf({3, 2, 3, 3}, 5), leaf({2}, 6)}; },
+       [](const In& x) {
+         return conv_transpose2d(x[0], x[1], x[2], {.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1,
+                                                   .out_pad_h = 1, .out_pad_w = 0});
+       }},
+      {"conv_transpose2d_groups", [] { return In{leaf({1, 4, 3, 3}, 4), leaf({4, 3, 2, 2}, 5)}; },
+       [](const In& x) { return conv_transpose2d(x[0], x[1], Tensor(), {.groups = 2}); }},
+      {"max_pool2d", one({2, 3, 6, 5}), [](const In& x) { return max_pool2d(x[0], 2); }},
+      {"max_pool2d_overlap_pad", one({1, 2, 5, 5}), [](const In& x) { return max_pool2d(x[0], 3, 2, 1); }},
+      {"avg_pool2d_pad", one({2, 2, 5, 6}), [](const In& x) { return avg_pool2d(x[0], 3, 2, 1); }},
+      {"adaptive_avg_pool2d", one({2, 2, 7, 5}), [](const In& x) { return adaptive_avg_pool2d(x[0], 3, 2); }},
+      {"dropout", one({4, 5}), [](const In& x) { Generator g(3); return dropout(x[0], 0.4, g); }},
+      // hashing
+      {"continuation", one({4, 6}, -2, 2), [](const In& x) { return continuation(x[0], 3.0); }},
+      {"sign_ste_quant_error", one({4, 6}), [](const In& x) { return sign_ste(x[0]).quant_error; }},
       // softmax family
       {"softmax", one({3, 5}, -2, 2), [](const In& x) { return softmax(x[0], 1); }},
       {"softmax_dim0", one({3, 5}, -2, 2), [](const In& x) { return softmax(x[0], 0); }},

@@ -1,0 +1,120 @@
+#include "kernels/pool.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "kernels/cpu/strided_loop.h"
+
+namespace he::kernels::cpu {
+
+namespace {
+bool big(int64_t planes, int64_t per) { return planes > 1 && planes * per >= kParallelGrain; }
+}  // namespace
+
+template <class T>
+void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
+#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const T* in = x + p * g.h * g.w;
+    for (int64_t oh = 0; oh < g.oh; ++oh)
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        const int64_t h0 = oh * g.stride - g.pad, w0 = ow * g.stride - g.pad;
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t at = -1;
+        for (int64_t i = std::max<int64_t>(h0, 0); i < std::min(h0 + g.k, g.h); ++i)
+          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j) {
+            T v = in[i * g.w + j];
+            if (v > best || at < 0) best = v, at = i * g.w + j;
+          }
+        const int64_t o = (p * g.oh + oh) * g.ow + ow;
+        y[o] = best;
+        idx[o] = at;
+      }
+  }
+}
+
+template <class T>
+void max_pool2d_backward(const PoolGeom& g, const T* gy, const int64_t* idx, T* gx) {
+  std::memset(gx, 0, sizeof(T) * g.planes * g.h * g.w);
+#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t o = p * g.oh * g.ow; o < (p + 1) * g.oh * g.ow; ++o) gx[p * g.h * g.w + idx[o]] += gy[o];
+}
+
+template <class T>
+void avg_pool2d(const PoolGeom& g, const T* x, T* y) {
+  const T inv = T(1) / static_cast<T>(g.k * g.k);
+#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const T* in = x + p * g.h * g.w;
+    for (int64_t oh = 0; oh < g.oh; ++oh)
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        const int64_t h0 = oh * g.stride - g.pad, w0 = ow * g.stride - g.pad;
+        T s = 0;
+        for (int64_t i = std::max<int64_t>(h0, 0); i < std::min(h0 + g.k, g.h); ++i)
+          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j) s += in[i * g.w + j];
+        y[(p * g.oh + oh) * g.ow + ow] = s * inv;
+      }
+  }
+}
+
+template <class T>
+void avg_pool2d_backward(const PoolGeom& g, const T* gy, T* gx) {
+  const T inv = T(1) / static_cast<T>(g.k * g.k);
+  std::memset(gx, 0, sizeof(T) * g.planes * g.h * g.w);
+#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
+  for (int64_t p = 0; p < g.planes; ++p) {
+    T* out = gx + p * g.h * g.w;
+    for (int64_t oh = 0; oh < g.oh; ++oh)
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        const int64_t h0 = oh * g.stride - g.pad, w0 = ow * g.stride - g.pad;
+        const T v = gy[(p * g.oh + oh) * g.ow + ow] * inv;
+        for (int64_t i = std::max<int64_t>(h0, 0); i < std::min(h0 + g.k, g.h); ++i)
+          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j) out[i * g.w + j] += v;
+      }
+  }
+}
+
+template <class T>
+void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* x, T* y) {
+#pragma omp parallel for schedule(static) if (big(planes, h * w))
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        const int64_t h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh;
+        const int64_t w0 = j * w / ow, w1 = ((j + 1) * w + ow - 1) / ow;
+        T s = 0;
+        for (int64_t a = h0; a < h1; ++a)
+          for (int64_t b = w0; b < w1; ++b) s += x[(p * h + a) * w + b];
+        y[(p * oh + i) * ow + j] = s / static_cast<T>((h1 - h0) * (w1 - w0));
+      }
+}
+
+template <class T>
+void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* gy,
+                                  T* gx) {
+  std::memset(gx, 0, sizeof(T) * planes * h * w);
+#pragma omp parallel for schedule(static) if (big(planes, h * w))
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        const int64_t h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh;
+        const int64_t w0 = j * w / ow, w1 = ((j + 1) * w + ow - 1) / ow;
+        const T v = gy[(p * oh + i) * ow + j] / static_cast<T>((h1 - h0) * (w1 - w0));
+        for (int64_t a = h0; a < h1; ++a)
+          for (int64_t b = w0; b < w1; ++b) gx[(p * h + a) * w + b] += v;
+      }
+}
+
+#define HE_INSTANTIATE(T)                                                                          \
+  template void max_pool2d<T>(const PoolGeom&, const T*, T*, int64_t*);                            \
+  template void max_pool2d_backward<T>(const PoolGeom&, const T*, const int64_t*, T*);             \
+  template void avg_pool2d<T>(const PoolGeom&, const T*, T*);                                      \
+  template void avg_pool2d_backward<T>(const PoolGeom&, const T*, T*);                             \
+  template void adaptive_avg_pool2d<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*); \
+  template void adaptive_avg_pool2d_backward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*);
+HE_INSTANTIATE(float)
+HE_INSTANTIATE(double)
+
+}  // namespace he::kernels::cpu
