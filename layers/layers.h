@@ -1,0 +1,7 @@
+#pragma once
+// Every layer of the engine.
+#include "layers/basic.h"
+#include "layers/hash_layers.h"
+#include "layers/linear_conv.h"
+#include "layers/module.h"
+#include "layers/norm.h"

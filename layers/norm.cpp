@@ -1,0 +1,61 @@
+#include "layers/norm.h"
+
+#include <fmt/format.h>
+
+#include <numeric>
+#include <stdexcept>
+
+namespace he::nn {
+
+BatchNorm::BatchNorm(int64_t c, double e, double m, DType dt) : eps(e), momentum(m) {
+  weight = register_parameter("weight", Tensor::ones({c}, dt));
+  bias = register_parameter("bias", Tensor::zeros({c}, dt));
+  running_mean = register_buffer("running_mean", Tensor::zeros({c}, dt));
+  running_var = register_buffer("running_var", Tensor::ones({c}, dt));
+  num_batches_tracked = register_buffer("num_batches_tracked", Tensor::zeros({}, DType::i64));
+}
+
+Tensor BatchNorm::forward(const Tensor& x) {
+  const int64_t c = weight.size(0);
+  if (x.dim() < 2 || x.size(1) != c)
+    throw std::invalid_argument(fmt::format("BatchNorm({}): input {} has no channel dim of size {}", c, x.shape_str(), c));
+  Shape bshape(x.dim(), 1);
+  bshape[1] = c;  // per-channel parameters broadcast over (N, C, ...)
+  std::vector<int64_t> dims{0};
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  Tensor mu, var;
+  if (is_training()) {
+    mu = mean(x, dims, true);
+    var = mean(pow(sub(x, mu), 2.0), dims, true);
+    const int64_t n = x.numel() / c;
+    NoGradGuard guard;
+    Tensor unbiased = mul(var.reshape({c}), static_cast<double>(n) / std::max<int64_t>(n - 1, 1));
+    running_mean.copy_(add(mul(running_mean, 1 - momentum), mul(mu.reshape({c}), momentum)));
+    running_var.copy_(add(mul(running_var, 1 - momentum), mul(unbiased, momentum)));
+    num_batches_tracked.copy_(add(num_batches_tracked, Tensor::scalar(1, DType::i64)));
+  } else {
+    mu = running_mean.reshape(bshape);
+    var = running_var.reshape(bshape);
+  }
+  // One scale and shift per channel: y = x * a + s, a = w / sqrt(var + eps), s = b - mu * a.
+  Tensor a = div(weight.reshape(bshape), sqrt(add(var, eps)));
+  return add(mul(sub(x, mu), a), bias.reshape(bshape));
+}
+
+LayerNorm::LayerNorm(Shape shape, double e, DType dt) : normalized_shape(shape), eps(e) {
+  weight = register_parameter("weight", Tensor::ones(shape, dt));
+  bias = register_parameter("bias", Tensor::zeros(shape, dt));
+}
+
+Tensor LayerNorm::forward(const Tensor& x) {
+  const int64_t k = static_cast<int64_t>(normalized_shape.size());
+  if (x.dim() < k || !std::equal(normalized_shape.begin(), normalized_shape.end(), x.shape().end() - k))
+    throw std::invalid_argument("LayerNorm" + shape_to_string(normalized_shape) + ": input " + x.shape_str());
+  std::vector<int64_t> dims(k);
+  std::iota(dims.begin(), dims.end(), x.dim() - k);
+  Tensor mu = mean(x, dims, true);
+  Tensor var = mean(pow(sub(x, mu), 2.0), dims, true);
+  return add(mul(div(sub(x, mu), sqrt(add(var, eps))), weight), bias);
+}
+
+}  // namespace he::nn

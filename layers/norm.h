@@ -1,0 +1,31 @@
+#pragma once
+// Normalisation layers. BatchNorm normalises with the batch's biased variance in training
+// and keeps running statistics (unbiased variance, momentum 0.1 as in PyTorch) for eval.
+#include "layers/module.h"
+
+namespace he::nn {
+
+class BatchNorm : public Module {
+ public:
+  // x:(N,C) or (N,C,L) for BatchNorm1d, (N,C,H,W) for BatchNorm2d; statistics per channel C.
+  BatchNorm(int64_t channels, double eps = 1e-5, double momentum = 0.1, DType dt = DType::f32);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "BatchNorm"; }
+  Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  double eps, momentum;
+};
+using BatchNorm1d = BatchNorm;
+using BatchNorm2d = BatchNorm;
+
+class LayerNorm : public Module {
+ public:
+  // Normalises over the last `shape.size()` dims; weight/bias of that shape.
+  explicit LayerNorm(Shape shape, double eps = 1e-5, DType dt = DType::f32);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "LayerNorm"; }
+  Tensor weight, bias;
+  Shape normalized_shape;
+  double eps;
+};
+
+}  // namespace he::nn
