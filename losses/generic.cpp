@@ -43,6 +43,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_sm
   require_floating(logits, name, "logits");
   require_dim(logits, 2, name, "logits");
   require_labels(labels, logits.size(0), name);
+  const int64_t classes = logits.size(1);
+  for (int64_t c : labels.to_vector<int64_t>())
+    require(
+        c >= 0 && c < classes, name,
+        fmt::format("label {} out of range [0, {}) for logits {}", c, classes, logits.shape_str()));
   require(label_smoothing >= 0 && label_smoothing <= 1, name,
           fmt::format("label_smoothing must be in [0,1], got {}", label_smoothing));
   Tensor logp = log_softmax(logits, 1);

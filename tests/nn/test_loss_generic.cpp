@@ -40,6 +40,7 @@ TEST(LossCrossEntropy, RejectsBadLabels) {
   EXPECT_THROW(losses::cross_entropy(Tensor::zeros({2, 3}), i64({0, 1, 2})), std::invalid_argument);
   EXPECT_THROW(losses::cross_entropy(Tensor::zeros({2, 3}), f64({0, 1}, {2})),
                std::invalid_argument);
+  EXPECT_THROW(losses::cross_entropy(Tensor::zeros({2, 3}), i64({0, 3})), std::invalid_argument);
 }
 
 TEST(LossBce, MatchesNaiveFormulaAndStaysFinite) {
