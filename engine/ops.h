@@ -139,3 +139,18 @@ SignSte sign_ste(const Tensor& h, SteGrad grad = SteGrad::Identity);
 Tensor continuation(const Tensor& x, double beta);
 
 }  // namespace he
+
+namespace he {
+
+// ---- normalisation (engine/ops/norm.cpp) ----
+// Training-mode batch norm over x:(N,C,...) with per-channel weight/bias (C) or undefined;
+// returns y and writes the batch mean and biased variance (C) for the running statistics.
+struct BatchNormOut {
+  Tensor y, mean, var;
+};
+BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+// Eval-mode batch norm with given statistics (C); differentiable in x, weight and bias.
+Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                       const Tensor& bias, double eps);
+
+}  // namespace he

@@ -19,7 +19,10 @@ enum class Unary : uint8_t {
   Elu,        // x > 0 ? x : a (e^x - 1)
   Softplus,   // log(1 + e^(a x)) / a, linear where a x > b
 };
-enum class Binary : uint8_t { Add, Sub, Mul, Div, Max, Min, Pow };
+enum class Binary : uint8_t {
+  Add, Sub, Mul, Div, Max, Min, Pow,
+  PassIfPositive,  // b > 0 ? a : 0 (ReLU's backward: a = gradient, b = input)
+};
 enum class Compare : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
 
 constexpr int kMaxDims = 8;

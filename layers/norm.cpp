@@ -19,27 +19,15 @@ Tensor BatchNorm::forward(const Tensor& x) {
   const int64_t c = weight.size(0);
   if (x.dim() < 2 || x.size(1) != c)
     throw std::invalid_argument(fmt::format("BatchNorm({}): input {} has no channel dim of size {}", c, x.shape_str(), c));
-  Shape bshape(x.dim(), 1);
-  bshape[1] = c;  // per-channel parameters broadcast over (N, C, ...)
-  std::vector<int64_t> dims{0};
-  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  Tensor mu, var;
-  if (is_training()) {
-    mu = mean(x, dims, true);
-    var = mean(pow(sub(x, mu), 2.0), dims, true);
-    const int64_t n = x.numel() / c;
-    NoGradGuard guard;
-    Tensor unbiased = mul(var.reshape({c}), static_cast<double>(n) / std::max<int64_t>(n - 1, 1));
-    running_mean.copy_(add(mul(running_mean, 1 - momentum), mul(mu.reshape({c}), momentum)));
-    running_var.copy_(add(mul(running_var, 1 - momentum), mul(unbiased, momentum)));
-    num_batches_tracked.copy_(add(num_batches_tracked, Tensor::scalar(1, DType::i64)));
-  } else {
-    mu = running_mean.reshape(bshape);
-    var = running_var.reshape(bshape);
-  }
-  // One scale and shift per channel: y = x * a + s, a = w / sqrt(var + eps), s = b - mu * a.
-  Tensor a = div(weight.reshape(bshape), sqrt(add(var, eps)));
-  return add(mul(sub(x, mu), a), bias.reshape(bshape));
+  if (!is_training()) return batch_norm_eval(x, running_mean, running_var, weight, bias, eps);
+  BatchNormOut out = batch_norm_train(x, weight, bias, eps);
+  const int64_t n = x.numel() / c;
+  NoGradGuard guard;
+  Tensor unbiased = mul(out.var, static_cast<double>(n) / std::max<int64_t>(n - 1, 1));
+  running_mean.copy_(add(mul(running_mean, 1 - momentum), mul(out.mean, momentum)));
+  running_var.copy_(add(mul(running_var, 1 - momentum), mul(unbiased, momentum)));
+  num_batches_tracked.copy_(add(num_batches_tracked, Tensor::scalar(1, DType::i64)));
+  return out.y;
 }
 
 LayerNorm::LayerNorm(Shape shape, double e, DType dt) : normalized_shape(shape), eps(e) {

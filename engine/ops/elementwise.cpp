@@ -123,6 +123,7 @@ Tensor rdiv(double a, const Tensor& b) {
                         [a, b](const Tensor& g) { return V{mul(g, rdiv(-a, mul(b, b)))}; });
 }
 Tensor pow(const Tensor& a, double e) {
+  if (e == 1.0) return mul(a, 1.0);
   return attach_grad_fn(unary_raw(Unary::PowScalar, a, "pow", e), {a}, "pow_scalar",
                         [a, e](const Tensor& g) { return V{mul(g, mul(pow(a, e - 1), e))}; });
 }
@@ -162,8 +163,9 @@ Tensor sigmoid(const Tensor& x) {
   });
 }
 Tensor relu(const Tensor& x) {
-  return attach_grad_fn(unary_raw(Unary::Relu, x, "relu"), {x}, "relu",
-                        [x](const Tensor& g) { return V{mul(g, mask(gt(x, 0.0), g.dtype()))}; });
+  return attach_grad_fn(unary_raw(Unary::Relu, x, "relu"), {x}, "relu", [x](const Tensor& g) {
+    return V{binary_raw(Binary::PassIfPositive, g, x, "relu backward")};
+  });
 }
 Tensor leaky_relu(const Tensor& x, double slope) {
   return attach_grad_fn(unary_raw(Unary::LeakyRelu, x, "leaky_relu", slope), {x}, "leaky_relu",

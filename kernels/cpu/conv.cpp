@@ -1,5 +1,6 @@
 #include "kernels/conv.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/cpu/strided_loop.h"
@@ -23,10 +24,17 @@ void im2col(const ConvGeom& g, const T* x, T* cols) {
           continue;
         }
         const T* row = img + ih * g.w;
-        for (int64_t ow = 0; ow < g.ow; ++ow) {
-          const int64_t iw = ow * g.sw - g.pw + kj * g.dw;
-          out[ow] = (iw >= 0 && iw < g.w) ? row[iw] : T(0);
+        // Output columns [lo, hi) read inside the image; the rest is padding.
+        const int64_t off = kj * g.dw - g.pw;
+        const int64_t lo = std::min(g.ow, std::max<int64_t>(0, (-off + g.sw - 1) / g.sw));
+        const int64_t hi = std::max(lo, std::min(g.ow, (g.w - off + g.sw - 1) / g.sw));
+        for (int64_t ow = 0; ow < lo; ++ow) out[ow] = T(0);
+        if (g.sw == 1) {
+          std::memcpy(out + lo, row + lo + off, sizeof(T) * (hi - lo));
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) out[ow] = row[ow * g.sw + off];
         }
+        for (int64_t ow = hi; ow < g.ow; ++ow) out[ow] = T(0);
       }
     }
   }
@@ -49,10 +57,10 @@ void col2im(const ConvGeom& g, const T* cols, T* x) {
             if (ih < 0 || ih >= g.h) continue;
             const T* in = src + n * p + oh * g.ow;
             T* row = img + ih * g.w;
-            for (int64_t ow = 0; ow < g.ow; ++ow) {
-              const int64_t iw = ow * g.sw - g.pw + kj * g.dw;
-              if (iw >= 0 && iw < g.w) row[iw] += in[ow];
-            }
+            const int64_t off = kj * g.dw - g.pw;
+            const int64_t lo = std::min(g.ow, std::max<int64_t>(0, (-off + g.sw - 1) / g.sw));
+            const int64_t hi = std::max(lo, std::min(g.ow, (g.w - off + g.sw - 1) / g.sw));
+            for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw + off] += in[ow];
           }
         }
       }

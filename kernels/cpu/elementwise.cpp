@@ -93,6 +93,7 @@ inline T apply(Binary op, T a, T b) {
     case Binary::Max: return a > b ? a : b;
     case Binary::Min: return a < b ? a : b;
     case Binary::Pow: return static_cast<T>(std::pow(a, b));
+    case Binary::PassIfPositive: return b > T(0) ? a : T(0);
   }
   return T(0);
 }
@@ -125,6 +126,8 @@ inline void binary_flat(Binary op, const T* a, const T* b, T* out, int64_t n, in
     case Binary::Min: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x < y ? x : y; });
     case Binary::Pow:
       return zip_flat(a, b, out, n, mode, [](T x, T y) { return static_cast<T>(std::pow(x, y)); });
+    case Binary::PassIfPositive:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return y > T(0) ? x : T(0); });
   }
 }
 

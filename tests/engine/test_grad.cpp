@@ -109,6 +109,12 @@ std::vector<GradCase> cases() {
       {"avg_pool2d_pad", one({2, 2, 5, 6}), [](const In& x) { return avg_pool2d(x[0], 3, 2, 1); }},
       {"adaptive_avg_pool2d", one({2, 2, 7, 5}), [](const In& x) { return adaptive_avg_pool2d(x[0], 3, 2); }},
       {"dropout", one({4, 5}), [](const In& x) { Generator g(3); return dropout(x[0], 0.4, g); }},
+      {"batch_norm_train", [] { return In{leaf({4, 3, 2, 2}, 4), leaf({3}, 5, 0.5, 1.5), leaf({3}, 6)}; },
+       [](const In& x) { return batch_norm_train(x[0], x[1], x[2], 1e-5).y; }},
+      {"batch_norm_eval", [] { return In{leaf({4, 3, 2}, 4), leaf({3}, 5, 0.5, 1.5), leaf({3}, 6)}; },
+       [](const In& x) {
+         return batch_norm_eval(x[0], Tensor::full({3}, 0.2, DType::f64), Tensor::full({3}, 0.7, DType::f64), x[1], x[2], 1e-5);
+       }},
       // hashing
       {"continuation", one({4, 6}, -2, 2), [](const In& x) { return continuation(x[0], 3.0); }},
       {"sign_ste_quant_error", one({4, 6}), [](const In& x) { return sign_ste(x[0]).quant_error; }},

@@ -144,3 +144,17 @@ TEST(Module, BatchNormRunningStatisticsAndEval) {
 
 }  // namespace
 }  // namespace he::nn
+
+namespace he::nn {
+namespace {
+TEST(LayerGrad, BatchNormEvalMode) {
+  BatchNorm bn(3, 1e-5, 0.1, DType::f64);
+  Generator g(4);
+  bn.running_mean.copy_(Tensor::uniform({3}, -0.5, 0.5, g, DType::f64));
+  bn.running_var.copy_(Tensor::uniform({3}, 0.5, 1.5, g, DType::f64));
+  bn.weight.copy_(Tensor::uniform({3}, 0.5, 1.5, g, DType::f64));
+  bn.eval();
+  EXPECT_TRUE(check_layer(bn, leaf({4, 3, 2, 2}, 2)));
+}
+}  // namespace
+}  // namespace he::nn
