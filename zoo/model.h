@@ -1,0 +1,59 @@
+#pragma once
+// A zoo model: a network whose output u (N,bits) is the real-valued code, plus the loss
+// recipe that trains it (shared/recipes.md). Everything a model trains or keeps between
+// steps (classifier heads, memory banks, database codes) is a parameter or buffer of the
+// model, so one state_dict holds it all and a resumed run continues exactly.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "layers/layers.h"
+#include "optim/optim.h"
+
+namespace he::zoo {
+
+struct ModelConfig {
+  int64_t bits = 64;
+  int64_t num_classes = 10;
+  int64_t train_size = 60000;  // rows of memory banks / learned database codes
+  int64_t in_channels = 1, image_size = 28;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+};
+
+// One training batch as tensors: images (B,C,H,W) f32, labels (B) i64, indices (B) i64
+// (the rows of the training set, for memory-bank recipes).
+struct TrainBatch {
+  Tensor images, labels, indices;
+};
+
+class HashModel : public nn::Module {
+ public:
+  // The real-valued code u (N,bits) of images x; codes are sign(u) with sign(0) = +1.
+  virtual Tensor encode(const Tensor& x) = 0;
+  // The training loss of one batch at global iteration `iter` (0-based).
+  virtual Tensor loss(const TrainBatch& batch, int64_t iter) = 0;
+  // Called once before training with the training labels (N) i64.
+  virtual void begin_training(const Tensor& train_labels) { (void)train_labels; }
+  // Called after each epoch (discrete code updates, ...).
+  virtual void end_epoch(int64_t epoch) { (void)epoch; }
+  // Database codes learned directly (asymmetric models), else nullopt: the database is
+  // encoded by the network like the queries.
+  virtual std::optional<Tensor> database_codes() const { return std::nullopt; }
+  // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
+  virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
+  // Scalars the model reports in the log (e.g. the continuation beta).
+  virtual std::map<std::string, double> log_values() const { return {}; }
+};
+
+// Every model of the zoo by binary name ("hashnet", "dpsh", ...).
+std::vector<std::string> model_names();
+// Throws std::invalid_argument listing the known names for an unknown one.
+std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg);
+// One line per model: its paper and loss, for --help.
+std::string model_summary(const std::string& name);
+
+}  // namespace he::zoo
