@@ -1,7 +1,10 @@
 // Schedules, gradient clipping, the NaN guard and optimiser state dicts (exact resume).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -9,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/io/safetensors.h"
 #include "optim/optim.h"
 
 namespace he::optim {
@@ -208,6 +212,49 @@ TEST(OptimState, KeysAndMismatches) {
   EXPECT_THROW(opt.load_state_dict(bad), std::invalid_argument);
   // A failed load left the optimiser as it was.
   EXPECT_DOUBLE_EQ(opt.state_dict().scalars.at("state.0.0.step"), 1.0);
+}
+
+TEST(OptimState, ResumeThroughSafetensorsCheckpoint) {
+  // Weights and optimiser state in one file, as the trainer keeps them; a fresh process
+  // (fresh tensors, fresh optimiser) continues with bit-identical steps.
+  Generator gen(11);
+  std::vector<Tensor> grads;
+  for (int s = 0; s < 6; ++s) grads.push_back(Tensor::randn({2, 3}, gen));
+  Tensor w = Tensor::randn({2, 3}, gen);
+  w.requires_grad_();
+  AdamW opt({w}, {.lr = 0.01});
+  for (int s = 0; s < 3; ++s) {
+    w.set_grad(grads[s]);
+    opt.step();
+  }
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("hashengine_optim_" + std::to_string(::getpid()) + ".safetensors"))
+                               .string();
+  TensorList tensors = {{"fc.weight", w.detach()}};
+  Metadata meta = {{"model", "test"}};
+  add_to_checkpoint(opt.state_dict(), tensors, meta);
+  save_safetensors(path, tensors, meta);
+
+  const SafetensorsFile file = load_safetensors(path);
+  std::filesystem::remove(path);
+  Tensor w2 = file.tensors.at("fc.weight");
+  w2.requires_grad_();
+  AdamW resumed({w2}, {.lr = 0.5});  // the checkpoint's rate replaces this one
+  const StateDict dict = state_dict_from_checkpoint(file);
+  EXPECT_EQ(dict.tensors.size(), 2u);  // exp_avg, exp_avg_sq; not fc.weight
+  resumed.load_state_dict(dict);
+  EXPECT_DOUBLE_EQ(resumed.lr(0), 0.01);
+  for (int s = 3; s < 6; ++s) {
+    w.set_grad(grads[s]);
+    opt.step();
+    w2.set_grad(grads[s]);
+    resumed.step();
+  }
+  EXPECT_EQ(w.to_vector<float>(), w2.to_vector<float>());
+
+  SafetensorsFile bad = file;
+  bad.metadata["optimizer.group.0.lr"] = "fast";
+  EXPECT_THROW(state_dict_from_checkpoint(bad), std::invalid_argument);
 }
 
 }  // namespace
