@@ -223,9 +223,19 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::string text(n, '\0');
   if (n > 0 && std::fread(text.data(), 1, n, f.get()) != n)
     throw io_error(path, "cannot read header");
-  const nlohmann::json header = nlohmann::json::parse(text, nullptr, false);
+  // JSON keeps the last of two equal keys; a tensor named twice is an error instead.
+  std::set<std::string> names;
+  std::string duplicate;
+  const auto note_key = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& j) {
+    if (ev == nlohmann::json::parse_event_t::key && depth == 1 && j.is_string() &&
+        !names.insert(j.get<std::string>()).second && duplicate.empty())
+      duplicate = j.get<std::string>();
+    return true;
+  };
+  const nlohmann::json header = nlohmann::json::parse(text, note_key, false);
   if (header.is_discarded()) throw bad("header is not valid JSON");
   if (!header.is_object()) throw bad("header is not a JSON object");
+  if (!duplicate.empty()) throw bad(fmt::format("'{}' appears twice in the header", duplicate));
   const uint64_t buffer_size = file_size - 8 - n;
 
   SafetensorsFile out;

@@ -90,6 +90,13 @@ TEST_F(SafetensorsMalformed, HeaderNotAnObject) {
   expect_rejected({"not a JSON object"});
 }
 
+TEST_F(SafetensorsMalformed, DuplicateName) {
+  write(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+        R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+        8);
+  expect_rejected({"'a' appears twice"});
+}
+
 TEST_F(SafetensorsMalformed, EntryNotAnObject) {
   write(R"({"a":5})", 0);
   expect_rejected({"'a'", "not a JSON object"});
