@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -36,6 +37,13 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, double default_lr, double d
     }
     state_.emplace_back(group.params.size());
   }
+  // A parameter listed twice would be updated twice per step (PyTorch refuses it too).
+  std::set<const TensorImpl*> seen;
+  for (size_t g = 0; g < groups_.size(); ++g)
+    for (size_t i = 0; i < groups_[g].params.size(); ++i)
+      if (!seen.insert(groups_[g].params[i].impl()).second)
+        throw std::invalid_argument(
+            fmt::format("optimiser: parameter {}.{} appears more than once", g, i));
 }
 
 double Optimizer::lr(size_t group) const { return groups_.at(group).lr; }
@@ -70,7 +78,7 @@ void Optimizer::step() {
       // The update kernels run over contiguous CPU memory. A parameter elsewhere (a view, or
       // on a GPU until the optimisers have CUDA kernels) is updated in a copy, written back.
       const bool direct = param.device().is_cpu() && param.is_contiguous();
-      Tensor p = direct ? param : param.to(Device::cpu()).contiguous().clone();
+      Tensor p = direct ? param : param.to(Device::cpu()).contiguous();  // a copy
       Tensor grad = grad_any.to(Device::cpu()).contiguous();
       update(group, state_[g][i], p, grad);
       if (!direct) {

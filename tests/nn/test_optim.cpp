@@ -236,6 +236,7 @@ TEST(Optim, GroupsSkipsAndZeroGrad) {
   wrong.set_grad(Tensor::ones({2}, DType::f64));
   EXPECT_THROW(bad.step(), std::invalid_argument);
   EXPECT_THROW(SGD({Tensor::zeros({2}, DType::i64)}, {}), std::invalid_argument);
+  EXPECT_THROW(SGD({ParamGroup{{a}}, ParamGroup{{a}}}, {}), std::invalid_argument);
 }
 
 TEST(Optim, NonContiguousParameterIsWrittenBack) {
