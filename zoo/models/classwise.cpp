@@ -1,0 +1,47 @@
+// Recipes that learn from class targets rather than pairs:
+//  GreedyHash (Su, Zhang, Han, Tian, 'Greedy Hash: Towards Fast Optimization for Accurate
+//    Hash Coding in CNN', NeurIPS 2018): b = sign(u) with the identity straight-through
+//    gradient, cross-entropy of a bias-free bits->classes classifier on b, plus
+//    alpha * mean(| |u| - 1 |^3), alpha = 0.1; the classifier trains with the same Adam.
+//  CSQ (Yuan et al., 'Central Similarity Quantization for Efficient Image and Video
+//    Retrieval', CVPR 2020): Hadamard hash centres, BCE towards the label's centre plus
+//    lambda * quantisation, lambda = 1e-4.
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+class GreedyHash : public CnnHashModel {
+ public:
+  explicit GreedyHash(const ModelConfig& c) : CnnHashModel(c) {
+    Generator init(c.seed + 7);
+    classifier_ = register_module("classifier", std::make_shared<nn::Linear>(c.bits, c.num_classes, init, false));
+  }
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor u = net->forward(b.images);
+    Tensor codes = sign_ste(u, SteGrad::Identity).codes;
+    return add(losses::cross_entropy(classifier_->forward(codes), b.labels), losses::greedy_hash_penalty(u, 0.1));
+  }
+
+ private:
+  std::shared_ptr<nn::Linear> classifier_;
+};
+
+class Csq : public CnnHashModel {
+ public:
+  explicit Csq(const ModelConfig& c) : CnnHashModel(c) {
+    centers_ = register_buffer("centers", losses::hash_centers(c.num_classes, c.bits, c.seed));
+  }
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    return losses::csq(net->forward(b.images), losses::centers_for_labels(centers_, b.labels), 1e-4);
+  }
+
+ private:
+  Tensor centers_;
+};
+}  // namespace
+
+std::shared_ptr<HashModel> make_greedyhash(const ModelConfig& c) { return std::make_shared<GreedyHash>(c); }
+std::shared_ptr<HashModel> make_csq(const ModelConfig& c) { return std::make_shared<Csq>(c); }
+
+}  // namespace he::zoo

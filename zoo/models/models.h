@@ -1,0 +1,14 @@
+#pragma once
+// Factories of the zoo's models (one file per family in zoo/models/).
+#include "zoo/cnn_model.h"
+
+namespace he::zoo {
+std::shared_ptr<HashModel> make_hashnet(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dhn(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dsh(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dch(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dtsh(const ModelConfig& c);
+std::shared_ptr<HashModel> make_greedyhash(const ModelConfig& c);
+std::shared_ptr<HashModel> make_csq(const ModelConfig& c);
+}  // namespace he::zoo

@@ -1,0 +1,87 @@
+// The pairwise-likelihood and contrastive recipes on the small CNN (shared/recipes.md):
+//  DPSH (Li, Wang, Kang, 'Feature Learning based Deep Supervised Hashing with Pairwise
+//    Labels', IJCAI 2016) and DHN (Zhu, Long, Wang, Cao, 'Deep Hashing Network for Efficient
+//    Similarity Retrieval', AAAI 2016) against a memory bank of all training outputs, as in
+//    their reference code (the in-batch form collapses with Adam 1e-3, see issue 7);
+//  DSH (Liu, Wang, Shan, Chen, 'Deep Supervised Hashing for Fast Image Retrieval', CVPR
+//    2016), in-batch pairs, m = 2 bits, alpha = 0.01;
+//  DCH (Cao, Long, Liu, Wang, 'Deep Cauchy Hashing for Hamming Space Retrieval', CVPR 2018),
+//    in-batch, gamma = 20, lambda = 0.1;
+//  DTSH (Wang, Shi, Kitani, 'Deep Supervised Hashing with Triplet Labels', ACCV 2016), all
+//    valid in-batch triplets, alpha = 5, lambda = 1.
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+// Memory-bank recipes: the bank and the training labels are buffers (saved with the model).
+class BankModel : public CnnHashModel {
+ public:
+  explicit BankModel(const ModelConfig& c) : CnnHashModel(c) {
+    bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
+    train_labels_ = register_buffer("train_labels", Tensor::zeros({c.train_size}, DType::i64));
+  }
+  void begin_training(const Tensor& labels) override { train_labels_.copy_(labels); }
+
+ protected:
+  // u (B,bits), the refreshed bank (N,bits) and S (B,N) of the batch against every image.
+  Tensor refresh(const Tensor& u, const TrainBatch& b, Tensor& S) {
+    assign_rows(bank_, b.indices, u);
+    S = losses::similarity(b.labels, train_labels_);
+    return bank_;
+  }
+  Tensor bank_, train_labels_;
+};
+
+class Dpsh : public BankModel {
+ public:
+  using BankModel::BankModel;
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor u = net->forward(b.images), S;
+    Tensor U = refresh(u, b, S);
+    return losses::dpsh_bank(u, U, S, 0.1);
+  }
+};
+
+class Dhn : public BankModel {
+ public:
+  using BankModel::BankModel;
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor u = net->forward(b.images), S;
+    Tensor U = refresh(u, b, S);
+    return losses::dhn_bank(u, U, S, 0.1);
+  }
+};
+
+class Dsh : public CnnHashModel {
+ public:
+  using CnnHashModel::CnnHashModel;
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    return losses::dsh(net->forward(b.images), losses::similarity(b.labels), 0.01, 2.0 * cfg.bits);
+  }
+};
+
+class Dch : public CnnHashModel {
+ public:
+  using CnnHashModel::CnnHashModel;
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    return losses::dch(net->forward(b.images), losses::similarity(b.labels), 20, 0.1);
+  }
+};
+
+class Dtsh : public CnnHashModel {
+ public:
+  using CnnHashModel::CnnHashModel;
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    return losses::dtsh(net->forward(b.images), losses::similarity(b.labels), 5, 1);
+  }
+};
+}  // namespace
+
+std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c) { return std::make_shared<Dpsh>(c); }
+std::shared_ptr<HashModel> make_dhn(const ModelConfig& c) { return std::make_shared<Dhn>(c); }
+std::shared_ptr<HashModel> make_dsh(const ModelConfig& c) { return std::make_shared<Dsh>(c); }
+std::shared_ptr<HashModel> make_dch(const ModelConfig& c) { return std::make_shared<Dch>(c); }
+std::shared_ptr<HashModel> make_dtsh(const ModelConfig& c) { return std::make_shared<Dtsh>(c); }
+
+}  // namespace he::zoo

@@ -1,0 +1,49 @@
+// The zoo's model table: binary name -> factory and a one-line summary.
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+struct Entry {
+  const char* name;
+  std::shared_ptr<HashModel> (*make)(const ModelConfig&);
+  const char* summary;
+};
+const std::vector<Entry>& table() {
+  static const std::vector<Entry> entries{
+      {"hashnet", make_hashnet, "HashNet (Cao 2017): continuation tanh(beta u), weighted pairwise likelihood"},
+      {"dpsh", make_dpsh, "DPSH (Li 2016): pairwise likelihood + quantisation, memory bank"},
+      {"dhn", make_dhn, "DHN (Zhu 2016): pairwise likelihood + log-cosh quantisation, memory bank"},
+      {"dsh", make_dsh, "DSH (Liu 2016): contrastive pairs with margin 2*bits + |.|-1 regulariser"},
+      {"dch", make_dch, "DCH (Cao 2018): Cauchy pairwise loss, gamma 20"},
+      {"dtsh", make_dtsh, "DTSH (Wang 2016): triplet likelihood over all in-batch triplets"},
+      {"greedyhash", make_greedyhash, "GreedyHash (Su 2018): sign straight-through + classifier + cubic penalty"},
+      {"csq", make_csq, "CSQ (Yuan 2020): Hadamard hash centres, central similarity"},
+  };
+  return entries;
+}
+}  // namespace
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> n;
+  for (const Entry& e : table()) n.push_back(e.name);
+  return n;
+}
+
+std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg) {
+  for (const Entry& e : table())
+    if (name == e.name) return e.make(cfg);
+  throw std::invalid_argument(fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
+}
+
+std::string model_summary(const std::string& name) {
+  for (const Entry& e : table())
+    if (name == e.name) return e.summary;
+  return "";
+}
+
+}  // namespace he::zoo
