@@ -18,18 +18,28 @@ namespace he::data {
 namespace {
 
 struct Slot {
-  std::optional<DecodedImage> image;
+  bool ok = false;
+  std::optional<DecodedImage> image;  // only when the output size is not fixed
   std::string error;
 };
 
-// Decodes list.paths into slots[i] on `threads` threads; slot order = list order.
-std::vector<Slot> decode_all(const ImageList& list, const LoadImagesOptions& opts) {
+// Decodes list.paths on `threads` threads; slot order = list order. With a fixed output size
+// (`fixed` = c*h*w > 0), image i goes straight to fixed_dst + i * fixed, so the decoded set
+// is never held twice.
+std::vector<Slot> decode_all(const ImageList& list, const LoadImagesOptions& opts,
+                             uint8_t* fixed_dst, int64_t fixed) {
   std::vector<Slot> slots(list.paths.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < slots.size();) {
       try {
-        slots[i].image = decode_image(list.paths[i], opts.decode);
+        DecodedImage img = decode_image(list.paths[i], opts.decode);
+        if (fixed > 0) {
+          std::memcpy(fixed_dst + i * fixed, img.pixels.data(), static_cast<size_t>(fixed));
+        } else {
+          slots[i].image = std::move(img);
+        }
+        slots[i].ok = true;
       } catch (const std::exception& e) {
         slots[i].error = e.what();
       }
@@ -86,10 +96,17 @@ ImageSet load_images(const ImageList& list, const LoadImagesOptions& opts, LoadR
       }
     }
   }
-  std::vector<Slot> slots = decode_all(list, opts);
+  ImageSet set;
+  set.c = opts.decode.channels;
+  const bool fixed = opts.decode.height > 0 && opts.decode.width > 0;
+  if (fixed) {
+    set.h = opts.decode.height, set.w = opts.decode.width;
+    set.pixels.resize(static_cast<size_t>(list.size() * set.image_size()));
+  }
+  std::vector<Slot> slots = decode_all(list, opts, set.pixels.data(), fixed ? set.image_size() : 0);
   std::vector<int64_t> kept;
   for (int64_t i = 0; i < list.size(); ++i) {
-    if (slots[i].image) {
+    if (slots[i].ok) {
       kept.push_back(i);
     } else if (opts.skip_undecodable) {
       rep.skipped_files.push_back(slots[i].error);
@@ -98,12 +115,19 @@ ImageSet load_images(const ImageList& list, const LoadImagesOptions& opts, LoadR
     }
   }
   rep.skipped = static_cast<int64_t>(rep.skipped_files.size());
-  ImageSet set;
   set.n = static_cast<int64_t>(kept.size());
-  set.c = opts.decode.channels;
-  if (!kept.empty()) set.h = slots[kept[0]].image->h, set.w = slots[kept[0]].image->w;
-  set.pixels.resize(static_cast<size_t>(set.n * set.image_size()));
-  for (int64_t k = 0; k < set.n; ++k) {
+  if (fixed) {  // close the gaps of skipped files
+    for (int64_t k = 0; k < set.n; ++k)
+      if (kept[k] != k)
+        std::memmove(set.pixels.data() + k * set.image_size(),
+                     set.pixels.data() + kept[k] * set.image_size(),
+                     static_cast<size_t>(set.image_size()));
+    set.pixels.resize(static_cast<size_t>(set.n * set.image_size()));
+  } else {
+    if (!kept.empty()) set.h = slots[kept[0]].image->h, set.w = slots[kept[0]].image->w;
+    set.pixels.resize(static_cast<size_t>(set.n * set.image_size()));
+  }
+  for (int64_t k = 0; !fixed && k < set.n; ++k) {
     DecodedImage& img = *slots[kept[k]].image;
     if (img.h != set.h || img.w != set.w)
       throw std::runtime_error(

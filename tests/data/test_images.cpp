@@ -77,6 +77,24 @@ TEST(ImageFolder, GreyAndResize) {
   EXPECT_EQ(s.pixels.size(), 3u * 4 * 3);
 }
 
+TEST(ImageDecode, GifFirstFrameAndBmp) {
+  TempDir dir;
+  // A hand-made 1x1 GIF87a: palette {white, black}, LZW codes clear, 0, end.
+  testing::write_file(dir / "w.gif", {'G', 'I',  'F',  '8',  '7', 'a', 1, 0,    1,    0, 0x80, 0,
+                                      0,   0xFF, 0xFF, 0xFF, 0,   0,   0, 0x2C, 0,    0, 0,    0,
+                                      1,   0,    1,    0,    0,   2,   2, 0x44, 0x01, 0, 0x3B});
+  DecodedImage g = decode_image(dir / "w.gif", {.channels = 1});
+  EXPECT_EQ(g.h, 1);
+  EXPECT_EQ(g.w, 1);
+  EXPECT_EQ(g.pixels, (std::vector<uint8_t>{255}));
+  std::vector<uint8_t> px = rgb(3, 2, 40);
+  ASSERT_TRUE(stbi_write_bmp((dir / "a.bmp").c_str(), 2, 3, 3, px.data()));
+  DecodedImage b = decode_image(dir / "a.bmp", {});
+  EXPECT_EQ(b.c, 3);
+  EXPECT_EQ(b.pixels[0 * 6 + 2 * 2 + 1], 50);  // channel 0 at (y 2, x 1)
+  EXPECT_EQ(b.pixels[1 * 6 + 2 * 2 + 1], 60);  // channel 1
+}
+
 TEST(ImageFolder, DifferentSizesWithoutResizeNameTheFile) {
   TempDir dir;
   make_folder(dir);
@@ -122,6 +140,15 @@ TEST(ImageFolder, UndecodableFailsOrIsSkipped) {
   EXPECT_NE(rep.skipped_files[0].find("broken.png"), std::string::npos);
   EXPECT_EQ(s.n, 3);
   EXPECT_EQ(s.labels, (std::vector<int64_t>{0, 1, 1}));
+  // With a fixed size the rows after a skipped file move up: ant/a_bad.png comes first.
+  testing::write_text(dir / "root/ant/a_bad.png", "junk");
+  opts.decode = {.channels = 3, .height = 8, .width = 6};
+  ImageSet f = load_image_folder(dir / "root", opts, &rep);
+  EXPECT_EQ(rep.skipped, 2);
+  ASSERT_EQ(f.n, 3);
+  EXPECT_EQ(f.pixels.size(), 3u * 3 * 8 * 6);
+  EXPECT_EQ(f.image(0)[2 * 6 + 5], 80);  // ant/c.png
+  EXPECT_EQ(f.image(1)[2 * 6 + 5], 60);  // cat/a.png
 }
 
 TEST(ImageCache, SecondLoadMapsStaleAndCorruptRebuild) {
