@@ -37,8 +37,9 @@ std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch);
 
 class Loader {
  public:
-  // `data` must outlive the loader.
+  // `data` must outlive the loader. One consumer thread calls start_epoch / next.
   Loader(const ImageSet& data, LoaderOptions opts);
+  Loader(ImageSet&&, LoaderOptions) = delete;  // would dangle
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
