@@ -21,7 +21,7 @@ struct LoadImagesOptions {
 
 struct LoadReport {
   int64_t skipped = 0;
-  std::vector<std::string> skipped_files;  // with stb's reason
+  std::vector<std::string> skipped_files;  // with stb's reason; empty on a cache hit
   bool cache_hit = false;
 };
 
