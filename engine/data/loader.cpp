@@ -47,8 +47,11 @@ void Loader::stop_workers() {
   workers_.clear();
 }
 
-void Loader::start_epoch(int64_t epoch) {
+void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
   stop_workers();
+  if (first_batch < 0 || first_batch > batches_per_epoch())
+    throw std::runtime_error(fmt::format("Loader::start_epoch: first_batch {} outside [0, {}]",
+                                         first_batch, batches_per_epoch()));
   epoch_ = epoch;
   if (opts_.shuffle) {
     order_ = epoch_permutation(data_.n, opts_.seed, epoch);
@@ -57,7 +60,7 @@ void Loader::start_epoch(int64_t epoch) {
     std::iota(order_.begin(), order_.end(), 0);
   }
   ready_.clear();
-  next_claim_ = next_out_ = 0;
+  next_claim_ = next_out_ = first_batch;
   error_ = nullptr;
   stop_ = false;
   for (int t = 0; t < opts_.workers; ++t) workers_.emplace_back([this] { worker_loop(); });

@@ -44,8 +44,9 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  // Stops the current epoch (if any) and starts `epoch`.
-  void start_epoch(int64_t epoch);
+  // Stops the current epoch (if any) and starts `epoch` at batch `first_batch` (> 0 resumes
+  // a checkpointed epoch: the remaining batches are exactly those of an uninterrupted run).
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // The next batch of the epoch in order, nullopt at its end. Rethrows a worker's error.
   std::optional<Batch> next();
   int64_t batches_per_epoch() const;

@@ -81,6 +81,17 @@ TEST(Loader, EpochIsAPermutationWithMatchingLabels) {
   expect_same(e0, again);
 }
 
+TEST(Loader, ResumesAnEpochFromABatchIndex) {
+  ImageSet data = toy(300);
+  Loader loader(data, augmenting(2));
+  std::vector<Batch> full = run_epoch(loader, 4);
+  loader.start_epoch(4, 7);
+  std::vector<Batch> rest;
+  while (std::optional<Batch> b = loader.next()) rest.push_back(std::move(*b));
+  expect_same(std::vector<Batch>(full.begin() + 7, full.end()), rest);
+  EXPECT_THROW(loader.start_epoch(0, 11), std::runtime_error);
+}
+
 TEST(Loader, DropLastAndNoShuffle) {
   ImageSet data = toy(100);
   LoaderOptions o;
