@@ -21,6 +21,14 @@ struct Pair {
 std::vector<Triplet> sample_triplets(const std::vector<int64_t>& labels,
                                      const std::vector<int64_t>& anchors, Generator& gen);
 
+// Multi-label variant (relevance = at least one shared label). multi_hot: (n, num_classes)
+// 0/1. A positive shares a label with the anchor (the anchor itself when nothing else does),
+// a negative shares none; each is found by up to 64 uniform draws, then by a scan from a
+// random start. Throws when an anchor has no negative.
+std::vector<Triplet> sample_triplets_multi_hot(const std::vector<uint8_t>& multi_hot,
+                                               int64_t num_classes,
+                                               const std::vector<int64_t>& anchors, Generator& gen);
+
 // Balanced pairs: for each anchor, (anchor, positive, true) then (anchor, negative, false).
 std::vector<Pair> sample_pairs(const std::vector<int64_t>& labels,
                                const std::vector<int64_t>& anchors, Generator& gen);

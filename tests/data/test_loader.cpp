@@ -151,5 +151,37 @@ TEST(Sampling, TripletsAreBalancedAndDeterministic) {
   EXPECT_THROW(sample_triplets({1, 1}, {0}, g3), std::runtime_error);
 }
 
+TEST(Sampling, MultiHotTripletsShareOrAvoidLabels) {
+  // 5 items x 3 labels: 0 {0,1}, 1 {1}, 2 {2}, 3 {0}, 4 {} (shares nothing with anyone).
+  const std::vector<uint8_t> mh = {1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
+  Generator g(1), h(1);
+  std::vector<int64_t> anchors;
+  for (int r = 0; r < 40; ++r) anchors.push_back(r % 5);
+  std::vector<Triplet> t = sample_triplets_multi_hot(mh, 3, anchors, g);
+  std::vector<Triplet> u = sample_triplets_multi_hot(mh, 3, anchors, h);
+  std::set<int64_t> pos0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const Triplet& x = t[i];
+    EXPECT_EQ(x.positive, u[i].positive);
+    EXPECT_EQ(x.negative, u[i].negative);
+    auto share = [&](int64_t a, int64_t b) {
+      for (int k = 0; k < 3; ++k)
+        if (mh[a * 3 + k] && mh[b * 3 + k]) return true;
+      return false;
+    };
+    EXPECT_FALSE(share(x.anchor, x.negative));
+    if (x.anchor == 2 || x.anchor == 4) {
+      EXPECT_EQ(x.positive, x.anchor);  // nothing else shares a label
+    } else {
+      EXPECT_NE(x.positive, x.anchor);
+      EXPECT_TRUE(share(x.anchor, x.positive));
+    }
+    if (x.anchor == 0) pos0.insert(x.positive);
+  }
+  EXPECT_EQ(pos0, (std::set<int64_t>{1, 3}));
+  EXPECT_THROW(sample_triplets_multi_hot({1, 1}, 1, {0}, g), std::runtime_error);
+  EXPECT_THROW(sample_triplets_multi_hot({1, 1, 1}, 2, {0}, g), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace he::data
