@@ -1,0 +1,92 @@
+#include "engine/data/image_decode.h"
+
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <stb_image.h>
+#include <stb_image_resize.h>
+
+#include "engine/data/file_io.h"
+
+namespace he::data {
+namespace {
+
+// stb_image 2.27 (Debian 12) does not check that a JPEG Huffman table (DHT) holds at most 256
+// codes and then writes past its tables (fixed upstream in 2.28). Every FF C4 pair in the file
+// is taken as a DHT marker, a superset of the ones stb's parser can reach, and each table
+// after it must have a code count <= 256. Bytes past the end read as 0, as in stb.
+bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
+  if (b.size() < 2 || b[0] != 0xFF || b[1] != 0xD8) return true;  // not a JPEG
+  auto at = [&](size_t i) -> int { return i < b.size() ? b[i] : 0; };
+  for (size_t m = 0; m + 1 < b.size(); ++m) {
+    if (b[m] != 0xFF || b[m + 1] != 0xC4) continue;
+    size_t p = m + 2;
+    int64_t left = (at(p) << 8 | at(p + 1)) - 2;
+    p += 2;
+    while (left > 0 && p < b.size()) {
+      int64_t n = 0;
+      for (int i = 0; i < 16; ++i) n += at(p + 1 + i);
+      if (n > 256) return false;
+      p += 17 + static_cast<size_t>(n);
+      left -= 17 + n;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void hwc_to_chw(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t* dst) {
+  const int64_t plane = h * w;
+  for (int64_t p = 0; p < plane; ++p)
+    for (int64_t ch = 0; ch < c; ++ch) dst[ch * plane + p] = src[p * c + ch];
+}
+
+void resize_u8_hwc(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t* dst, int64_t out_h,
+                   int64_t out_w) {
+  int ok = stbir_resize_uint8_generic(
+      src, static_cast<int>(w), static_cast<int>(h), 0, dst, static_cast<int>(out_w),
+      static_cast<int>(out_h), 0, static_cast<int>(c), STBIR_ALPHA_CHANNEL_NONE, 0,
+      STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr);
+  if (!ok) throw std::runtime_error("resize_u8_hwc: stb_image_resize failed");
+}
+
+DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
+  if (opts.channels != 1 && opts.channels != 3)
+    throw std::runtime_error(
+        fmt::format("{}: channels must be 1 or 3, got {}", path, opts.channels));
+  std::vector<uint8_t> bytes = read_file_bytes(path, uint64_t{1} << 31);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw std::runtime_error(fmt::format("{}: file too large to decode", path));
+  if (!jpeg_huffman_tables_ok(bytes))
+    throw std::runtime_error(
+        fmt::format("{}: cannot decode image: corrupt JPEG Huffman table "
+                    "(more than 256 codes)",
+                    path));
+  int w = 0, h = 0, file_channels = 0;
+  std::unique_ptr<uint8_t, void (*)(void*)> px(
+      stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels,
+                            opts.channels),
+      stbi_image_free);
+  if (!px)  // stb's failure reason is thread-local in this stb version
+    throw std::runtime_error(
+        fmt::format("{}: cannot decode image: {}", path, stbi_failure_reason()));
+  DecodedImage img;
+  img.c = opts.channels;
+  const uint8_t* hwc = px.get();
+  std::vector<uint8_t> resized;
+  if (opts.height > 0 && opts.width > 0 && (opts.height != h || opts.width != w)) {
+    resized.resize(static_cast<size_t>(opts.height * opts.width * img.c));
+    resize_u8_hwc(hwc, img.c, h, w, resized.data(), opts.height, opts.width);
+    hwc = resized.data();
+    h = static_cast<int>(opts.height), w = static_cast<int>(opts.width);
+  }
+  img.h = h, img.w = w;
+  img.pixels.resize(static_cast<size_t>(img.c * img.h * img.w));
+  hwc_to_chw(hwc, img.c, img.h, img.w, img.pixels.data());
+  return img;
+}
+
+}  // namespace he::data
