@@ -152,7 +152,8 @@ bool hamming_isa_supported(HammingIsa isa) {
     case HammingIsa::Popcnt:
       return __builtin_cpu_supports("popcnt");
     case HammingIsa::Avx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vpopcntdq");
   }
   return false;
 }

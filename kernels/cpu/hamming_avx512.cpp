@@ -11,7 +11,7 @@
 #include "kernels/cpu/hamming_internal.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512vpopcntdq,popcnt")
+#pragma GCC target("avx512f,avx512dq,avx512vpopcntdq,popcnt")
 
 namespace {
 
@@ -72,16 +72,22 @@ void scan_t(const uint64_t* q8, const uint64_t* db, size_t lo, size_t hi, GroupS
   __m512i qp[kGroup];
   for (int g = 0; g < kGroup; ++g) qp[g] = pattern<W>(q8 + g * W);
   size_t i = lo;
-  // Hot loop: thresholds live in registers and are reloaded only after a hit.
-  __m512i thr[kGroup];
-  for (int g = 0; g < kGroup; ++g) thr[g] = _mm512_set1_epi64(sink.thr[g]);
+  // Hot loop: thresholds live in registers and are reloaded only after a hit. d - (thr + 1)
+  // is negative exactly on a hit, so OR-ing the differences of all eight queries and
+  // testing the sign bits costs one mask extraction per chunk instead of eight compares.
+  __m512i thr1[kGroup];
+  auto load_thr = [&] {
+    for (int g = 0; g < kGroup; ++g) thr1[g] = _mm512_set1_epi64(sink.thr[g] + 1);
+  };
+  load_thr();
   for (; i + 8 <= hi; i += 8) {
     const uint64_t* c = db + i * W;
-    __mmask8 any = 0;
-    for (int g = 0; g < kGroup; ++g) any |= _mm512_cmple_epi64_mask(dist8<W>(c, qp[g]), thr[g]);
-    if (any) {
+    __m512i acc = _mm512_sub_epi64(dist8<W>(c, qp[0]), thr1[0]);
+    for (int g = 1; g < kGroup; ++g)
+      acc = _mm512_or_si512(acc, _mm512_sub_epi64(dist8<W>(c, qp[g]), thr1[g]));
+    if (_mm512_movepi64_mask(acc)) {
       scan_chunk<W>(c, i, 0xFF, qp, sink);
-      for (int g = 0; g < kGroup; ++g) thr[g] = _mm512_set1_epi64(sink.thr[g]);
+      load_thr();
     }
   }
   if (i < hi) {  // tail: copy into a zero-padded chunk, mask the missing lanes
