@@ -8,6 +8,8 @@
 #include <tuple>
 
 #include "retrieval/hamming_search.h"
+#include "retrieval/metrics.h"
+#include "retrieval/mih.h"
 
 using namespace he::retrieval;
 
@@ -26,9 +28,10 @@ PackedCodes random_codes(size_t n, int bits, uint64_t seed) {
   return c;
 }
 
-// n codes, each one of `centres` random centres with 0..4 random bit flips.
-PackedCodes clustered(size_t n, size_t centres, uint64_t seed) {
-  PackedCodes cen = random_codes(centres, 64, seed + 1000);
+// n codes, each one of `centres` random centres (drawn from centre_seed) with 0..4 random
+// bit flips.
+PackedCodes clustered(size_t n, size_t centres, uint64_t seed, uint64_t centre_seed) {
+  PackedCodes cen = random_codes(centres, 64, centre_seed);
   PackedCodes c(n, 64);
   std::mt19937_64 rng(seed);
   for (size_t i = 0; i < n; ++i) {
@@ -98,6 +101,69 @@ BENCHMARK(BM_Radius)
     ->Args({128, 40})
     ->Unit(benchmark::kMillisecond)
     ->MinTime(0.5)
+    ->UseRealTime();
+
+// 10M clustered 64-bit codes (1,000 centres, 0-4 flips), 1,000 queries drawn the same way.
+struct ClusteredSet {
+  PackedCodes db = clustered(10000000, 1000, 7, 1000);
+  PackedCodes q = clustered(1000, 1000, 8, 1000);  // same centres
+  MihIndex mih{db};
+};
+ClusteredSet& clustered_set() {
+  static ClusteredSet s;
+  return s;
+}
+
+void BM_Clustered10M_Exhaustive(benchmark::State& st) {
+  auto& s = clustered_set();
+  for (auto _ : st) benchmark::DoNotOptimize(hamming_knn(s.db, s.q, 10, {int(st.range(0))}));
+  st.SetItemsProcessed(st.iterations() * s.q.size());
+}
+BENCHMARK(BM_Clustered10M_Exhaustive)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
+
+void BM_Clustered10M_Mih(benchmark::State& st) {
+  auto& s = clustered_set();
+  KnnResult r;
+  MihStats stats;
+  for (auto _ : st) r = s.mih.knn(s.q, 10, {int(st.range(0))}, &stats);
+  KnnResult ref = hamming_knn(s.db, s.q, 10, {2});
+  st.counters["identical"] = r.ids == ref.ids && r.dist == ref.dist;
+  st.counters["m"] = s.mih.substrings();
+  st.counters["fallback"] = static_cast<double>(stats.fallback);
+  st.counters["cand/query"] = static_cast<double>(stats.candidates) / s.q.size();
+  st.SetItemsProcessed(st.iterations() * s.q.size());
+}
+BENCHMARK(BM_Clustered10M_Mih)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(0.5)
+    ->UseRealTime();
+
+// mAP evaluation at the protocol's scale: 10,000 queries x 60,000 codes x 64 bits, 10 classes.
+void BM_EvalMap(benchmark::State& st) {
+  PackedCodes db = random_codes(60000, 64, 1), q = random_codes(10000, 64, 2);
+  std::vector<int64_t> dl(db.size()), ql(q.size());
+  for (size_t i = 0; i < dl.size(); ++i) dl[i] = i % 10;
+  for (size_t i = 0; i < ql.size(); ++i) ql[i] = (i * 3) % 10;
+  Labels dbl = Labels::single(dl), qll = Labels::single(ql);
+  for (auto _ : st)
+    benchmark::DoNotOptimize(evaluate_hamming(db, dbl, q, qll, {1000, int(st.range(0))}));
+  st.SetItemsProcessed(st.iterations() * q.size());
+}
+BENCHMARK(BM_EvalMap)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
     ->UseRealTime();
 
 }  // namespace

@@ -38,9 +38,11 @@ int mih_default_substrings(int bits, size_t n) {
 }
 
 struct MihIndex::Scratch {
-  std::vector<uint64_t> keys;  // (distance << 40) | id, in discovery order
-  std::vector<uint32_t> hist;  // found codes per distance
-  std::vector<uint64_t> x;     // xor of query and candidate
+  std::vector<uint64_t> keys;   // (distance << 40) | id, in discovery order
+  std::vector<uint32_t> hist;   // stored candidates per distance
+  uint32_t thr = 0;             // candidates farther than this are not stored
+  size_t cap = 0, visited = 0;  // visited: bucket entries, summed over queries per thread
+  void compact(size_t k);
 };
 
 MihIndex::MihIndex(PackedCodes codes, int m) : codes_(std::move(codes)) {
@@ -79,21 +81,41 @@ void MihIndex::build_table(Table& t) const {
     for (size_t b = 1; b < t.offsets.size(); ++b) t.offsets[b] += t.offsets[b - 1];
     std::vector<uint32_t> pos(t.offsets.begin(), t.offsets.end() - 1);
     for (size_t i = 0; i < n; ++i) t.ids[pos[vals[i]]++] = static_cast<uint32_t>(i);
-    return;
-  }
-  std::vector<uint32_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return vals[a] < vals[b]; });
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t v = vals[order[i]];
-    if (t.keys.empty() || t.keys.back() != v) {
-      t.keys.push_back(v);
-      t.offsets.push_back(static_cast<uint32_t>(i));
+  } else {  // sorted distinct values + offsets (binary search on probe)
+    std::vector<uint32_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return vals[a] < vals[b]; });
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t v = vals[order[i]];
+      if (t.keys.empty() || t.keys.back() != v) {
+        t.keys.push_back(v);
+        t.offsets.push_back(static_cast<uint32_t>(i));
+      }
+      t.ids[i] = order[i];
     }
-    t.ids[i] = order[i];
+    t.offsets.push_back(static_cast<uint32_t>(n));
   }
-  t.offsets.push_back(static_cast<uint32_t>(n));
+  // A copy of the codes in bucket order: probing then streams memory instead of jumping
+  // to random rows of the database.
+  const size_t W = codes_.words_per_code();
+  t.codes.resize(n * W);
+  for (size_t p = 0; p < n; ++p) std::copy_n(codes_.row(t.ids[p]), W, &t.codes[p * W]);
+}
+
+// Stored candidates: every code found so far with distance <= thr (thr only decreases and
+// always stays >= the k-th smallest distance found), so the final top k is among them.
+void MihIndex::Scratch::compact(size_t k) {
+  size_t below = 0;
+  uint32_t t = 0;
+  while (below + hist[t] < k) below += hist[t++];
+  size_t out = 0;
+  for (uint64_t key : keys)
+    if ((key >> kIdBits) <= t) keys[out++] = key;
+  keys.resize(out);
+  for (size_t d = t + 1; d < hist.size(); ++d) hist[d] = 0;
+  thr = t;  // not t - 1: candidates arrive out of index order, a tie at t may still win
+  cap = std::max(cap, 2 * keys.size());
 }
 
 bool MihIndex::search_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids,
@@ -102,14 +124,19 @@ bool MihIndex::search_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids,
   const size_t W = codes_.words_per_code(), n = codes_.size();
   s.keys.clear();
   s.hist.assign(bits + 1, 0);
-  s.x.resize(W);
-  double work = 0;  // buckets probed so far; beyond ~n the exhaustive scan is cheaper
+  s.thr = static_cast<uint32_t>(bits);
+  s.cap = std::max<size_t>(2 * k, k + 64);
+  // Cost model: a probe or a visited bucket entry costs roughly what the SIMD scan spends
+  // on ~32 codes, so past n / 32 units (at least 2^16) the exhaustive scan is cheaper.
+  const double budget = std::max(static_cast<double>(n) / 32.0, 65536.0);
+  const size_t visited0 = s.visited;
+  double work = 0;  // buckets probed so far
   bool done = false;
   int max_len = 0;
   for (const Table& t : tables_) max_len = std::max(max_len, t.len);
   for (int r = 0; r <= max_len && !done; ++r) {
     for (const Table& t : tables_) work += choose(t.len, r);
-    if (work > static_cast<double>(n)) break;
+    if (work + static_cast<double>(s.visited - visited0) > budget) break;
     for (int j = 0; j < m && !done; ++j) {
       const Table& t = tables_[j];
       const uint64_t qs = substring(q, t.first_bit, t.len);
@@ -123,22 +150,25 @@ bool MihIndex::search_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids,
           size_t b = it - t.keys.begin();
           lo = t.offsets[b], hi = t.offsets[b + 1];
         }
+        s.visited += hi - lo;
         for (uint32_t p = lo; p < hi; ++p) {
-          const uint32_t id = t.ids[p];
-          const uint64_t* c = codes_.row(id);
-          int d = 0;
-          for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(s.x[w] = q[w] ^ c[w]);
+          const uint64_t* c = &t.codes[size_t{p} * W];  // bucket-ordered copy: streamed
+          uint32_t d = 0;
+          for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(q[w] ^ c[w]);
+          if (d > s.thr) continue;
           // Seen before iff an earlier table matched within r or a later one within r - 1.
           bool seen = false;
           for (int u = 0; u < m && !seen; ++u) {
             if (u == j) continue;
             int sd = 0;
-            for (size_t w = 0; w < W; ++w) sd += __builtin_popcountll(s.x[w] & tables_[u].mask[w]);
+            for (size_t w = 0; w < W; ++w)
+              sd += __builtin_popcountll((q[w] ^ c[w]) & tables_[u].mask[w]);
             seen = u < j ? sd <= r : sd <= r - 1;
           }
           if (seen) continue;
-          s.keys.push_back((uint64_t(d) << kIdBits) | id);
+          s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
           ++s.hist[d];
+          if (s.keys.size() >= s.cap) s.compact(k);
         }
       };
       if (r <= t.len) {
@@ -154,7 +184,8 @@ bool MihIndex::search_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids,
           }
         }
       }
-      const int bound = std::min(bits, m * r + j);
+      // Every code with distance <= m*r + j has been found; stored are those <= thr.
+      const int bound = std::min<int>({bits, m * r + j, static_cast<int>(s.thr)});
       size_t within = 0;
       for (int d = 0; d <= bound; ++d) within += s.hist[d];
       done = within >= k;
@@ -172,7 +203,8 @@ bool MihIndex::search_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids,
     kernels::cpu::hamming_knn(a, k, ids, dist);
     return false;
   }
-  // All codes up to the k-th distance are among the candidates: sort by (distance, id).
+  // All codes up to the k-th distance are stored: sort by (distance, id), keep k.
+  s.compact(k);
   std::sort(s.keys.begin(), s.keys.end());
   for (size_t i = 0; i < k; ++i) {
     ids[i] = static_cast<int64_t>(s.keys[i] & kIdMask);
@@ -197,10 +229,9 @@ KnnResult MihIndex::knn(const PackedCodes& queries, size_t k, const SearchOption
   {
     Scratch s;
 #pragma omp for schedule(dynamic, 4)
-    for (size_t i = 0; i < queries.size(); ++i) {
+    for (size_t i = 0; i < queries.size(); ++i)
       probed += search_one(queries.row(i), k, s, res.ids.data() + i * k, res.dist.data() + i * k);
-      candidates += s.keys.size();
-    }
+    candidates += s.visited;
   }
   if (stats) *stats = {probed, queries.size() - probed, candidates};
   return res;

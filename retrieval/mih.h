@@ -19,7 +19,7 @@ namespace he::retrieval {
 int mih_default_substrings(int bits, size_t n);
 
 // What a search did: queries settled by probing the tables, queries that fell back to the
-// exhaustive scan (probing would have cost more), and candidate codes verified.
+// exhaustive scan (probing would have cost more), and bucket entries visited.
 struct MihStats {
   size_t probed = 0, fallback = 0, candidates = 0;
 };
@@ -46,6 +46,7 @@ class MihIndex {
     std::vector<uint64_t> keys;     // sparse: sorted distinct values
     std::vector<uint32_t> offsets;  // bucket b = ids[offsets[b], offsets[b+1])
     std::vector<uint32_t> ids;
+    std::vector<uint64_t> codes;  // codes of ids[p] at [p * words, (p + 1) * words)
   };
   struct Scratch;
   void build_table(Table& t) const;
