@@ -103,6 +103,29 @@ BENCHMARK(BM_Radius)
     ->MinTime(0.5)
     ->UseRealTime();
 
+// The same k-NN (64 bits, k = 100, 1 thread) on each instruction-set path this CPU runs.
+void BM_KnnIsa(benchmark::State& st) {
+  using he::kernels::cpu::HammingIsa;
+  const auto isa = static_cast<HammingIsa>(st.range(0));
+  if (!he::kernels::cpu::hamming_isa_supported(isa)) {
+    st.SkipWithError("ISA not supported on this CPU");
+    return;
+  }
+  st.SetLabel(he::kernels::cpu::hamming_isa_name(isa));
+  const auto& db = db_random(64);
+  const auto& q = q_random(64);
+  for (auto _ : st) benchmark::DoNotOptimize(hamming_knn(db, q, 100, {1, isa}));
+  st.SetItemsProcessed(st.iterations() * q.size());
+}
+BENCHMARK(BM_KnnIsa)
+    ->ArgName("isa")
+    ->Arg(int(he::kernels::cpu::HammingIsa::Scalar))
+    ->Arg(int(he::kernels::cpu::HammingIsa::Popcnt))
+    ->Arg(int(he::kernels::cpu::HammingIsa::Avx512))
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
+
 // 10M clustered 64-bit codes (1,000 centres, 0-4 flips), 1,000 queries drawn the same way.
 struct ClusteredSet {
   PackedCodes db = clustered(10000000, 1000, 7, 1000);
