@@ -113,3 +113,36 @@ TEST(HammingSum, MatchesNaive) {
     for (auto isa : isas()) EXPECT_EQ(hamming_distance_sum(db, q, {2, isa}), s) << bits;
   }
 }
+
+TEST(HammingRadius, FewQueriesSplitTheDatabase) {
+  // 3 queries over 3 blocks of codes: the database is split across threads and merged.
+  PackedCodes db = clustered_codes(50001, 64, 9, 5, 11), q = clustered_codes(3, 64, 9, 5, 12);
+  KnnResult all = hamming_knn_naive(db, q, db.size());
+  for (auto isa : isas()) {
+    RangeResult got = hamming_radius(db, q, 3, {2, isa});
+    for (size_t i = 0; i < q.size(); ++i) {
+      size_t j = 0;
+      for (int64_t p = got.lims[i]; p < got.lims[i + 1]; ++p, ++j) {
+        ASSERT_EQ(got.ids[p], all.ids[i * db.size() + j]);
+        ASSERT_EQ(got.dist[p], all.dist[i * db.size() + j]);
+      }
+      EXPECT_TRUE(j == db.size() || all.dist[i * db.size() + j] > 3);
+    }
+  }
+}
+
+TEST(HammingMatrix, DistancesAndRankRow) {
+  PackedCodes db = random_codes(333, 200, 1), q = random_codes(5, 200, 2);
+  he::kernels::cpu::HammingArgs a = hamming_args(db, q, {}, "test");
+  std::vector<int32_t> m(q.size() * db.size(), -1);  // sentinel: every cell must be written
+  he::kernels::cpu::hamming_distance_matrix(a, m.data());
+  KnnResult all = hamming_knn_naive(db, q, db.size());
+  for (size_t i = 0; i < q.size(); ++i) {
+    for (size_t j = 0; j < db.size(); ++j)
+      ASSERT_EQ(m[i * db.size() + all.ids[i * db.size() + j]], all.dist[i * db.size() + j]);
+    std::vector<uint16_t> d(m.begin() + i * db.size(), m.begin() + (i + 1) * db.size());
+    std::vector<uint32_t> order(db.size()), counts(202);
+    he::kernels::cpu::hamming_rank_row(d.data(), d.size(), 200, order.data(), counts.data());
+    for (size_t j = 0; j < db.size(); ++j) ASSERT_EQ(order[j], all.ids[i * db.size() + j]);
+  }
+}
