@@ -1,0 +1,162 @@
+#include "retrieval/index_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+#include "retrieval/file_util.h"
+
+namespace he::retrieval {
+
+namespace {
+
+constexpr char kMagic[8] = {'H', 'E', 'I', 'N', 'D', 'E', 'X', 0};
+constexpr char kEnd[4] = {'H', 'E', 'N', 'D'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeader = 64, kTrailer = 8;
+enum : uint32_t { kHasIds = 1, kHasLabels = 2, kMultiHot = 4 };
+
+uint32_t crc(const void* p, size_t n, uint32_t start = 0) {
+  return static_cast<uint32_t>(crc32_z(start, static_cast<const Bytef*>(p), n));
+}
+
+template <class T>
+void put(uint8_t* h, size_t off, T v) {
+  std::memcpy(h + off, &v, sizeof v);
+}
+template <class T>
+T get(const uint8_t* h, size_t off) {
+  T v;
+  std::memcpy(&v, h + off, sizeof v);
+  return v;
+}
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+  throw std::runtime_error(path + ": invalid index file: " + what);
+}
+
+}  // namespace
+
+void save_index(const std::string& path, const IndexContents& c) {
+  const size_t n = c.codes.size();
+  if (!c.ids.empty() && c.ids.size() != n)
+    throw std::invalid_argument("save_index: " + std::to_string(c.ids.size()) + " ids for " +
+                                std::to_string(n) + " codes");
+  if (!c.labels.empty() && !c.multi_labels.empty())
+    throw std::invalid_argument("save_index: give single or multi-hot labels, not both");
+  if (!c.labels.empty() && c.labels.size() != n)
+    throw std::invalid_argument("save_index: labels size does not match the code count");
+  if (!c.multi_labels.empty() && c.multi_labels.size() != n * c.label_classes)
+    throw std::invalid_argument("save_index: multi-hot labels are not (n, label_classes)");
+  uint8_t h[kHeader] = {};
+  std::memcpy(h, kMagic, 8);
+  uint32_t flags = (c.ids.empty() ? 0 : kHasIds) |
+                   (c.labels.empty() && c.multi_labels.empty() ? 0 : kHasLabels) |
+                   (c.multi_labels.empty() ? 0 : kMultiHot);
+  put<uint32_t>(h, 8, kVersion);
+  put<uint32_t>(h, 12, static_cast<uint32_t>(c.kind));
+  put<uint32_t>(h, 16, static_cast<uint32_t>(c.codes.bits()));
+  put<uint32_t>(h, 20, static_cast<uint32_t>(c.mih_substrings));
+  put<uint64_t>(h, 24, n);
+  put<uint32_t>(h, 32, flags);
+  put<uint32_t>(h, 36, static_cast<uint32_t>(c.multi_labels.empty() ? 0 : c.label_classes));
+  put<uint32_t>(h, 44, crc(h, 44));
+  const size_t code_bytes = n * c.codes.words_per_code() * 8;
+  std::vector<const void*> parts = {h, c.codes.data()};
+  std::vector<size_t> sizes = {kHeader, code_bytes};
+  uint32_t body = crc(c.codes.data(), code_bytes);
+  auto add = [&](const void* p, size_t bytes) {
+    parts.push_back(p), sizes.push_back(bytes);
+    body = crc(p, bytes, body);
+  };
+  if (!c.ids.empty()) add(c.ids.data(), n * 8);
+  if (!c.labels.empty()) add(c.labels.data(), n * 8);
+  if (!c.multi_labels.empty()) add(c.multi_labels.data(), c.multi_labels.size());
+  uint8_t t[kTrailer];
+  put<uint32_t>(t, 0, body);
+  std::memcpy(t + 4, kEnd, 4);
+  parts.push_back(t), sizes.push_back(kTrailer);
+  write_file_atomic(path, parts, sizes);
+}
+
+IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open index file");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw std::runtime_error(path + ": cannot stat index file");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  std::shared_ptr<const void> keep;
+  const uint8_t* p = nullptr;
+  if (size > 0 && use_mmap) {
+    void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (m == MAP_FAILED) throw std::runtime_error(path + ": mmap failed");
+    keep = std::shared_ptr<const void>(
+        m, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
+  } else {
+    auto buf =
+        std::shared_ptr<uint8_t>(static_cast<uint8_t*>(std::aligned_alloc(64, size / 64 * 64 + 64)),
+                                 [](uint8_t* q) { std::free(q); });
+    size_t got = 0;
+    while (got < size) {
+      ssize_t r = ::read(fd, buf.get() + got, size - got);
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    ::close(fd);
+    if (got != size) throw std::runtime_error(path + ": read failed");
+    keep = buf;
+  }
+  p = static_cast<const uint8_t*>(keep.get());
+  if (size < kHeader + kTrailer)
+    bad(path, "file of " + std::to_string(size) + " bytes is truncated");
+  if (std::memcmp(p, kMagic, 8) != 0) bad(path, "bad magic (not a hashengine index)");
+  if (get<uint32_t>(p, 44) != crc(p, 44)) bad(path, "header checksum mismatch (corrupted header)");
+  const uint32_t version = get<uint32_t>(p, 8);
+  if (version != kVersion) bad(path, "unsupported version " + std::to_string(version));
+  IndexContents c;
+  const uint32_t kind = get<uint32_t>(p, 12), bits = get<uint32_t>(p, 16);
+  const uint32_t flags = get<uint32_t>(p, 32), classes = get<uint32_t>(p, 36);
+  const uint64_t n = get<uint64_t>(p, 24);
+  if (kind > 1) bad(path, "unknown index kind " + std::to_string(kind));
+  if (bits < 1 || bits > 32768) bad(path, "bad code length " + std::to_string(bits));
+  const uint64_t W = (bits + 63) / 64;
+  if (n > (uint64_t{1} << 40)) bad(path, "implausible code count " + std::to_string(n));
+  uint64_t expect = kHeader + n * W * 8 + kTrailer;
+  if (flags & kHasIds) expect += n * 8;
+  if (flags & kHasLabels) expect += (flags & kMultiHot) ? n * classes : n * 8;
+  if (expect != size)
+    bad(path, "size is " + std::to_string(size) + " bytes but the header describes " +
+                  std::to_string(expect) + (size < expect ? " (truncated)" : " (trailing bytes)"));
+  if (std::memcmp(p + size - 4, kEnd, 4) != 0) bad(path, "missing end marker");
+  if (verify && get<uint32_t>(p, size - 8) != crc(p + kHeader, size - kHeader - kTrailer))
+    bad(path, "payload checksum mismatch (corrupted data)");
+  c.kind = static_cast<IndexKind>(kind);
+  c.mih_substrings = static_cast<int>(get<uint32_t>(p, 20));
+  c.codes = PackedCodes::view(reinterpret_cast<const uint64_t*>(p + kHeader), n, bits, keep);
+  if (!use_mmap) c.codes = c.codes.slice(0, n);  // own the codes, drop the read buffer
+  size_t off = kHeader + n * W * 8;
+  auto i64s = [&](std::vector<int64_t>& v) {
+    v.resize(n);
+    std::memcpy(v.data(), p + off, n * 8);
+    off += n * 8;
+  };
+  if (flags & kHasIds) i64s(c.ids);
+  if ((flags & kHasLabels) && !(flags & kMultiHot)) i64s(c.labels);
+  if ((flags & kHasLabels) && (flags & kMultiHot)) {
+    c.label_classes = classes;
+    c.multi_labels.assign(p + off, p + off + n * classes);
+  }
+  return c;
+}
+
+}  // namespace he::retrieval
