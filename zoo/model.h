@@ -45,6 +45,8 @@ class HashModel : public nn::Module {
   virtual std::optional<Tensor> database_codes() const { return std::nullopt; }
   // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
+  // The model's random streams (dropout, sampling), saved in checkpoints for exact resume.
+  virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
   // Scalars the model reports in the log (e.g. the continuation beta).
   virtual std::map<std::string, double> log_values() const { return {}; }
 };

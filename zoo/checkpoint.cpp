@@ -1,0 +1,90 @@
+#include "zoo/checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "optim/checkpoint.h"
+
+namespace he::zoo {
+
+std::string options_json(const TrainOptions& o) {
+  nlohmann::ordered_json j{{"model", o.model}, {"data", o.data},     {"bits", o.bits},   {"epochs", o.epochs},
+                           {"batch", o.batch}, {"lr", o.lr},         {"seed", o.seed},   {"quick", o.quick},
+                           {"k", o.k},         {"threads", o.threads}, {"skip_nonfinite", o.skip_nonfinite}};
+  return j.dump();
+}
+
+TrainOptions options_from_json(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text);
+  TrainOptions o;
+  o.model = j.at("model").get<std::string>();
+  o.data = j.at("data").get<std::string>();
+  o.bits = j.at("bits").get<int64_t>();
+  o.epochs = j.at("epochs").get<int64_t>();
+  o.batch = j.at("batch").get<int64_t>();
+  o.lr = j.at("lr").get<double>();
+  o.seed = j.at("seed").get<uint64_t>();
+  o.quick = j.at("quick").get<bool>();
+  o.k = j.at("k").get<int64_t>();
+  o.threads = j.at("threads").get<int>();
+  o.skip_nonfinite = j.at("skip_nonfinite").get<bool>();
+  return o;
+}
+
+namespace {
+std::string exact(double v) { return fmt::format("{:.17g}", v); }
+
+const std::string& meta(const SafetensorsFile& f, const std::string& key) {
+  auto it = f.metadata.find(key);
+  if (it == f.metadata.end()) throw std::runtime_error("checkpoint: metadata has no '" + key + "'");
+  return it->second;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt, const TrainOptions& o,
+                     const RunPosition& pos) {
+  TensorList tensors = model.state_dict();
+  Metadata md{{"format", "hashengine.checkpoint.v1"},
+              {"model", o.model},
+              {"bits", std::to_string(o.bits)},
+              {"options", options_json(o)},
+              {"epoch", std::to_string(pos.epoch)},
+              {"batch", std::to_string(pos.batch)},
+              {"iteration", std::to_string(pos.iteration)},
+              {"compute_seconds", exact(pos.compute_seconds)},
+              {"wall_seconds", exact(pos.wall_seconds)},
+              {"timed_images", std::to_string(pos.timed_images)}};
+  for (auto& [name, gen] : model.generators()) {
+    md["rng." + name + ".seed"] = std::to_string(gen->seed());
+    md["rng." + name + ".offset"] = std::to_string(gen->offset());
+  }
+  optim::add_to_checkpoint(opt.state_dict(), tensors, md, "optimizer.");
+  tensors.emplace_back("trainer.losses", Tensor::from_vector(pos.losses, {static_cast<int64_t>(pos.losses.size())}));
+  save_safetensors(path, tensors, md);
+}
+
+RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt) {
+  if (meta(file, "format") != "hashengine.checkpoint.v1")
+    throw std::runtime_error("checkpoint: unknown format '" + meta(file, "format") + "'");
+  std::map<std::string, Tensor> weights;
+  for (auto& [name, t] : file.tensors)
+    if (name.rfind("optimizer.", 0) != 0 && name.rfind("trainer.", 0) != 0) weights[name] = t;
+  model.load_state_dict(weights, true);
+  if (opt) opt->load_state_dict(optim::state_dict_from_checkpoint(file, "optimizer."));
+  for (auto& [name, gen] : model.generators())
+    gen->set_state(std::stoull(meta(file, "rng." + name + ".seed")), std::stoull(meta(file, "rng." + name + ".offset")));
+  RunPosition pos;
+  pos.epoch = std::stoll(meta(file, "epoch"));
+  pos.batch = std::stoll(meta(file, "batch"));
+  pos.iteration = std::stoll(meta(file, "iteration"));
+  pos.compute_seconds = std::stod(meta(file, "compute_seconds"));
+  pos.wall_seconds = std::stod(meta(file, "wall_seconds"));
+  pos.timed_images = std::stoll(meta(file, "timed_images"));
+  auto it = file.tensors.find("trainer.losses");
+  if (it != file.tensors.end()) pos.losses = it->second.to_vector<float>();
+  return pos;
+}
+
+}  // namespace he::zoo

@@ -1,0 +1,65 @@
+#include "zoo/encode.h"
+
+#include <stdexcept>
+
+#include "engine/data/datasets.h"
+
+namespace he::zoo {
+
+Tensor images_tensor(const data::ImageSet& set, int64_t begin, int64_t count) {
+  if (begin < 0 || count < 0 || begin + count > set.n)
+    throw std::out_of_range("images_tensor: rows [" + std::to_string(begin) + ", " +
+                            std::to_string(begin + count) + ") of a set of " + std::to_string(set.n));
+  Tensor t = Tensor::empty({count, set.c, set.h, set.w});
+  float* dst = t.data<float>();
+  const uint8_t* src = set.image(begin);
+  const int64_t n = count * set.image_size();
+  const float scale = 1.0f / (255.0f * data::kFashionMnistStd), shift = -data::kFashionMnistMean / data::kFashionMnistStd;
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i] * scale + shift;
+  return t;
+}
+
+data::ImageSet one_image_set(const uint8_t* pixels, int64_t c, int64_t h, int64_t w) {
+  data::ImageSet s;
+  s.n = 1, s.c = c, s.h = h, s.w = w;
+  s.pixels.assign(pixels, pixels + c * h * w);
+  return s;
+}
+
+TrainBatch to_train_batch(const data::Batch& b) {
+  TrainBatch t;
+  t.images = Tensor::from_vector(b.images, {b.b, b.c, b.h, b.w});
+  t.labels = Tensor::from_vector(b.labels, {static_cast<int64_t>(b.labels.size())});
+  t.indices = Tensor::from_vector(b.indices, {static_cast<int64_t>(b.indices.size())});
+  return t;
+}
+
+Tensor labels_tensor(const data::ImageSet& set) {
+  if (set.labels.size() != static_cast<size_t>(set.n))
+    throw std::invalid_argument("zoo: the data set has no single-label class ids (multi-label sets need a "
+                                "multi-label recipe)");
+  return Tensor::from_vector(set.labels, {set.n});
+}
+
+retrieval::Labels retrieval_labels(const data::ImageSet& set) {
+  if (set.multi_label()) return retrieval::Labels::multi_hot(set.multi_hot.data(), set.n, set.num_classes);
+  return retrieval::Labels::single(set.labels);
+}
+
+Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard guard;
+  std::vector<Tensor> parts;
+  for (int64_t at = 0; at < set.n; at += batch)
+    parts.push_back(model.encode(images_tensor(set, at, std::min(batch, set.n - at))));
+  model.train(was_training);
+  return concat(parts, 0);
+}
+
+retrieval::PackedCodes pack(const Tensor& u) {
+  Tensor c = u.contiguous().to(DType::f32);
+  return retrieval::pack_signs(c.data<float>(), static_cast<size_t>(c.size(0)), static_cast<int>(c.size(1)));
+}
+
+}  // namespace he::zoo

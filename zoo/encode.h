@@ -1,0 +1,27 @@
+#pragma once
+// From data sets to tensors and codes: protocol normalisation, batched encoding in eval
+// mode, packing, labels for the metrics.
+#include "engine/data/image_set.h"
+#include "retrieval/codes.h"
+#include "retrieval/metrics.h"
+#include "zoo/model.h"
+
+namespace he::zoo {
+
+// Images [begin, begin + count) of `set` as (count,C,H,W) f32, /255 then normalised with the
+// protocol's Fashion-MNIST mean and std.
+Tensor images_tensor(const data::ImageSet& set, int64_t begin, int64_t count);
+// A one-image set (no labels) holding a copy of pixels (C,H,W) u8.
+data::ImageSet one_image_set(const uint8_t* pixels, int64_t c, int64_t h, int64_t w);
+// Loader batch -> tensors.
+TrainBatch to_train_batch(const data::Batch& b);
+// Labels of the set as (N) i64.
+Tensor labels_tensor(const data::ImageSet& set);
+retrieval::Labels retrieval_labels(const data::ImageSet& set);
+
+// u = model.encode(x) for every image, in eval mode and without autograd: (N,bits) f32.
+Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch = 1000);
+// Packs sign(u) (sign(0) = +1).
+retrieval::PackedCodes pack(const Tensor& u);
+
+}  // namespace he::zoo

@@ -1,0 +1,50 @@
+#pragma once
+// The shared trainer of every zoo model: epochs over protocol FM (shared/protocol.md) with a
+// progress bar, a checkpoint per epoch (safetensors, atomic), exact --resume, evaluation,
+// and the run directory a user keeps:
+//   checkpoint.safetensors  metrics.json  db_codes.npy  query_codes.npy  db_labels.npy
+//   query_labels.npy  loss.svg  pr.svg  train.log
+#include <cstdint>
+#include <string>
+
+#include "retrieval/metrics.h"
+
+namespace he::zoo {
+
+struct TrainOptions {
+  std::string model = "hashnet";
+  std::string data = "fashion-mnist";
+  int64_t bits = 64;
+  int64_t epochs = 5;
+  int64_t batch = 128;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+  int threads = 2;
+  bool quick = false;       // FM-quick: 6,000 train/database images, 1,000 queries
+  std::string out;          // default runs/<model>-<bits>
+  bool resume = false;      // continue from <out>/checkpoint.safetensors
+  int64_t eval_every = 0;   // also evaluate every N epochs (0: only at the end)
+  int64_t k = 1000;         // mAP@k, P@k
+  bool skip_nonfinite = false;  // skip a step with a non-finite loss or gradient instead of stopping
+  int64_t stop_after_iters = -1;  // stop (with a checkpoint) after this many iterations (tests)
+  bool quiet = false;
+  std::string device = "cpu";
+};
+
+struct RunSummary {
+  retrieval::EvalResult eval;
+  double train_images_per_s = 0;
+  double seconds = 0;
+  int64_t iterations = 0;
+  bool finished = false;  // false when stopped early (SIGINT or stop_after_iters)
+};
+
+// Trains (or resumes) and evaluates; writes the run directory. Throws on bad options/data.
+RunSummary train(const TrainOptions& opt);
+
+// Re-encodes and re-evaluates the checkpoint of a run; rewrites metrics.json, the codes and
+// pr.svg beside it.
+RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 1000, bool quick_override = false,
+                               int threads = 2);
+
+}  // namespace he::zoo
