@@ -43,6 +43,10 @@ class HashModel : public nn::Module {
   // Database codes learned directly (asymmetric models), else nullopt: the database is
   // encoded by the network like the queries.
   virtual std::optional<Tensor> database_codes() const { return std::nullopt; }
+  // Closed-form models (LSH, ITQ) are fitted once on the training images (N,C,H,W) instead
+  // of trained by gradient steps.
+  virtual bool trains_by_gradient() const { return true; }
+  virtual void fit(const Tensor& images) { (void)images; }
   // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
   // The model's random streams (dropout, sampling), saved in checkpoints for exact resume.

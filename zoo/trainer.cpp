@@ -34,6 +34,7 @@ class Log {
   void line(const std::string& s) {
     if (!quiet_) fmt::print("{}{}\n", tty_ && bar_ ? "\r\33[2K" : "", s);
     bar_ = false;
+    if (!quiet_) std::fflush(stdout);
     file_ << s << "\n";
     file_.flush();
   }
@@ -131,6 +132,15 @@ RunSummary train(const TrainOptions& o) {
     log.line(fmt::format("{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train {}  queries {}",
                          o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed, o.threads,
                          split.train.n, split.query.n));
+  }
+
+  if (!model->trains_by_gradient() && pos.epoch < o.epochs) {
+    const auto t0 = Clock::now();
+    model->fit(images_tensor(split.train, 0, split.train.n));
+    pos.compute_seconds = since(t0), pos.timed_images = split.train.n, pos.epoch = o.epochs;
+    save_checkpoint(ckpt, *model, *opt, o, pos);
+    log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}", split.train.n,
+                         pos.compute_seconds, ckpt));
   }
 
   data::LoaderOptions lo;

@@ -1,0 +1,97 @@
+// The non-deep baselines every table needs, as zoo models so that they share the binaries'
+// train / eval / encode / search and the run outputs. Both encode u = (x - mean) W on the
+// normalised pixels (flattened), codes = sign(u):
+//  LSH (Charikar, 'Similarity estimation techniques from rounding algorithms', STOC 2002):
+//    W Gaussian, random hyperplanes; no training (mean = 0: b = sign(W x) as in recipes.md).
+//  ITQ (Gong, Lazebnik, Gordo, Perronnin, 'Iterative Quantization: A Procrustean Approach to
+//    Learning Binary Codes', TPAMI 2013): PCA to `bits` dims, then 50 alternations of
+//    B = sign(V R) and the orthogonal Procrustes R = argmin ||B - V R||.
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "kernels/lapack.h"
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+class LinearHash : public HashModel {
+ public:
+  explicit LinearHash(const ModelConfig& c) : cfg_(c) {
+    const int64_t d = c.in_channels * c.image_size * c.image_size;
+    mean = register_buffer("mean", Tensor::zeros({d}));
+    proj = register_buffer("proj", Tensor::zeros({d, c.bits}));
+  }
+  Tensor encode(const Tensor& x) override { return matmul(sub(x.flatten(1), mean), proj); }
+  Tensor loss(const TrainBatch&, int64_t) override {
+    throw std::logic_error("closed-form model: fit() instead of gradient steps");
+  }
+  bool trains_by_gradient() const override { return false; }
+  Tensor mean, proj;
+
+ protected:
+  ModelConfig cfg_;
+};
+
+class Lsh : public LinearHash {
+ public:
+  using LinearHash::LinearHash;
+  void fit(const Tensor&) override {
+    Generator g(cfg_.seed);
+    proj.copy_(Tensor::randn(proj.shape(), g));
+  }
+};
+
+// Row-major helpers on std::vector<double> for the small (bits x bits) problems.
+std::vector<double> to_f64(const Tensor& t) { return t.to_vector<double>(); }
+
+class Itq : public LinearHash {
+ public:
+  using LinearHash::LinearHash;
+  void fit(const Tensor& images) override {
+    NoGradGuard guard;
+    const int64_t bits = cfg_.bits;
+    Tensor x = images.flatten(1);
+    const int64_t n = x.size(0), d = x.size(1);
+    if (bits > d) throw std::invalid_argument(fmt::format("itq: {} bits exceed the {} input dims", bits, d));
+    Tensor mu = mean_of(x);
+    Tensor xc = sub(x, mu);
+    // PCA: the top `bits` eigenvectors of the covariance (eigenvalues come ascending).
+    std::vector<double> cov = to_f64(div(matmul(xc.t(), xc), static_cast<double>(n))), w(d), v(d * d);
+    kernels::cpu::symmetric_eigen(cov.data(), d, w.data(), v.data());
+    std::vector<double> pca(d * bits);
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = 0; j < bits; ++j) pca[i * bits + j] = v[i * d + (d - 1 - j)];
+    Tensor P = Tensor::from_vector(pca, {d, bits}).to(DType::f32);
+    Tensor V = matmul(xc, P);  // (n, bits)
+    // R: a random orthogonal start (left singular vectors of a Gaussian matrix), then
+    // alternate B = sign(V R) and R from the SVD of V^T B.
+    Generator g(cfg_.seed);
+    std::vector<double> r0 = to_f64(Tensor::randn({bits, bits}, g, DType::f64)), u(bits * bits), s(bits),
+                        vt(bits * bits);
+    kernels::cpu::svd(r0.data(), bits, bits, u.data(), s.data(), vt.data());
+    Tensor R = Tensor::from_vector(u, {bits, bits}).to(DType::f32);
+    for (int it = 0; it < 50; ++it) {
+      Tensor B = where(ge(matmul(V, R), Tensor::scalar(0)), Tensor::scalar(1), Tensor::scalar(-1));
+      std::vector<double> c = to_f64(matmul(V.t(), B));
+      kernels::cpu::svd(c.data(), bits, bits, u.data(), s.data(), vt.data());
+      std::vector<double> rr(bits * bits, 0);
+      for (int64_t i = 0; i < bits; ++i)
+        for (int64_t k = 0; k < bits; ++k)
+          for (int64_t j = 0; j < bits; ++j) rr[i * bits + j] += u[i * bits + k] * vt[k * bits + j];
+      R = Tensor::from_vector(rr, {bits, bits}).to(DType::f32);
+    }
+    mean.copy_(mu);
+    proj.copy_(matmul(P, R));
+  }
+
+ private:
+  static Tensor mean_of(const Tensor& x) { return he::mean(x, {0}); }
+};
+}  // namespace
+
+std::shared_ptr<HashModel> make_lsh(const ModelConfig& c) { return std::make_shared<Lsh>(c); }
+std::shared_ptr<HashModel> make_itq(const ModelConfig& c) { return std::make_shared<Itq>(c); }
+
+}  // namespace he::zoo
