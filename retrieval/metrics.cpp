@@ -49,14 +49,15 @@ EvalResult evaluate_hamming(const PackedCodes& db, const Labels& db_labels,
   const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   EvalResult res;
   res.k = k, res.queries = nq, res.database = n, res.bits = bits;
-  std::vector<double> pr_p(bits + 1, 0.0), pr_r(bits + 1, 0.0);
-  double map_k = 0, map_all = 0, p_k = 0, r_k = 0, p_r2 = 0;
-#pragma omp parallel num_threads(T) reduction(+ : map_k, map_all, p_k, r_k, p_r2)
+  // Per-query values are stored and summed in query order afterwards, so the figures are
+  // bit-identical for any thread count and schedule (a reduction would add in thread order).
+  const size_t R = static_cast<size_t>(bits) + 1;
+  std::vector<double> q_map_k(nq), q_map_all(nq), q_p_k(nq), q_r_k(nq), q_p_r2(nq), q_pr_p(nq * R), q_pr_r(nq * R);
+#pragma omp parallel num_threads(T)
   {
     std::vector<uint16_t> dist(n);
     std::vector<uint8_t> rel(n), ranked(n);
     std::vector<uint32_t> cnt(bits + 2), relcnt(bits + 1);
-    std::vector<double> lp(bits + 1, 0.0), lr(bits + 1, 0.0);
 #pragma omp for schedule(dynamic, 8)
     for (size_t q = 0; q < nq; ++q) {
       kernels::cpu::hamming_distances_row(queries.row(q), db.data(), n, W, dist.data());
@@ -71,15 +72,16 @@ EvalResult evaluate_hamming(const PackedCodes& db, const Labels& db_labels,
       }
       // Set-based metrics from the per-distance counts.
       size_t within = 0, rel_within = 0;
+      q_p_r2[q] = 0;
       for (int r = 0; r <= bits; ++r) {
         within += cnt[r + 1];
         rel_within += relcnt[r];
         double prec = within ? double(rel_within) / within : 0.0;
-        if (r == 2) p_r2 += prec;
-        lp[r] += prec;
-        lr[r] += total_rel ? double(rel_within) / total_rel : 0.0;
+        if (r == 2) q_p_r2[q] = prec;
+        q_pr_p[q * R + r] = prec;
+        q_pr_r[q * R + r] = total_rel ? double(rel_within) / total_rel : 0.0;
       }
-      if (bits < 2) p_r2 += total_rel ? double(total_rel) / n : 0.0;
+      if (bits < 2) q_p_r2[q] = total_rel ? double(total_rel) / n : 0.0;
       // Counting sort of the relevance flags into rank order (stable: ties by index).
       for (int d = 0; d <= bits; ++d) cnt[d + 1] += cnt[d];
       for (size_t i = 0; i < n; ++i) ranked[cnt[dist[i]]++] = rel[i];
@@ -93,17 +95,23 @@ EvalResult evaluate_hamming(const PackedCodes& db, const Labels& db_labels,
         }
       }
       if (k == n) sum_k = sum, hits_k = hits;
-      map_k += hits_k ? sum_k / hits_k : 0.0;
-      map_all += hits ? sum / hits : 0.0;
-      p_k += double(hits_k) / k;
-      r_k += total_rel ? double(hits_k) / total_rel : 0.0;
+      q_map_k[q] = hits_k ? sum_k / hits_k : 0.0;
+      q_map_all[q] = hits ? sum / hits : 0.0;
+      q_p_k[q] = double(hits_k) / k;
+      q_r_k[q] = total_rel ? double(hits_k) / total_rel : 0.0;
     }
-#pragma omp critical
-    for (int r = 0; r <= bits; ++r) pr_p[r] += lp[r], pr_r[r] += lr[r];
   }
-  res.map_k = map_k / nq, res.map_all = map_all / nq, res.p_k = p_k / nq;
-  res.r_k = r_k / nq, res.p_r2 = p_r2 / nq;
-  for (int r = 0; r <= bits; ++r) pr_p[r] /= nq, pr_r[r] /= nq;
+  auto mean_of = [nq](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s / nq;
+  };
+  res.map_k = mean_of(q_map_k), res.map_all = mean_of(q_map_all), res.p_k = mean_of(q_p_k);
+  res.r_k = mean_of(q_r_k), res.p_r2 = mean_of(q_p_r2);
+  std::vector<double> pr_p(R, 0.0), pr_r(R, 0.0);
+  for (size_t q = 0; q < nq; ++q)
+    for (size_t r = 0; r < R; ++r) pr_p[r] += q_pr_p[q * R + r], pr_r[r] += q_pr_r[q * R + r];
+  for (size_t r = 0; r < R; ++r) pr_p[r] /= nq, pr_r[r] /= nq;
   res.pr_precision = std::move(pr_p);
   res.pr_recall = std::move(pr_r);
   return res;
