@@ -61,6 +61,7 @@ struct IsaKernels {
 
 const IsaKernels& scalar_kernels();
 const IsaKernels& popcnt_kernels();
+const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();
 
 }  // namespace he::kernels::cpu::detail

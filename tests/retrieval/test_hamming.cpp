@@ -13,7 +13,7 @@ namespace {
 
 std::vector<HammingIsa> isas() {
   std::vector<HammingIsa> v;
-  for (auto i : {HammingIsa::Scalar, HammingIsa::Popcnt, HammingIsa::Avx512})
+  for (auto i : {HammingIsa::Scalar, HammingIsa::Popcnt, HammingIsa::Avx2, HammingIsa::Avx512})
     if (he::kernels::cpu::hamming_isa_supported(i)) v.push_back(i);
   return v;
 }
