@@ -107,9 +107,9 @@ void run_scan(const HammingArgs& a, size_t k, int r, Emit&& emit) {
       size_t lo = a.n * part / nparts, hi = a.n * (part + 1) / nparts;
       for (size_t q = q0; q < q1; ++q) {
         if (k)
-          cands[q - q0].reset_knn(k, a.bits, &hist);
+          cands[q - q0].reset_knn(k, a.bits);
         else
-          cands[q - q0].reset_radius(r, a.bits);
+          cands[q - q0].reset_radius(r);
       }
       scan_tile(K, a, q0, q1, lo, hi, cands.data());
       for (size_t q = q0; q < q1; ++q) {
