@@ -14,7 +14,7 @@
 namespace he::kernels::cpu {
 
 // Instruction set for the popcount loops, chosen at run time (Auto = best supported).
-enum class HammingIsa { Auto, Scalar, Popcnt, Avx512 };
+enum class HammingIsa { Auto, Scalar, Popcnt, Avx2, Avx512 };
 
 HammingIsa hamming_best_isa();
 bool hamming_isa_supported(HammingIsa isa);

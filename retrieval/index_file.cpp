@@ -20,7 +20,7 @@ constexpr char kMagic[8] = {'H', 'E', 'I', 'N', 'D', 'E', 'X', 0};
 constexpr char kEnd[4] = {'H', 'E', 'N', 'D'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeader = 64, kTrailer = 8;
-enum : uint32_t { kHasIds = 1, kHasLabels = 2, kMultiHot = 4 };
+constexpr uint32_t kHasIds = 1, kHasLabels = 2, kMultiHot = 4;  // header flags
 
 uint32_t crc(const void* p, size_t n, uint32_t start = 0) {
   return static_cast<uint32_t>(crc32_z(start, static_cast<const Bytef*>(p), n));

@@ -35,6 +35,8 @@ const IsaKernels& kernels_for(HammingIsa isa) {
   switch (isa) {
     case HammingIsa::Avx512:
       return detail::avx512_kernels();
+    case HammingIsa::Avx2:
+      return detail::avx2_kernels();
     case HammingIsa::Popcnt:
       return detail::popcnt_kernels();
     default:
@@ -105,9 +107,9 @@ void run_scan(const HammingArgs& a, size_t k, int r, Emit&& emit) {
       size_t lo = a.n * part / nparts, hi = a.n * (part + 1) / nparts;
       for (size_t q = q0; q < q1; ++q) {
         if (k)
-          cands[q - q0].reset_knn(k, a.bits, &hist);
+          cands[q - q0].reset_knn(k, a.bits);
         else
-          cands[q - q0].reset_radius(r, a.bits);
+          cands[q - q0].reset_radius(r);
       }
       scan_tile(K, a, q0, q1, lo, hi, cands.data());
       for (size_t q = q0; q < q1; ++q) {
@@ -151,6 +153,8 @@ bool hamming_isa_supported(HammingIsa isa) {
       return true;
     case HammingIsa::Popcnt:
       return __builtin_cpu_supports("popcnt");
+    case HammingIsa::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
     case HammingIsa::Avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
              __builtin_cpu_supports("avx512vpopcntdq");
@@ -160,6 +164,7 @@ bool hamming_isa_supported(HammingIsa isa) {
 
 HammingIsa hamming_best_isa() {
   if (hamming_isa_supported(HammingIsa::Avx512)) return HammingIsa::Avx512;
+  if (hamming_isa_supported(HammingIsa::Avx2)) return HammingIsa::Avx2;
   if (hamming_isa_supported(HammingIsa::Popcnt)) return HammingIsa::Popcnt;
   return HammingIsa::Scalar;
 }
@@ -172,6 +177,8 @@ const char* hamming_isa_name(HammingIsa isa) {
       return "scalar";
     case HammingIsa::Popcnt:
       return "popcnt";
+    case HammingIsa::Avx2:
+      return "avx2";
     case HammingIsa::Avx512:
       return "avx512-vpopcntdq";
   }

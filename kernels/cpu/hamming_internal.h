@@ -13,24 +13,25 @@ inline constexpr int kGroup = 8;
 inline constexpr int kIdBits = 40;
 inline constexpr uint64_t kIdMask = (uint64_t{1} << kIdBits) - 1;
 
-// Candidates of one query, appended in ascending index order. In k-NN mode the buffer is
-// compacted to exactly k entries whenever it reaches `cap`, and `thr` becomes (k-th
-// distance - 1): a later code at the k-th distance has a larger index, so it can never
-// enter the top k. In radius mode thr stays r and nothing is dropped.
+// Candidates of one query, appended in ascending index order. k-NN mode keeps a histogram
+// of the accepted distances and holds thr = (k-th smallest distance seen) - 1 at all times:
+// a later code at the k-th distance has a larger index, so it can never enter the top k.
+// Accepted entries that fall behind are dropped when the buffer reaches `cap`. In radius
+// mode thr stays r and nothing is dropped.
 struct QueryCandidates {
   std::vector<uint64_t> keys;
   int64_t thr = 0;
   size_t k = 0;  // 0 = radius mode
   size_t cap = 0;
-  int bits = 0;
-  std::vector<uint32_t>* hist = nullptr;  // scratch, bits + 2 entries
+  size_t le_thr = 0;           // accepted entries with distance <= thr
+  std::vector<uint32_t> hist;  // accepted entries per distance (k-NN mode)
 
-  void reset_knn(size_t k_, int bits_, std::vector<uint32_t>* h);
-  void reset_radius(int r, int bits_);
+  void reset_knn(size_t k_, int bits);
+  void reset_radius(int r);
   // Out of line on purpose: the scan loops are compiled for other targets, and inline
   // std::vector code instantiated there must not be merged into baseline code.
-  void push(uint64_t id, uint32_t d);
-  void compact();  // keep the best k (in index order), lower thr
+  void push(uint64_t id, uint32_t d);  // requires d <= thr
+  void compact();                      // keep exactly the best min(k, seen) entries, in index order
 };
 
 // The per-group state a scan loop reads (thresholds) and feeds (hits).
@@ -61,6 +62,7 @@ struct IsaKernels {
 
 const IsaKernels& scalar_kernels();
 const IsaKernels& popcnt_kernels();
+const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();
 
 }  // namespace he::kernels::cpu::detail
