@@ -129,6 +129,12 @@ TEST(TorchParity, MaxPool2dKernel3Stride2Pad1) {
   check_module(pool, c);
 }
 
+TEST(TorchParity, MaxPool2dTies) {
+  ParityCase c("maxpool2d_ties");
+  MaxPool2d pool(c.meta["kernel"], c.meta["stride"], c.meta["padding"]);
+  check_module(pool, c);
+}
+
 TEST(TorchParity, AvgPool2dKernel3Stride2Pad1) {
   ParityCase c("avgpool2d_k3_s2_p1");
   ASSERT_TRUE(c.meta["count_include_pad"].get<bool>());  // the engine's only mode

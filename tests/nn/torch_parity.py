@@ -151,6 +151,11 @@ def main():
                 {"kind": "maxpool2d", "kernel": 2, "stride": 2, "padding": 0})
     module_case("maxpool2d_k3_s2_p1", nn.MaxPool2d(3, stride=2, padding=1), randn(2, 3, 7, 6),
                 {"kind": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})
+    # Small integers: ties inside windows (PyTorch routes the gradient to the first maximum in
+    # row-major order) and elements that win several overlapping windows.
+    module_case("maxpool2d_ties", nn.MaxPool2d(3, stride=2, padding=1),
+                torch.randint(-2, 3, (2, 3, 7, 6)).float(),
+                {"kind": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})
     module_case("avgpool2d_k3_s2_p1", nn.AvgPool2d(3, stride=2, padding=1), randn(2, 3, 7, 6),
                 {"kind": "avgpool2d", "kernel": 3, "stride": 2, "padding": 1,
                  "count_include_pad": True})
@@ -187,6 +192,7 @@ def main():
         w.case(name, meta)
 
     act = randn(4, 6, scale=2.0)
+    act[0, :3] = 0.0  # the gradient convention at the kink: relu'(0) = 0, elu'(0) = alpha
     function_case("relu", F.relu, act, {"kind": "relu"})
     function_case("tanh", torch.tanh, act, {"kind": "tanh"})
     function_case("sigmoid", torch.sigmoid, act, {"kind": "sigmoid"})
@@ -222,6 +228,7 @@ def main():
     loss_case("bce_with_logits", F.binary_cross_entropy_with_logits, randn(4, 3, scale=2.0),
               torch.rand(4, 3), {"kind": "bce_with_logits"})
     pred, target = randn(3, 4), randn(3, 4)
+    pred[0, 0] = target[0, 0]  # l1's gradient at a zero difference: sign(0) = 0
     loss_case("mse", F.mse_loss, pred, target, {"kind": "mse"})
     loss_case("l1", F.l1_loss, pred, target, {"kind": "l1"})
     near = target + randn(3, 4, scale=0.6)  # |d| on both sides of beta
