@@ -26,9 +26,10 @@ void check_module(Module& m, const ParityCase& c, bool train = true) {
   const bool input_grad = c.has("grad.input");
   if (input_grad) x.requires_grad_();
   Tensor y = m.forward(x);
-  y.backward(c.get("upstream"));
   const auto tol = parity_tolerance(c.get("output").dtype());
   HE_EXPECT_PARITY(y, c, "output", tol);
+  ASSERT_EQ(y.shape(), c.get("upstream").shape());
+  y.backward(c.get("upstream"));
   if (input_grad) HE_EXPECT_PARITY(x.grad(), c, "grad.input", tol);
   auto grads = c.group("grad.param");
   EXPECT_EQ(grads.size(), m.named_parameters().size());
@@ -43,9 +44,10 @@ void check_function(const std::string& name, const std::function<Tensor(const Te
   ParityCase c(name);
   Tensor x = c.get("input").requires_grad_();
   Tensor y = f(x);
-  y.backward(c.get("upstream"));
   const auto tol = parity_tolerance(DType::f32);
   HE_EXPECT_PARITY(y, c, "output", tol);
+  ASSERT_EQ(y.shape(), c.get("upstream").shape());
+  y.backward(c.get("upstream"));
   HE_EXPECT_PARITY(x.grad(), c, "grad.input", tol);
 }
 
@@ -55,10 +57,10 @@ void check_loss(const std::string& name,
   ParityCase c(name);
   Tensor x = c.get("input").requires_grad_();
   Tensor y = f(x, c.get("target"));
-  ASSERT_EQ(y.dim(), 0);
-  y.backward(c.get("upstream"));
   const auto tol = parity_tolerance(DType::f32);
   HE_EXPECT_PARITY(y, c, "output", tol);
+  ASSERT_EQ(y.dim(), 0);
+  y.backward(c.get("upstream"));
   HE_EXPECT_PARITY(x.grad(), c, "grad.input", tol);
 }
 

@@ -52,8 +52,7 @@ def hashed_uniform(shape, lo, hi, salt):
 
 
 class Writer:
-    def __init__(self, torch):
-        self.torch = torch
+    def __init__(self):
         self.tensors = {}
         self.meta = {}
 
@@ -76,7 +75,7 @@ def main():
     from safetensors.numpy import save_file
 
     torch.manual_seed(SEED)
-    w = Writer(torch)
+    w = Writer()
 
     def randn(*shape, scale=1.0):
         return torch.randn(*shape, dtype=torch.float32) * scale
