@@ -47,6 +47,9 @@ class HashModel : public nn::Module {
   // of trained by gradient steps.
   virtual bool trains_by_gradient() const { return true; }
   virtual void fit(const Tensor& images) { (void)images; }
+  // The learning rate used when the user gives none: protocol FM's Adam 1e-3, or the
+  // recipe's own where 1e-3 is known to fail (see the model's file).
+  virtual double default_lr() const { return 1e-3; }
   // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
   // The model's random streams (dropout, sampling), saved in checkpoints for exact resume.

@@ -23,6 +23,8 @@ const std::vector<Entry>& table() {
       {"dtsh", make_dtsh, "DTSH (Wang 2016): triplet likelihood over all in-batch triplets"},
       {"greedyhash", make_greedyhash, "GreedyHash (Su 2018): sign straight-through + classifier + cubic penalty"},
       {"csq", make_csq, "CSQ (Yuan 2020): Hadamard hash centres, central similarity"},
+      {"dsdh", make_dsdh, "DSDH (Li 2017): pairwise likelihood + discrete codes and linear classifier per epoch"},
+      {"adsh", make_adsh, "ADSH (Jiang 2018): asymmetric, learns the database codes directly"},
       {"lsh", make_lsh, "LSH (Charikar 2002): signs of Gaussian random projections of the pixels"},
       {"itq", make_itq, "ITQ (Gong 2013): PCA of the pixels + iterative quantisation (50 rotations)"},
   };

@@ -104,8 +104,9 @@ std::string eval_line(const retrieval::EvalResult& r) {
 }
 }  // namespace
 
-RunSummary train(const TrainOptions& o) {
+RunSummary train(const TrainOptions& opt_in) {
   const auto wall_start = Clock::now();
+  TrainOptions o = opt_in;
   set_num_threads(o.threads);
   const std::string dir = o.out.empty() ? fmt::format("runs/{}-{}", o.model, o.bits) : o.out;
   std::filesystem::create_directories(dir);
@@ -115,6 +116,8 @@ RunSummary train(const TrainOptions& o) {
   data::RetrievalSplit split = load_protocol(o);
   ModelConfig cfg = model_config(o, split);
   std::shared_ptr<HashModel> model = make_model(o.model, cfg);
+  if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
+  cfg.lr = o.lr;
   model->begin_training(labels_tensor(split.train));
   std::unique_ptr<optim::Optimizer> opt = model->make_optimizer(cfg);
 

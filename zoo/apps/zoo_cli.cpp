@@ -57,7 +57,7 @@ int run(int argc, char** argv) {
   train->add_option("--bits", t.bits, "code length")->capture_default_str();
   train->add_option("--epochs", t.epochs, "epochs")->capture_default_str();
   train->add_option("--batch", t.batch, "batch size")->capture_default_str();
-  train->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
+  train->add_option("--lr", t.lr, "Adam learning rate (default: the recipe's, 1e-3 for most)");
   train->add_option("--seed", t.seed, "seed of every random stream")->capture_default_str();
   train->add_option("--threads", t.threads, "CPU threads")->capture_default_str();
   train->add_option("--device", t.device, "cpu or cuda")->capture_default_str();

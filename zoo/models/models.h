@@ -11,6 +11,8 @@ std::shared_ptr<HashModel> make_dch(const ModelConfig& c);
 std::shared_ptr<HashModel> make_dtsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_greedyhash(const ModelConfig& c);
 std::shared_ptr<HashModel> make_csq(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dsdh(const ModelConfig& c);
+std::shared_ptr<HashModel> make_adsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_lsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_itq(const ModelConfig& c);
 }  // namespace he::zoo

@@ -1,0 +1,140 @@
+// Recipes with a discrete update of binary codes between epochs:
+//  DSDH (Li, Sun, He, Tan, 'Deep Supervised Discrete Hashing', NeurIPS 2017): the network
+//    trains on the DPSH pairwise likelihood against a memory bank U plus eta_net * mean((u -
+//    B_i)^2) towards its discrete code; after each epoch the classifier W = (B^T B + nu/mu I)^-1
+//    B^T Y is solved in closed form and B is updated bit by bit (discrete cyclic coordinate
+//    descent, 10 sweeps) on mu ||Y - B W||^2 + eta ||B - U||^2, mu = nu = 1, eta = 55.
+//    eta_net = 0.1 weights the network's pull towards B in the mean-normalised loss.
+//  ADSH (Jiang, Li, 'Asymmetric Deep Supervised Hashing', AAAI 2018): the database codes V are
+//    learned directly; the network h = tanh(u) of each query image fits
+//    ||h V^T - bits * S||^2 + gamma ||V_i - h||^2 (S in {-1,+1}, gamma = 200), and after each
+//    epoch V is updated in closed form bit by bit. Here every training image is both a query
+//    and a database item; evaluation searches the test queries against V.
+#include <cmath>
+
+#include "kernels/lapack.h"
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+// sign with sign(0) = +1, as +-1 floats.
+inline float pm1(double v) { return v >= 0 ? 1.0f : -1.0f; }
+
+Tensor random_codes(int64_t n, int64_t bits, uint64_t seed) {
+  Generator g(seed);
+  Tensor r = Tensor::randn({n, bits}, g);
+  return where(ge(r, Tensor::scalar(0)), Tensor::scalar(1), Tensor::scalar(-1));
+}
+
+class Dsdh : public CnnHashModel {
+ public:
+  explicit Dsdh(const ModelConfig& c) : CnnHashModel(c) {
+    bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
+    codes_ = register_buffer("codes", random_codes(c.train_size, c.bits, c.seed + 11));
+    classifier_ = register_buffer("classifier", Tensor::zeros({c.bits, c.num_classes}));
+    train_labels_ = register_buffer("train_labels", Tensor::zeros({c.train_size}, DType::i64));
+  }
+  void begin_training(const Tensor& labels) override { train_labels_.copy_(labels); }
+  double default_lr() const override { return 1e-4; }  // as DPSH: 1e-3 collapses the codes
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor u = net->forward(b.images);
+    assign_rows(bank_, b.indices, u);
+    Tensor S = losses::similarity(b.labels, train_labels_);
+    Tensor target = index_select(codes_, 0, b.indices);
+    return add(losses::dpsh_bank(u, bank_, S, 0.0), mul(mean(pow(sub(u, target), 2.0)), 0.1));
+  }
+  void end_epoch(int64_t) override {
+    const int64_t n = cfg.train_size, bits = cfg.bits, C = cfg.num_classes;
+    const double mu = 1, nu = 1, eta = 55;
+    std::vector<float> B = codes_.to_vector<float>(), U = bank_.to_vector<float>();
+    std::vector<int64_t> y = train_labels_.to_vector<int64_t>();
+    for (int sweep = 0; sweep < 10; ++sweep) {
+      // W = (B^T B + nu/mu I)^-1 B^T Y
+      std::vector<double> btb(bits * bits, 0), bty(bits * C, 0);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t a = 0; a < bits; ++a) {
+          bty[a * C + y[i]] += B[i * bits + a];
+          for (int64_t c = 0; c < bits; ++c) btb[a * bits + c] += B[i * bits + a] * B[i * bits + c];
+        }
+      for (int64_t a = 0; a < bits; ++a) btb[a * bits + a] += nu / mu;
+      kernels::cpu::solve_spd(btb.data(), bits, bty.data(), C);  // bty <- W (bits, C)
+      const std::vector<double>& W = bty;
+      // B by bits: b_k = sign(P_k - mu * (B_{-k} W_{-k}) W_k^T), P = mu Y W^T + eta U.
+      std::vector<double> BW(n * C, 0);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t a = 0; a < bits; ++a)
+          for (int64_t c = 0; c < C; ++c) BW[i * C + c] += B[i * bits + a] * W[a * C + c];
+      for (int64_t k = 0; k < bits; ++k)
+        for (int64_t i = 0; i < n; ++i) {
+          double z = mu * W[k * C + y[i]] + eta * U[i * bits + k];
+          double old = B[i * bits + k];
+          for (int64_t c = 0; c < C; ++c) z -= mu * (BW[i * C + c] - old * W[k * C + c]) * W[k * C + c];
+          float nb = pm1(z);
+          if (nb != old)
+            for (int64_t c = 0; c < C; ++c) BW[i * C + c] += (nb - old) * W[k * C + c];
+          B[i * bits + k] = nb;
+        }
+      if (sweep == 9) classifier_.copy_(Tensor::from_vector(W, {bits, C}));
+    }
+    codes_.copy_(Tensor::from_vector(B, {n, bits}));
+  }
+
+ private:
+  Tensor bank_, codes_, classifier_, train_labels_;
+};
+
+class Adsh : public CnnHashModel {
+ public:
+  explicit Adsh(const ModelConfig& c) : CnnHashModel(c) {
+    db_codes_ = register_buffer("db_codes", random_codes(c.train_size, c.bits, c.seed + 13));
+    bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
+    train_labels_ = register_buffer("train_labels", Tensor::zeros({c.train_size}, DType::i64));
+  }
+  void begin_training(const Tensor& labels) override { train_labels_.copy_(labels); }
+  Tensor encode(const Tensor& x) override { return tanh(net->forward(x)); }
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor h = tanh(net->forward(b.images));
+    assign_rows(bank_, b.indices, h);
+    const double bits = static_cast<double>(cfg.bits), gamma = 200;
+    Tensor S = sub(mul(losses::similarity(b.labels, train_labels_), 2.0), 1.0);  // {-1, +1}
+    Tensor fit = sum(pow(sub(matmul(h, db_codes_.t()), mul(S, bits)), 2.0));
+    Tensor pull = sum(pow(sub(index_select(db_codes_, 0, b.indices), h), 2.0));
+    const double pairs = static_cast<double>(S.numel());
+    return div(add(fit, mul(pull, gamma)), pairs);
+  }
+  void end_epoch(int64_t) override {
+    // Q = -2 bits S^T H - 2 gamma H, with S^T H from per-class sums (S = 2[same] - 1).
+    const int64_t n = cfg.train_size, bits = cfg.bits, C = cfg.num_classes;
+    const double gamma = 200;
+    std::vector<float> H = bank_.to_vector<float>(), V = db_codes_.to_vector<float>();
+    std::vector<int64_t> y = train_labels_.to_vector<int64_t>();
+    std::vector<double> class_sum(C * bits, 0), total(bits, 0), G(bits * bits, 0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t a = 0; a < bits; ++a) {
+        class_sum[y[i] * bits + a] += H[i * bits + a];
+        total[a] += H[i * bits + a];
+        for (int64_t c = 0; c < bits; ++c) G[a * bits + c] += H[i * bits + a] * H[i * bits + c];
+      }
+    for (int sweep = 0; sweep < 3; ++sweep)
+      for (int64_t k = 0; k < bits; ++k)
+        for (int64_t j = 0; j < n; ++j) {
+          double q = -2.0 * bits * (2 * class_sum[y[j] * bits + k] - total[k]) - 2.0 * gamma * H[j * bits + k];
+          double z = q;
+          for (int64_t a = 0; a < bits; ++a)
+            if (a != k) z += 2.0 * V[j * bits + a] * G[a * bits + k];
+          V[j * bits + k] = -pm1(z);
+        }
+    db_codes_.copy_(Tensor::from_vector(V, {n, bits}));
+  }
+  std::optional<Tensor> database_codes() const override { return db_codes_; }
+
+ private:
+  Tensor db_codes_, bank_, train_labels_;
+};
+}  // namespace
+
+std::shared_ptr<HashModel> make_dsdh(const ModelConfig& c) { return std::make_shared<Dsdh>(c); }
+std::shared_ptr<HashModel> make_adsh(const ModelConfig& c) { return std::make_shared<Adsh>(c); }
+
+}  // namespace he::zoo
