@@ -330,7 +330,10 @@ void hamming_knn(const HammingArgs& a, size_t k, int64_t* ids, int32_t* dist) {
   const int W = static_cast<int>(a.words);
   const int64_t n = static_cast<int64_t>(a.n);
   const unsigned ntiles = tiles_of(a.n);
-  const int B = static_cast<int>(std::min<size_t>(batch_queries(a), 0x7fffffffu / k));
+  // Queries per batch: shared memory allows batch_queries(a); the keys (16 bytes per query and
+  // neighbour) stay within about 1 GiB, and their count within CUB's int offsets.
+  const int B = static_cast<int>(
+      std::max<size_t>(1, std::min<size_t>(batch_queries(a), (size_t{1} << 26) / k)));
   const int end_bit = kIdBits + bit_width(a.bits);
 
   // Workspace for one batch of B queries.
