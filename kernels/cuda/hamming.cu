@@ -4,13 +4,14 @@
 // k-NN for a batch of queries, in passes over the database:
 //   1. histogram: hist[q][d] = number of codes at distance d (integer atomics: exact);
 //   2. threshold: t = the k-th smallest distance, below = codes with d < t, need = k - below;
-//   3. tie count: per 256-code tile, how many codes sit at distance t; exclusive scan gives
-//      each tile the number of ties before it;
+//   3. tie count: per 256-code tile, how many codes sit at distance t; an exclusive scan over
+//      all (query, tile) counts, less the query's first entry, gives each tile the number of
+//      the query's ties before it;
 //   4. collect:   codes with d < t go to slots [0, below) in any order; the tie of tie-rank
 //      (ties before its tile + ties before it in the tile) < need goes straight to slot
 //      below + rank (ties are in index order by construction, and come after every d < t);
 //   5. sort the first `below` keys (distance << 40 | index) of each query, which are unique.
-#include <cub/block/block_scan.cuh>
+#include <cub/device/device_scan.cuh>
 #include <cub/device/device_segmented_radix_sort.cuh>
 
 #include <algorithm>
@@ -114,26 +115,6 @@ __global__ void tie_count_kernel(const uint64_t* __restrict__ queries, int Q,
   }
 }
 
-// In place, one block per row: rows:(Q, len) -> exclusive prefix sums of each row.
-constexpr int kScanThreads = 1024;
-__global__ void exclusive_scan_rows_kernel(unsigned long long* rows, int64_t len) {
-  using Scan = cub::BlockScan<unsigned long long, kScanThreads>;
-  __shared__ typename Scan::TempStorage tmp;
-  __shared__ unsigned long long carry;
-  unsigned long long* row = rows + blockIdx.x * len;
-  if (threadIdx.x == 0) carry = 0;
-  __syncthreads();
-  for (int64_t base = 0; base < len; base += kScanThreads) {
-    const int64_t i = base + threadIdx.x;
-    unsigned long long v = i < len ? row[i] : 0, excl = 0, total = 0;
-    Scan(tmp).ExclusiveSum(v, excl, total);
-    if (i < len) row[i] = carry + excl;
-    __syncthreads();  // every thread has read carry and tmp
-    if (threadIdx.x == 0) carry += total;
-    __syncthreads();
-  }
-}
-
 __device__ inline uint64_t make_key(int d, int64_t id) {
   return (static_cast<uint64_t>(d) << kIdBits) | static_cast<uint64_t>(id);
 }
@@ -142,7 +123,7 @@ __device__ inline uint64_t make_key(int d, int64_t id) {
 __global__ void collect_knn_kernel(const uint64_t* __restrict__ queries, int Q,
                                    const uint64_t* __restrict__ db, int64_t n, int W, uint64_t k,
                                    const int* __restrict__ t, const uint64_t* __restrict__ below,
-                                   const uint64_t* __restrict__ ties_before,
+                                   const uint64_t* __restrict__ tie_prefix,
                                    unsigned long long* __restrict__ slot,
                                    uint64_t* __restrict__ keys) {
   extern __shared__ uint64_t smem[];
@@ -165,7 +146,9 @@ __global__ void collect_knn_kernel(const uint64_t* __restrict__ queries, int Q,
     if (lane == 0) warp_ties[warp] = __popc(m);
     __syncthreads();
     if (tie) {
-      uint64_t rank = ties_before[q * ntiles + tile] + __popc(m & ((1u << lane) - 1));
+      // Ties of this query in earlier tiles: the scan runs over all queries' rows at once.
+      uint64_t rank =
+          tie_prefix[q * ntiles + tile] - tie_prefix[q * ntiles] + __popc(m & ((1u << lane) - 1));
       for (int w = 0; w < warp; ++w) rank += warp_ties[w];
       if (rank < k - below[q]) qkeys[below[q] + rank] = make_key(d, id);
     }
@@ -336,19 +319,24 @@ void hamming_knn(const HammingArgs& a, size_t k, int64_t* ids, int32_t* dist) {
       std::max<size_t>(1, std::min<size_t>(batch_queries(a), (size_t{1} << 26) / k)));
   const int end_bit = kIdBits + bit_width(a.bits);
 
-  // Workspace for one batch of B queries.
-  size_t sort_bytes = 0;
+  // Workspace for one batch of B queries; CUB's scan and sort share one scratch area (they run
+  // one after the other on the stream).
+  const int64_t tie_items = int64_t(B) * ntiles;
+  size_t sort_bytes = 0, scan_bytes = 0;
   HE_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeys(
       nullptr, sort_bytes, static_cast<const uint64_t*>(nullptr), static_cast<uint64_t*>(nullptr),
       static_cast<int>(B * k), B, static_cast<int*>(nullptr), static_cast<int*>(nullptr), 0,
       end_bit, ctx.stream));
+  HE_CUDA_CHECK(
+      cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, static_cast<const uint64_t*>(nullptr),
+                                    static_cast<uint64_t*>(nullptr), tie_items, ctx.stream));
   Carve c;
   const size_t o_hist = c.add<uint32_t>(size_t(B) * (a.bits + 1)), o_t = c.add<int>(B),
                o_below = c.add<uint64_t>(B), o_begin = c.add<int>(B), o_end = c.add<int>(B),
-               o_slot = c.add<unsigned long long>(B),
-               o_ties = c.add<unsigned long long>(size_t(B) * ntiles),
-               o_keys = c.add<uint64_t>(B * k), o_sorted = c.add<uint64_t>(B * k),
-               o_sort = c.add<char>(sort_bytes);
+               o_slot = c.add<unsigned long long>(B), o_ties = c.add<uint64_t>(tie_items),
+               o_prefix = c.add<uint64_t>(tie_items), o_keys = c.add<uint64_t>(B * k),
+               o_sorted = c.add<uint64_t>(B * k),
+               o_tmp = c.add<char>(std::max(sort_bytes, scan_bytes));
   std::lock_guard<std::mutex> lock(ctx.mu);
   void* ws = ctx.workspace(c.bytes);
   auto* hist = Carve::at<uint32_t>(ws, o_hist);
@@ -357,10 +345,11 @@ void hamming_knn(const HammingArgs& a, size_t k, int64_t* ids, int32_t* dist) {
   auto* seg_begin = Carve::at<int>(ws, o_begin);
   auto* seg_end = Carve::at<int>(ws, o_end);
   auto* slot = Carve::at<unsigned long long>(ws, o_slot);
-  auto* ties = Carve::at<unsigned long long>(ws, o_ties);
+  auto* ties = Carve::at<uint64_t>(ws, o_ties);
+  auto* prefix = Carve::at<uint64_t>(ws, o_prefix);
   auto* keys = Carve::at<uint64_t>(ws, o_keys);
   auto* sorted = Carve::at<uint64_t>(ws, o_sorted);
-  void* sort_tmp = Carve::at<char>(ws, o_sort);
+  void* tmp = Carve::at<char>(ws, o_tmp);
 
   for (size_t q0 = 0; q0 < a.nq; q0 += B) {
     const int Q = static_cast<int>(std::min<size_t>(B, a.nq - q0));
@@ -370,18 +359,18 @@ void hamming_knn(const HammingArgs& a, size_t k, int64_t* ids, int32_t* dist) {
     threshold_kernel<<<1, kMaxBatch, 0, ctx.stream>>>(hist, Q, a.bits, k, t, below, seg_begin,
                                                       seg_end);
     HE_CUDA_CHECK_LAUNCH("threshold_kernel");
-    tie_count_kernel<<<ntiles, kTile, smem, ctx.stream>>>(qs, Q, a.db, n, W, t,
-                                                          reinterpret_cast<uint64_t*>(ties));
+    tie_count_kernel<<<ntiles, kTile, smem, ctx.stream>>>(qs, Q, a.db, n, W, t, ties);
     HE_CUDA_CHECK_LAUNCH("tie_count_kernel");
-    exclusive_scan_rows_kernel<<<Q, kScanThreads, 0, ctx.stream>>>(ties, ntiles);
-    HE_CUDA_CHECK_LAUNCH("exclusive_scan_rows_kernel");
+    size_t bytes = scan_bytes;
+    HE_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(tmp, bytes, static_cast<const uint64_t*>(ties),
+                                                prefix, int64_t(Q) * ntiles, ctx.stream));
     HE_CUDA_CHECK(cudaMemsetAsync(slot, 0, sizeof(unsigned long long) * Q, ctx.stream));
-    collect_knn_kernel<<<ntiles, kTile, smem, ctx.stream>>>(
-        qs, Q, a.db, n, W, k, t, below, reinterpret_cast<const uint64_t*>(ties), slot, keys);
+    collect_knn_kernel<<<ntiles, kTile, smem, ctx.stream>>>(qs, Q, a.db, n, W, k, t, below, prefix,
+                                                            slot, keys);
     HE_CUDA_CHECK_LAUNCH("collect_knn_kernel");
-    size_t bytes = sort_bytes;
+    bytes = sort_bytes;
     HE_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeys(
-        sort_tmp, bytes, static_cast<const uint64_t*>(keys), sorted, static_cast<int>(Q * k), Q,
+        tmp, bytes, static_cast<const uint64_t*>(keys), sorted, static_cast<int>(Q * k), Q,
         seg_begin, seg_end, 0, end_bit, ctx.stream));
     write_knn_kernel<<<detail::grid_for(int64_t(Q) * k), 256, 0, ctx.stream>>>(
         sorted, keys, below, Q, k, ids + q0 * k, dist + q0 * k);
