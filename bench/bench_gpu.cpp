@@ -1,7 +1,8 @@
 // GPU benchmarks (built with the CUDA backend; bench/gpu_check.sh runs them):
 //   cuBLAS SGEMM at 4096^3 (FP32, and TF32 for reference) in TFLOP/s;
 //   popcount k-NN over 100,000,000 codes of 64 bits in GB/s of codes scanned, next to the
-//   device-to-device copy bandwidth of the same run (read + write traffic) and their ratio;
+//   device-to-device copy bandwidth of the same run (read + write traffic) and their ratio,
+//   and one bare scan pass (the distance histogram; the k-NN makes three passes);
 //   fused sign/pack in GB/s of traffic (h read, b written, packed bits written).
 // Ends with a summary table computed from the measured wall times.
 #include <benchmark/benchmark.h>
@@ -78,27 +79,50 @@ void BM_CopyD2D(benchmark::State& state) {
 }
 BENCHMARK(BM_CopyD2D)->Iterations(20)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// kCodes random 64-bit codes on the device and nq queries taken from them.
+struct ScanData {
+  Device<uint64_t> db{kCodes}, q;
+  he::kernels::cpu::HammingArgs args;
+  explicit ScanData(size_t nq) : q(nq) {
+    std::vector<uint64_t> h(kCodes);
+    uint64_t s = 7;
+    for (auto& v : h) v = splitmix(s);
+    db.upload(h);
+    q.upload(std::vector<uint64_t>(h.begin(), h.begin() + nq));
+    args.queries = q.p;
+    args.nq = nq;
+    args.db = db.p;
+    args.n = kCodes;
+    args.words = 1;
+    args.bits = 64;
+  }
+};
+
 void BM_HammingKnn(benchmark::State& state) {
   const size_t nq = static_cast<size_t>(state.range(0)), k = 100;
-  std::vector<uint64_t> h(kCodes);
-  uint64_t s = 7;
-  for (auto& v : h) v = splitmix(s);
-  Device<uint64_t> db(kCodes), q(nq);
-  db.upload(h);
-  q.upload(std::vector<uint64_t>(h.begin(), h.begin() + nq));
+  ScanData data(nq);
   Device<int64_t> ids(nq * k);
   Device<int32_t> dist(nq * k);
-  he::kernels::cpu::HammingArgs a;
-  a.queries = q.p;
-  a.nq = nq;
-  a.db = db.p;
-  a.n = kCodes;
-  a.words = 1;
-  a.bits = 64;
-  kc::hamming_knn(a, k, ids.p, dist.p);                       // warm-up (workspace, context)
-  for (auto _ : state) kc::hamming_knn(a, k, ids.p, dist.p);  // returns when results are written
+  kc::hamming_knn(data.args, k, ids.p, dist.p);  // warm-up (workspace, context)
+  for (auto _ : state) kc::hamming_knn(data.args, k, ids.p, dist.p);  // returns when written
   state.SetLabel("GB/s of codes scanned in the table, k=100");
 }
+
+// One pass over the codes (the k-NN makes three): the per-query distance histogram.
+void BM_HammingHistogram(benchmark::State& state) {
+  const size_t nq = static_cast<size_t>(state.range(0));
+  ScanData data(nq);
+  Device<uint32_t> hist(nq * 65);
+  kc::hamming_histogram(data.args, hist.p);
+  for (auto _ : state) kc::hamming_histogram(data.args, hist.p);  // returns when written
+  state.SetLabel("GB/s of codes scanned in the table");
+}
+BENCHMARK(BM_HammingHistogram)
+    ->Arg(8)
+    ->Iterations(10)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_HammingKnn)
     ->Arg(1)
     ->Arg(8)
@@ -170,6 +194,9 @@ int main(int argc, char** argv) {
                 (std::string("k-NN 1e8 x 64-bit codes, ") + nq + " queries, k=100").c_str(), knn,
                 copy > 0 ? knn / copy : 0.0);
   }
+  const double hist = rate(rep, "BM_HammingHistogram/8/", scan, 1e9);
+  std::printf("%-44s %9.1f GB/s  (%.2f x copy)\n", "one scan pass (histogram), 8 queries", hist,
+              copy > 0 ? hist / copy : 0.0);
   std::printf("%-44s %9.1f GB/s\n", "sign/pack 4M x 64 f32 (traffic)",
               rate(rep, "BM_SignPack", kSignPackBytes, 1e9));
   benchmark::Shutdown();
