@@ -42,7 +42,8 @@ if grep -q "SKIPPED" "$cuda_log"; then echo "gpu_check: CUDA tests were SKIPPED 
 
 step "all tests (ctest -j8)"
 need 160 "ctest"
-timeout "$(($(left) - 100))" ctest  # keeps 100 s for the benchmarks --test-dir "$build" -j8 --timeout 240 > "$logs.ctest.log" 2>&1
+# Leaves 100 s for the benchmarks.
+timeout "$(($(left) - 100))" ctest --test-dir "$build" -j8 --timeout 240 > "$logs.ctest.log" 2>&1
 rc=$?
 tail -15 "$logs.ctest.log"
 if [ $rc -ne 0 ]; then echo "gpu_check: ctest failed or timed out (rc=$rc), see $logs.ctest.log"; status=1; fi
