@@ -15,4 +15,17 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 void set_num_threads(int n);
 int num_threads();
 }  // namespace cpu
+// cuBLAS on the current CUDA device, same row-major contract (device pointers, context
+// stream; asynchronous). Dimensions and leading dimensions must fit in int.
+namespace cuda {
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+          int64_t ldc);
+// f32 products use full FP32 unless TF32 tensor cores are allowed (off by default), for the
+// current device.
+void set_allow_tf32(bool allow);
+}  // namespace cuda
 }  // namespace he::kernels

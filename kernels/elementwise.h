@@ -3,7 +3,11 @@
 // where / copy kernels over a strided layout of up to four operands.
 #include <cstdint>
 
-#include "engine/dtype.h"
+namespace he {
+// Declared, not included: engine/dtype.h is C++20 and the CUDA sources that include this
+// header compile as C++17.
+enum class DType : uint8_t;
+}  // namespace he
 
 namespace he::kernels {
 
@@ -59,5 +63,15 @@ void copy(const Strided& l, DType src_t, const void* src, DType dst_t, void* dst
 template <class T>
 void fill(T* y, int64_t n, T value);
 }  // namespace cpu
+
+// The same on the current CUDA device (device pointers, context stream; asynchronous).
+namespace cuda {
+void unary(Unary op, const float* x, float* y, int64_t n, double a, double b);
+void unary(Unary op, const double* x, double* y, int64_t n, double a, double b);
+template <class T>  // float, double, int32, int64
+void binary(Binary op, const Strided& l, const T* a, const T* b, T* out);
+template <class T>  // float, double, int32, int64, uint8, uint64
+void fill(T* y, int64_t n, T value);
+}  // namespace cuda
 
 }  // namespace he::kernels

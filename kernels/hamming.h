@@ -57,3 +57,25 @@ uint64_t hamming_distance_sum(const HammingArgs& a);
 void hamming_rank_row(const uint16_t* dist, size_t n, int bits, uint32_t* order, uint32_t* counts);
 
 }  // namespace he::kernels::cpu
+
+// The same searches on the current CUDA device, with results identical to the CPU's (same
+// distances, same ids, same order). `queries` and `db` are device pointers; `threads` and
+// `isa` are ignored. Work is enqueued on the device's context stream (kernels/cuda/context.h)
+// and every call returns when its results are written. Codes up to 1024 bits.
+namespace he::kernels::cuda {
+using cpu::HammingArgs;
+
+// -> ids:(nq,k) i64, dist:(nq,k) i32, device memory. Requires 1 <= k <= n.
+void hamming_knn(const HammingArgs& a, size_t k, int64_t* ids, int32_t* dist);
+// -> lims:(nq+1), ids, dist on the host, as cpu::hamming_radius.
+void hamming_radius(const HammingArgs& a, int r, std::vector<int64_t>& lims,
+                    std::vector<int64_t>& ids, std::vector<int32_t>& dist);
+// -> out:(nq,n) i32 device memory.
+void hamming_distance_matrix(const HammingArgs& a, int32_t* out);
+// The per-query ranking mAP needs. -> hist:(nq, bits+1) u32 device: hist[q][d] = number of
+// codes at distance d from query q.
+void hamming_histogram(const HammingArgs& a, uint32_t* hist);
+// -> order:(nq,n) u32 device: each row the database indices sorted by (distance, index), the
+// GPU form of hamming_distances_row + hamming_rank_row. Requires n < 2^31.
+void hamming_rank(const HammingArgs& a, uint32_t* order);
+}  // namespace he::kernels::cuda
