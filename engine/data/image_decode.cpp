@@ -36,6 +36,11 @@ bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
   return true;
 }
 
+// stb allocates the whole image as soon as the header is read, and a header can claim
+// 32768 x 32768 pixels in a few bytes. No format stb reads packs more pixels into a byte than
+// a 1-bit PNG with deflate's best ratio (1032:1), so a larger claim is a lie.
+constexpr uint64_t kMaxPixelsPerByte = 8 * 1032;
+
 }  // namespace
 
 void hwc_to_chw(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t* dst) {
@@ -57,7 +62,14 @@ DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
   if (opts.channels != 1 && opts.channels != 3)
     throw std::runtime_error(
         fmt::format("{}: channels must be 1 or 3, got {}", path, opts.channels));
-  std::vector<uint8_t> bytes = read_file_bytes(path, uint64_t{1} << 31);
+  return decode_image_bytes(read_file_bytes(path, uint64_t{1} << 31), path, opts);
+}
+
+DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::string& path,
+                                const DecodeOptions& opts) {
+  if (opts.channels != 1 && opts.channels != 3)
+    throw std::runtime_error(
+        fmt::format("{}: channels must be 1 or 3, got {}", path, opts.channels));
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw std::runtime_error(fmt::format("{}: file too large to decode", path));
   if (!jpeg_huffman_tables_ok(bytes))
@@ -66,6 +78,12 @@ DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
                     "(more than 256 codes)",
                     path));
   int w = 0, h = 0, file_channels = 0;
+  if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels) &&
+      uint64_t(w) * uint64_t(h) > kMaxPixelsPerByte * bytes.size() + (1u << 16))
+    throw std::runtime_error(fmt::format(
+        "{}: cannot decode image: the header claims {} x {} pixels, more than {} bytes of "
+        "image data can hold",
+        path, w, h, bytes.size()));
   std::unique_ptr<uint8_t, void (*)(void*)> px(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels,
                             opts.channels),
