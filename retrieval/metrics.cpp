@@ -49,57 +49,69 @@ EvalResult evaluate_hamming(const PackedCodes& db, const Labels& db_labels,
   const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   EvalResult res;
   res.k = k, res.queries = nq, res.database = n, res.bits = bits;
-  std::vector<double> pr_p(bits + 1, 0.0), pr_r(bits + 1, 0.0);
-  double map_k = 0, map_all = 0, p_k = 0, r_k = 0, p_r2 = 0;
-#pragma omp parallel num_threads(T) reduction(+ : map_k, map_all, p_k, r_k, p_r2)
+  // Sums per fixed block of queries, added in block order at the end: the same bits for any
+  // thread count (an OpenMP reduction adds partial sums in the order threads finish).
+  // A block's row: map_k, map_all, p_k, r_k, p_r2, then the PR precisions and recalls.
+  constexpr size_t kBlock = 16;
+  const size_t nblocks = (nq + kBlock - 1) / kBlock, stride = 5 + 2 * (bits + 1);
+  std::vector<double> part(nblocks * stride, 0.0);
+#pragma omp parallel num_threads(T)
   {
     std::vector<uint16_t> dist(n);
     std::vector<uint8_t> rel(n), ranked(n);
     std::vector<uint32_t> cnt(bits + 2), relcnt(bits + 1);
-    std::vector<double> lp(bits + 1, 0.0), lr(bits + 1, 0.0);
-#pragma omp for schedule(dynamic, 8)
-    for (size_t q = 0; q < nq; ++q) {
-      kernels::cpu::hamming_distances_row(queries.row(q), db.data(), n, W, dist.data());
-      std::fill(cnt.begin(), cnt.end(), 0u);
-      std::fill(relcnt.begin(), relcnt.end(), 0u);
-      size_t total_rel = 0;
-      for (size_t i = 0; i < n; ++i) {
-        rel[i] = query_labels.relevant(q, db_labels, i);
-        ++cnt[dist[i] + 1];
-        relcnt[dist[i]] += rel[i];
-        total_rel += rel[i];
-      }
-      // Set-based metrics from the per-distance counts.
-      size_t within = 0, rel_within = 0;
-      for (int r = 0; r <= bits; ++r) {
-        within += cnt[r + 1];
-        rel_within += relcnt[r];
-        double prec = within ? double(rel_within) / within : 0.0;
-        if (r == 2) p_r2 += prec;
-        lp[r] += prec;
-        lr[r] += total_rel ? double(rel_within) / total_rel : 0.0;
-      }
-      if (bits < 2) p_r2 += total_rel ? double(total_rel) / n : 0.0;
-      // Counting sort of the relevance flags into rank order (stable: ties by index).
-      for (int d = 0; d <= bits; ++d) cnt[d + 1] += cnt[d];
-      for (size_t i = 0; i < n; ++i) ranked[cnt[dist[i]]++] = rel[i];
-      double sum = 0, sum_k = 0;
-      size_t hits = 0, hits_k = 0;
-      for (size_t i = 0; i < n; ++i) {
-        if (i == k) sum_k = sum, hits_k = hits;
-        if (ranked[i]) {
-          ++hits;
-          sum += double(hits) / double(i + 1);
+#pragma omp for schedule(dynamic, 1)
+    for (size_t blk = 0; blk < nblocks; ++blk)
+      for (size_t q = blk * kBlock; q < std::min(nq, (blk + 1) * kBlock); ++q) {
+        double* row = &part[blk * stride];
+        double &map_k = row[0], &map_all = row[1], &p_k = row[2], &r_k = row[3], &p_r2 = row[4];
+        double *lp = row + 5, *lr = row + 5 + bits + 1;
+        kernels::cpu::hamming_distances_row(queries.row(q), db.data(), n, W, dist.data());
+        std::fill(cnt.begin(), cnt.end(), 0u);
+        std::fill(relcnt.begin(), relcnt.end(), 0u);
+        size_t total_rel = 0;
+        for (size_t i = 0; i < n; ++i) {
+          rel[i] = query_labels.relevant(q, db_labels, i);
+          ++cnt[dist[i] + 1];
+          relcnt[dist[i]] += rel[i];
+          total_rel += rel[i];
         }
+        // Set-based metrics from the per-distance counts.
+        size_t within = 0, rel_within = 0;
+        for (int r = 0; r <= bits; ++r) {
+          within += cnt[r + 1];
+          rel_within += relcnt[r];
+          double prec = within ? double(rel_within) / within : 0.0;
+          if (r == 2) p_r2 += prec;
+          lp[r] += prec;
+          lr[r] += total_rel ? double(rel_within) / total_rel : 0.0;
+        }
+        if (bits < 2) p_r2 += total_rel ? double(total_rel) / n : 0.0;
+        // Counting sort of the relevance flags into rank order (stable: ties by index).
+        for (int d = 0; d <= bits; ++d) cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; ++i) ranked[cnt[dist[i]]++] = rel[i];
+        double sum = 0, sum_k = 0;
+        size_t hits = 0, hits_k = 0;
+        for (size_t i = 0; i < n; ++i) {
+          if (i == k) sum_k = sum, hits_k = hits;
+          if (ranked[i]) {
+            ++hits;
+            sum += double(hits) / double(i + 1);
+          }
+        }
+        if (k == n) sum_k = sum, hits_k = hits;
+        map_k += hits_k ? sum_k / hits_k : 0.0;
+        map_all += hits ? sum / hits : 0.0;
+        p_k += double(hits_k) / k;
+        r_k += total_rel ? double(hits_k) / total_rel : 0.0;
       }
-      if (k == n) sum_k = sum, hits_k = hits;
-      map_k += hits_k ? sum_k / hits_k : 0.0;
-      map_all += hits ? sum / hits : 0.0;
-      p_k += double(hits_k) / k;
-      r_k += total_rel ? double(hits_k) / total_rel : 0.0;
-    }
-#pragma omp critical
-    for (int r = 0; r <= bits; ++r) pr_p[r] += lp[r], pr_r[r] += lr[r];
+  }
+  std::vector<double> pr_p(bits + 1, 0.0), pr_r(bits + 1, 0.0);
+  double map_k = 0, map_all = 0, p_k = 0, r_k = 0, p_r2 = 0;
+  for (size_t blk = 0; blk < nblocks; ++blk) {
+    const double* row = &part[blk * stride];
+    map_k += row[0], map_all += row[1], p_k += row[2], r_k += row[3], p_r2 += row[4];
+    for (int r = 0; r <= bits; ++r) pr_p[r] += row[5 + r], pr_r[r] += row[5 + bits + 1 + r];
   }
   res.map_k = map_k / nq, res.map_all = map_all / nq, res.p_k = p_k / nq;
   res.r_k = r_k / nq, res.p_r2 = p_r2 / nq;
