@@ -2,6 +2,7 @@
 // would need a device throws a clear error instead of failing to link.
 #ifndef ENGINE_HAVE_CUDA
 #include <stdexcept>
+#include <string>
 
 #include "kernels/runtime.h"
 
@@ -16,7 +17,7 @@ namespace {
 bool built() { return false; }
 int device_count() { return 0; }
 std::string device_name(int) { no_cuda("device_name"); }
-void require_device(int) { no_cuda("cuda device"); }
+void require_device(int index) { no_cuda(("cuda:" + std::to_string(index)).c_str()); }
 void* raw_malloc(size_t, int) { no_cuda("cuda malloc"); }
 void raw_free(void*, int) { no_cuda("cuda free"); }
 void copy_h2d(void*, const void*, size_t, int) { no_cuda("copy to cuda"); }
