@@ -164,7 +164,7 @@ IndexContents parse_index(const uint8_t* p, size_t size, const std::string& path
   size_t off = kHeader + n * W * 8;
   auto i64s = [&](std::vector<int64_t>& v) {
     v.resize(n);
-    std::memcpy(v.data(), p + off, n * 8);
+    if (n > 0) std::memcpy(v.data(), p + off, n * 8);  // an empty vector's data() may be null
     off += n * 8;
   };
   if (flags & kHasIds) i64s(c.ids);
