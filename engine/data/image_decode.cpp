@@ -91,6 +91,11 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
   if (!px)  // stb's failure reason is thread-local in this stb version
     throw std::runtime_error(
         fmt::format("{}: cannot decode image: {}", path, stbi_failure_reason()));
+  // stb 2.27 accepts a PNM header with a zero width or height and returns an empty image,
+  // which the resize would then divide by.
+  if (w <= 0 || h <= 0)
+    throw std::runtime_error(
+        fmt::format("{}: cannot decode image: it is {} x {} pixels", path, w, h));
   DecodedImage img;
   img.c = opts.channels;
   const uint8_t* hwc = px.get();

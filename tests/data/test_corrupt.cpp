@@ -148,3 +148,18 @@ TEST(Corrupt, CacheFlipsRebuildOrMatch) {
 
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// Fuzzer finding: stb_image 2.27 decodes a PNM header with a zero height to an empty image,
+// and resizing it computed a NaN scale (UBSan: float-to-int overflow inside stb_image_resize).
+TEST(Corrupt, ZeroSizedPnmIsRejected) {
+  for (const std::string header : {"P5 5 0 255\n", "P5 0 5 255\n", "P6 0 0 255\n"}) {
+    const std::vector<uint8_t> bytes(header.begin(), header.end());
+    DecodeOptions o;
+    o.channels = 1, o.height = 16, o.width = 16;
+    EXPECT_THROW(decode_image_bytes(bytes, "zero.pgm", o), std::runtime_error) << header;
+  }
+}
+}  // namespace
+}  // namespace he::data
