@@ -36,6 +36,26 @@ bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
   return true;
 }
 
+// stb_image 2.27 reads the PNM (P5/P6) width, height and maximum value into an int with no
+// overflow check (fixed in 2.28). Its header grammar, re-read here: whitespace and '#'
+// comments, then digits; more than 9 digits in a field is rejected before stb sees it.
+bool pnm_header_ok(const std::vector<uint8_t>& b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return true;  // not PNM
+  auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t i = 2;
+  for (int field = 0; field < 3; ++field) {
+    for (;;) {
+      while (i < b.size() && space(b[i])) ++i;
+      if (i >= b.size() || b[i] != '#') break;
+      while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+    }
+    size_t digits = 0;
+    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) ++digits;
+    if (digits > 9) return false;
+  }
+  return true;
+}
+
 // stb allocates the whole image as soon as the header is read, and a header can claim
 // 32768 x 32768 pixels in a few bytes. No format stb reads packs more pixels into a byte than
 // a 1-bit PNG with deflate's best ratio (1032:1), so a larger claim is a lie.
@@ -77,6 +97,9 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
         fmt::format("{}: cannot decode image: corrupt JPEG Huffman table "
                     "(more than 256 codes)",
                     path));
+  if (!pnm_header_ok(bytes))
+    throw std::runtime_error(fmt::format(
+        "{}: cannot decode image: PNM width, height or maximum value over 9 digits", path));
   int w = 0, h = 0, file_channels = 0;
   if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels) &&
       uint64_t(w) * uint64_t(h) > kMaxPixelsPerByte * bytes.size() + (1u << 16))

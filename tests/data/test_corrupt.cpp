@@ -161,5 +161,12 @@ TEST(Corrupt, ZeroSizedPnmIsRejected) {
     EXPECT_THROW(decode_image_bytes(bytes, "zero.pgm", o), std::runtime_error) << header;
   }
 }
+// Fuzzer finding: stb_image 2.27 overflows an int reading a PNM field of many digits
+// (UBSan: signed integer overflow inside stb_image.h).
+TEST(Corrupt, PnmFieldOfManyDigitsIsRejected) {
+  const std::string pgm = "P5 # comment 123456789012\n 2888888888888 2 255\n";
+  const std::vector<uint8_t> bytes(pgm.begin(), pgm.end());
+  EXPECT_THROW(decode_image_bytes(bytes, "long.pgm", DecodeOptions{}), std::runtime_error);
+}
 }  // namespace
 }  // namespace he::data
