@@ -120,6 +120,7 @@ std::string eval_line(const retrieval::EvalResult& r) {
 
 RunSummary train(const TrainOptions& o) {
   const auto wall_start = Clock::now();
+  auto wall_mark = wall_start;
   set_num_threads(o.threads);
   const std::string dir = o.out.empty() ? fmt::format("runs/{}-{}", o.model, o.bits) : o.out;
   std::filesystem::create_directories(dir);
@@ -237,7 +238,8 @@ RunSummary train(const TrainOptions& o) {
       pos.epoch = epoch + 1;
       pos.batch = 0;
     }
-    pos.wall_seconds += since(wall_start);
+    pos.wall_seconds += since(wall_mark);  // this process's time since the last checkpoint
+    wall_mark = Clock::now();
     save_checkpoint(ckpt, *model, *opt, o, pos);
     log.line(fmt::format("epoch {}/{}{}: mean loss {:.4f}, checkpoint {}", epoch + 1, o.epochs,
                          stopped ? " (interrupted)" : "",

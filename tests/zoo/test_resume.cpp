@@ -1,6 +1,7 @@
 // Exact resume: a run killed with SIGKILL mid-epoch, resumed, stopped cleanly mid-epoch
-// (--stop-after) and resumed again ends with the same weights, optimiser state and codes, bit
-// for bit, as an uninterrupted run with the same seed and thread count (CPU, FM-quick).
+// (--stop-after), resumed, interrupted with SIGINT and resumed again ends with the same
+// weights, optimiser state, losses and codes, bit for bit, as an uninterrupted run with the
+// same seed and thread count (CPU, FM-quick).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -89,12 +90,26 @@ TEST(Resume, KilledAndStoppedRunsMatchAnUninterruptedOneBitForBit) {
       << "the run ended before the kill: " << slurp(run + "/run.out");
   ASSERT_FALSE(fs::exists(run + "/metrics.json"));
 
-  // Resume, stop cleanly mid-epoch 2 (47 batches per epoch), resume again to the end.
+  // Resume and stop cleanly mid-epoch 2 (47 batches per epoch).
   ASSERT_EQ(wait_exit(start(run, {"--resume", "--stop-after", "60"})), 0)
       << slurp(run + "/run.out");
   EXPECT_EQ(he::load_safetensors(run + "/checkpoint.safetensors").metadata["iteration"], "60");
   ASSERT_FALSE(fs::exists(run + "/metrics.json"));
-  ASSERT_EQ(wait_exit(start(run, {"--resume"})), 0) << slurp(run + "/run.out");
+
+  // SIGINT once training is under way: the step finishes, a checkpoint is written, exit 0.
+  const pid_t again = start(run, {"--resume"});
+  while (slurp(run + "/train.log").find("iteration 60)") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_EQ(::kill(again, SIGINT), 0);
+  ASSERT_EQ(wait_exit(again), 0) << slurp(run + "/run.out");
+  if (fs::exists(run + "/metrics.json")) {
+    ADD_FAILURE() << "the run finished before SIGINT arrived; SIGINT was not exercised";
+  } else {
+    EXPECT_NE(slurp(run + "/train.log").find("(interrupted)"), std::string::npos);
+    ASSERT_EQ(wait_exit(start(run, {"--resume"})), 0) << slurp(run + "/run.out");
+  }
 
   expect_same_tensors(ref + "/checkpoint.safetensors", run + "/checkpoint.safetensors");
   for (const char* f : {"db_codes.npy", "query_codes.npy"}) {
