@@ -11,7 +11,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors npy idx cifar list index image)
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DENGINE_CUDA=OFF \
-  -DENGINE_FUZZ=ON -DENGINE_TESTS=OFF -DENGINE_BENCH=OFF > "$BUILD.configure.log"
+  -DENGINE_FUZZ=ON -DENGINE_TESTS=OFF -DENGINE_BENCH=OFF > /dev/null
 cmake --build "$BUILD" --target fuzz_all -j "${JOBS:-$(nproc)}"
 corpus=$BUILD/corpus
 "$BUILD/bin/make_seeds" "$corpus/seeds"
