@@ -57,6 +57,12 @@ std::vector<uint64_t> parse_idx_header(const std::string& path, const std::vecto
 
 ImageSet parse_idx_images(std::vector<uint8_t> bytes, const std::string& path) {
   std::vector<uint64_t> dims = parse_idx_header(path, bytes, 3);
+  // With n = 0 any size passes the data check; an image has 1..32768 rows and columns (the
+  // cap of the image decoder), so n * rows * cols cannot overflow downstream.
+  for (int d : {1, 2})
+    if (dims[d] < 1 || dims[d] > 32768)
+      throw std::runtime_error(fmt::format(
+          "{}: IDX image size {} x {} at offset 8 is not in [1, 32768]", path, dims[1], dims[2]));
   ImageSet set;
   set.n = static_cast<int64_t>(dims[0]);
   set.c = 1;

@@ -170,3 +170,17 @@ TEST(Corrupt, PnmFieldOfManyDigitsIsRejected) {
 }
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// Fuzzer finding: an IDX3 header of 0 x 4294965246 x 0 ... (no data needed) was accepted, and
+// n * rows * cols overflowed int64 downstream (UBSan in the fuzz target's own check).
+TEST(Corrupt, IdxImagesOfAbsurdSizeAreRejected) {
+  const std::vector<uint8_t> b = {0,    0,    8,    3,    0xfc, 0xff, 0xf7, 0xfc,
+                                  0xff, 0xff, 0xf7, 0xfe, 0,    0,    0,    0};
+  EXPECT_THROW(parse_idx_images(b, "huge.idx"), std::runtime_error);
+  const std::vector<uint8_t> empty = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+  EXPECT_EQ(parse_idx_images(empty, "empty.idx").n, 0);
+}
+}  // namespace
+}  // namespace he::data
