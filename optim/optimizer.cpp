@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "engine/autograd.h"
 
@@ -226,12 +227,20 @@ double grad_norm_part(const Tensor& grad, double p) {
         acc = a > acc ? a : acc;
       }
       if (nan) acc = std::nan("");
-    } else if (p == 2) {
-#pragma omp parallel for reduction(+ : acc) if (n >= 65536)
-      for (int64_t k = 0; k < n; ++k) acc += static_cast<double>(x[k]) * x[k];
     } else {
-#pragma omp parallel for reduction(+ : acc) if (n >= 65536)
-      for (int64_t k = 0; k < n; ++k) acc += std::pow(std::fabs(static_cast<double>(x[k])), p);
+      // Fixed blocks summed in block order: the same bits for any thread count, unlike an
+      // OpenMP reduction, which adds the threads' partial sums in the order they finish.
+      constexpr int64_t kBlock = 16384;
+      std::vector<double> part(static_cast<size_t>((n + kBlock - 1) / kBlock), 0.0);
+#pragma omp parallel for schedule(static) if (n >= 65536)
+      for (int64_t b = 0; b < static_cast<int64_t>(part.size()); ++b) {
+        double s = 0;
+        for (int64_t k = b * kBlock; k < std::min(n, (b + 1) * kBlock); ++k)
+          s += p == 2 ? static_cast<double>(x[k]) * x[k]
+                      : std::pow(std::fabs(static_cast<double>(x[k])), p);
+        part[b] = s;
+      }
+      for (double s : part) acc += s;
     }
     return acc;
   });

@@ -95,7 +95,6 @@ IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
   }
   const size_t size = static_cast<size_t>(st.st_size);
   std::shared_ptr<const void> keep;
-  const uint8_t* p = nullptr;
   if (size > 0 && use_mmap) {
     void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
@@ -116,7 +115,12 @@ IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
     if (got != size) throw std::runtime_error(path + ": read failed");
     keep = buf;
   }
-  p = static_cast<const uint8_t*>(keep.get());
+  return parse_index(static_cast<const uint8_t*>(keep.get()), size, path, verify,
+                     use_mmap ? keep : nullptr);
+}
+
+IndexContents parse_index(const uint8_t* p, size_t size, const std::string& path, bool verify,
+                          std::shared_ptr<const void> keep) {
   if (size < kHeader + kTrailer)
     bad(path, "file of " + std::to_string(size) + " bytes is truncated");
   if (std::memcmp(p, kMagic, 8) != 0) bad(path, "bad magic (not a hashengine index)");
@@ -131,9 +135,22 @@ IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
   if (bits < 1 || bits > 32768) bad(path, "bad code length " + std::to_string(bits));
   const uint64_t W = (bits + 63) / 64;
   if (n > (uint64_t{1} << 40)) bad(path, "implausible code count " + std::to_string(n));
+  if (flags & ~uint32_t{kHasIds | kHasLabels | kMultiHot})
+    bad(path, "unknown flags " + std::to_string(flags));
+  if ((flags & kMultiHot) && !(flags & kHasLabels))
+    bad(path, "multi-hot flag without the labels flag");
+  if (get<uint32_t>(p, 20) > bits)
+    bad(path, std::to_string(get<uint32_t>(p, 20)) + " MIH substrings for " + std::to_string(bits) +
+                  "-bit codes");
+  // n <= 2^40 and classes < 2^32: the multi-hot byte count is the only product that can
+  // wrap, and a wrapped size could pass the size check below.
+  uint64_t label_bytes = n * 8;
+  if ((flags & kMultiHot) && __builtin_mul_overflow(n, uint64_t{classes}, &label_bytes))
+    bad(path, std::to_string(n) + " x " + std::to_string(classes) + " multi-hot labels overflow");
   uint64_t expect = kHeader + n * W * 8 + kTrailer;
   if (flags & kHasIds) expect += n * 8;
-  if (flags & kHasLabels) expect += (flags & kMultiHot) ? n * classes : n * 8;
+  if (flags & kHasLabels) expect += label_bytes;
+  if (expect < label_bytes) bad(path, "multi-hot labels overflow");
   if (expect != size)
     bad(path, "size is " + std::to_string(size) + " bytes but the header describes " +
                   std::to_string(expect) + (size < expect ? " (truncated)" : " (trailing bytes)"));
@@ -143,18 +160,18 @@ IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
   c.kind = static_cast<IndexKind>(kind);
   c.mih_substrings = static_cast<int>(get<uint32_t>(p, 20));
   c.codes = PackedCodes::view(reinterpret_cast<const uint64_t*>(p + kHeader), n, bits, keep);
-  if (!use_mmap) c.codes = c.codes.slice(0, n);  // own the codes, drop the read buffer
+  if (!keep) c.codes = c.codes.slice(0, n);  // own the codes: `p` may go away
   size_t off = kHeader + n * W * 8;
   auto i64s = [&](std::vector<int64_t>& v) {
     v.resize(n);
-    std::memcpy(v.data(), p + off, n * 8);
+    if (n > 0) std::memcpy(v.data(), p + off, n * 8);  // an empty vector's data() may be null
     off += n * 8;
   };
   if (flags & kHasIds) i64s(c.ids);
   if ((flags & kHasLabels) && !(flags & kMultiHot)) i64s(c.labels);
   if ((flags & kHasLabels) && (flags & kMultiHot)) {
     c.label_classes = classes;
-    c.multi_labels.assign(p + off, p + off + n * classes);
+    c.multi_labels.assign(p + off, p + off + label_bytes);
   }
   return c;
 }

@@ -12,6 +12,7 @@
 //   end-8: u32 CRC-32 of bytes 64 .. end-8, then "HEND"
 // MIH tables are rebuilt on load (linear time). Writes are atomic (temp file + rename).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,9 @@ void save_index(const std::string& path, const IndexContents& c);
 // CRC (reads the whole file). Any truncation, corruption or inconsistency throws
 // std::runtime_error naming the file and the problem.
 IndexContents load_index(const std::string& path, bool use_mmap = true, bool verify = true);
+// The same from a file image in memory (load_index calls it; also the fuzzing entry point).
+// With `keep` the codes are a view on `p` that holds keep alive, else a copy.
+IndexContents parse_index(const uint8_t* p, size_t size, const std::string& path, bool verify,
+                          std::shared_ptr<const void> keep = nullptr);
 
 }  // namespace he::retrieval

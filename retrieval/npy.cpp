@@ -265,6 +265,12 @@ PackedCodes codes_from_npy(const NpyArray& a, const std::string& what, int bits)
   if (a.shape.size() != 2)
     throw std::runtime_error(what + ": codes must be a 2-D array (n, bits) or (n, bytes)");
   const size_t n = a.shape[0], cols = a.shape[1];
+  // A file can claim any width (with n = 0 it holds no data at all); codes have 1..32768 bits.
+  const size_t max_cols = a.dtype == "u1" ? 32768 / 8 : 32768;
+  if (cols == 0 || cols > max_cols)
+    throw std::runtime_error(what + ": " + std::to_string(cols) +
+                             (a.dtype == "u1" ? " bytes" : " values") +
+                             " per row: codes must have 1 to 32768 bits");
   if (a.dtype == "u1") {
     if (bits == 0) bits = static_cast<int>(8 * cols);
     if (cols != (static_cast<size_t>(bits) + 7) / 8)

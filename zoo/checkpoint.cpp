@@ -10,9 +10,17 @@
 namespace he::zoo {
 
 std::string options_json(const TrainOptions& o) {
-  nlohmann::ordered_json j{{"model", o.model}, {"data", o.data},     {"bits", o.bits},   {"epochs", o.epochs},
-                           {"batch", o.batch}, {"lr", o.lr},         {"seed", o.seed},   {"quick", o.quick},
-                           {"k", o.k},         {"threads", o.threads}, {"skip_nonfinite", o.skip_nonfinite}};
+  nlohmann::ordered_json j{{"model", o.model},
+                           {"data", o.data},
+                           {"bits", o.bits},
+                           {"epochs", o.epochs},
+                           {"batch", o.batch},
+                           {"lr", o.lr},
+                           {"seed", o.seed},
+                           {"quick", o.quick},
+                           {"k", o.k},
+                           {"threads", o.threads},
+                           {"skip_nonfinite", o.skip_nonfinite}};
   return j.dump();
 }
 
@@ -43,8 +51,8 @@ const std::string& meta(const SafetensorsFile& f, const std::string& key) {
 }
 }  // namespace
 
-void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt, const TrainOptions& o,
-                     const RunPosition& pos) {
+void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt,
+                     const TrainOptions& o, const RunPosition& pos) {
   TensorList tensors = model.state_dict();
   Metadata md{{"format", "hashengine.checkpoint.v1"},
               {"model", o.model},
@@ -61,8 +69,39 @@ void save_checkpoint(const std::string& path, HashModel& model, const optim::Opt
     md["rng." + name + ".offset"] = std::to_string(gen->offset());
   }
   optim::add_to_checkpoint(opt.state_dict(), tensors, md, "optimizer.");
-  tensors.emplace_back("trainer.losses", Tensor::from_vector(pos.losses, {static_cast<int64_t>(pos.losses.size())}));
-  save_safetensors(path, tensors, md);
+  tensors.emplace_back("trainer.losses",
+                       Tensor::from_vector(pos.losses, {static_cast<int64_t>(pos.losses.size())}));
+  save_safetensors(path, tensors, md, previous_checkpoint_path(path));
+}
+
+std::string previous_checkpoint_path(const std::string& path) {
+  const std::string ext = ".safetensors";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
+    return path.substr(0, path.size() - ext.size()) + ".prev" + ext;
+  return path + ".prev";
+}
+
+SafetensorsFile read_checkpoint_or_previous(const std::string& path, std::string* used,
+                                            std::string* skipped) {
+  std::string why;
+  try {
+    SafetensorsFile f = load_safetensors(path);
+    if (used) *used = path;
+    if (skipped) skipped->clear();
+    return f;
+  } catch (const std::runtime_error& e) {
+    why = e.what();
+  }
+  const std::string prev = previous_checkpoint_path(path);
+  try {
+    SafetensorsFile f = load_safetensors(prev);
+    if (used) *used = prev;
+    if (skipped) *skipped = why;
+    return f;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(
+        fmt::format("no usable checkpoint: {}; and the previous one: {}", why, e.what()));
+  }
 }
 
 RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt) {
@@ -74,7 +113,8 @@ RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim
   model.load_state_dict(weights, true);
   if (opt) opt->load_state_dict(optim::state_dict_from_checkpoint(file, "optimizer."));
   for (auto& [name, gen] : model.generators())
-    gen->set_state(std::stoull(meta(file, "rng." + name + ".seed")), std::stoull(meta(file, "rng." + name + ".offset")));
+    gen->set_state(std::stoull(meta(file, "rng." + name + ".seed")),
+                   std::stoull(meta(file, "rng." + name + ".offset")));
   RunPosition pos;
   pos.epoch = std::stoll(meta(file, "epoch"));
   pos.batch = std::stoll(meta(file, "batch"));

@@ -14,9 +14,9 @@
 namespace he::zoo {
 
 struct RunPosition {
-  int64_t epoch = 0;       // the epoch in progress (or the next one when batch == 0)
-  int64_t batch = 0;       // batches of `epoch` already done
-  int64_t iteration = 0;   // global step count
+  int64_t epoch = 0;      // the epoch in progress (or the next one when batch == 0)
+  int64_t batch = 0;      // batches of `epoch` already done
+  int64_t iteration = 0;  // global step count
   double compute_seconds = 0, wall_seconds = 0;
   int64_t timed_images = 0;
   std::vector<float> losses;  // one per iteration
@@ -27,6 +27,16 @@ TrainOptions options_from_json(const std::string& json);
 
 void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt,
                      const TrainOptions& o, const RunPosition& pos);
+// checkpoint.safetensors -> checkpoint.prev.safetensors: save_checkpoint keeps the one
+// before the newest there, so a damaged newest file still leaves a run to resume.
+std::string previous_checkpoint_path(const std::string& path);
+
+// The newest readable of `path` and its previous_checkpoint_path. `used` gets the file read;
+// `skipped` gets why `path` was passed over ("" when it was not). Throws std::runtime_error
+// with both reasons when neither reads.
+SafetensorsFile read_checkpoint_or_previous(const std::string& path, std::string* used,
+                                            std::string* skipped);
+
 // Loads into an already built model and optimiser; returns the position to continue from.
 RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt);
 

@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -20,7 +20,9 @@ namespace he::zoo {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Set by SIGINT: the one process-wide flag a signal handler can touch. The loop finishes the
 // current step, writes a checkpoint and returns.
@@ -30,7 +32,8 @@ void on_sigint(int) { g_interrupted.store(true); }
 // Prints to stdout and appends to train.log.
 class Log {
  public:
-  Log(const std::string& path, bool quiet) : file_(path, std::ios::app), quiet_(quiet), tty_(isatty(1)) {}
+  Log(const std::string& path, bool quiet)
+      : file_(path, std::ios::app), quiet_(quiet), tty_(isatty(1)) {}
   void line(const std::string& s) {
     if (!quiet_) fmt::print("{}{}\n", tty_ && bar_ ? "\r\33[2K" : "", s);
     bar_ = false;
@@ -62,7 +65,8 @@ std::string eta(double s) {
 
 data::RetrievalSplit load_protocol(const TrainOptions& o) {
   if (o.data != "fashion-mnist")
-    throw std::invalid_argument("--data " + o.data + ": the zoo trainer runs protocol FM; only fashion-mnist is known");
+    throw std::invalid_argument("--data " + o.data +
+                                ": the zoo trainer runs protocol FM; only fashion-mnist is known");
   return data::fm_protocol(o.quick);
 }
 
@@ -79,34 +83,46 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
 }
 
 // Encodes database and queries, evaluates, writes metrics.json, codes, labels and pr.svg.
-retrieval::EvalResult evaluate_and_write(HashModel& model, const data::RetrievalSplit& split, const std::string& dir,
-                                         const RunInfo& info, int64_t k, int threads) {
+retrieval::EvalResult evaluate_and_write(HashModel& model, const data::RetrievalSplit& split,
+                                         const std::string& dir, const RunInfo& info, int64_t k,
+                                         int threads) {
   Tensor db_u = model.database_codes().value_or(Tensor());
   retrieval::PackedCodes db = pack(db_u.defined() ? db_u : encode_set(model, split.database));
   retrieval::PackedCodes q = pack(encode_set(model, split.query));
   retrieval::EvalOptions eo;
   eo.k = static_cast<size_t>(k);
   eo.threads = threads;
-  retrieval::EvalResult r =
-      retrieval::evaluate_hamming(db, retrieval_labels(split.database), q, retrieval_labels(split.query), eo);
+  retrieval::EvalResult r = retrieval::evaluate_hamming(db, retrieval_labels(split.database), q,
+                                                        retrieval_labels(split.query), eo);
   write_text_atomic(dir + "/metrics.json", metrics_json(r, info));
   write_codes_npy(dir + "/db_codes.npy", db);
   write_codes_npy(dir + "/query_codes.npy", q);
   write_labels_npy(dir + "/db_labels.npy", split.database.labels);
   write_labels_npy(dir + "/query_labels.npy", split.query.labels);
-  write_text_atomic(dir + "/pr.svg", retrieval::pr_curve_svg(r, fmt::format("{} {} bits: precision-recall over "
-                                                                            "Hamming radius", info.model, info.bits)));
+  write_text_atomic(dir + "/pr.svg",
+                    retrieval::pr_curve_svg(r, fmt::format("{} {} bits: precision-recall over "
+                                                           "Hamming radius",
+                                                           info.model, info.bits)));
   return r;
 }
 
+// The state_dict name of `p` (optimiser groups need not follow the model's order).
+std::string parameter_name(const HashModel& model, const Tensor& p) {
+  for (const auto& [name, t] : model.named_parameters())
+    if (t.impl() == p.impl()) return name;
+  return "<unnamed parameter>";
+}
+
 std::string eval_line(const retrieval::EvalResult& r) {
-  return fmt::format("map@{} {:.4f}  map@all {:.4f}  p@{} {:.4f}  p@r2 {:.4f}", r.k, r.map_k, r.map_all, r.k, r.p_k, r.p_r2);
+  return fmt::format("map@{} {:.4f}  map@all {:.4f}  p@{} {:.4f}  p@r2 {:.4f}", r.k, r.map_k,
+                     r.map_all, r.k, r.p_k, r.p_r2);
 }
 }  // namespace
 
 RunSummary train(const TrainOptions& opt_in) {
   const auto wall_start = Clock::now();
   TrainOptions o = opt_in;
+  auto wall_mark = wall_start;
   set_num_threads(o.threads);
   const std::string dir = o.out.empty() ? fmt::format("runs/{}-{}", o.model, o.bits) : o.out;
   std::filesystem::create_directories(dir);
@@ -123,18 +139,32 @@ RunSummary train(const TrainOptions& opt_in) {
 
   RunPosition pos;
   if (o.resume) {
-    if (!std::filesystem::exists(ckpt)) throw std::runtime_error("--resume: no checkpoint at " + ckpt);
-    SafetensorsFile file = load_safetensors(ckpt);
+    if (!std::filesystem::exists(ckpt) && !std::filesystem::exists(previous_checkpoint_path(ckpt)))
+      throw std::runtime_error("--resume: no checkpoint at " + ckpt);
+    std::string used, skipped;
+    SafetensorsFile file = read_checkpoint_or_previous(ckpt, &used, &skipped);
+    if (!skipped.empty())
+      log.line(
+          fmt::format("--resume: skipping the newest checkpoint ({}); using {}", skipped, used));
     TrainOptions saved = options_from_json(file.metadata.at("options"));
-    if (saved.model != o.model || saved.bits != o.bits || saved.seed != o.seed || saved.quick != o.quick ||
-        saved.batch != o.batch)
-      throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", ckpt, options_json(saved)));
+    if (saved.model != o.model || saved.bits != o.bits || saved.seed != o.seed ||
+        saved.quick != o.quick || saved.batch != o.batch)
+      throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", used,
+                                           options_json(saved)));
+    if (saved.threads != o.threads)
+      log.line(fmt::format(
+          "--resume: the run used --threads {}, this one {}: the continuation is exact only with "
+          "the same thread count",
+          saved.threads, o.threads));
     pos = load_checkpoint(file, *model, opt.get());
-    log.line(fmt::format("resumed {} at epoch {} batch {} (iteration {})", ckpt, pos.epoch + 1, pos.batch, pos.iteration));
+    log.line(fmt::format("resumed {} at epoch {} batch {} (iteration {})", used, pos.epoch + 1,
+                         pos.batch, pos.iteration));
   } else {
-    log.line(fmt::format("{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train {}  queries {}",
-                         o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed, o.threads,
-                         split.train.n, split.query.n));
+    log.line(
+        fmt::format("{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train "
+                    "{}  queries {}",
+                    o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed,
+                    o.threads, split.train.n, split.query.n));
   }
 
   if (!model->trains_by_gradient() && pos.epoch < o.epochs) {
@@ -171,32 +201,35 @@ RunSummary train(const TrainOptions& opt_in) {
       const auto t0 = Clock::now();
       Tensor loss = model->loss(batch, pos.iteration);
       const double lv = loss.item<double>();
-      bool skip = false;
+      // A non-finite loss or gradient stops the run before the step touches the weights
+      // (the last checkpoint stays good), or with --skip-nonfinite skips just this step.
+      std::string problem;
       if (!std::isfinite(lv)) {
-        if (!o.skip_nonfinite)
-          throw std::runtime_error(fmt::format("iteration {} (epoch {}, batch {}): the loss is {}; the last good "
-                                               "checkpoint is {} (use --skip-nonfinite to skip such steps)",
-                                               pos.iteration, epoch + 1, pos.batch, lv, ckpt));
-        skip = true;
-      }
-      if (!skip) {
+        problem = fmt::format("the loss is {}", lv);
+      } else {
         opt->zero_grad();
         loss.backward();
         auto params = optim::all_params(opt->groups());
-        int64_t bad = optim::first_nonfinite_grad(params);
-        if (bad >= 0) {
-          std::string name = model->named_parameters()[bad].first;
-          if (!o.skip_nonfinite)
-            throw std::runtime_error(fmt::format("iteration {}: the gradient of '{}' is not finite; the last good "
-                                                 "checkpoint is {}", pos.iteration, name, ckpt));
-          skip = true;
-        } else {
+        const int64_t bad = optim::first_nonfinite_grad(params);
+        if (bad >= 0)
+          problem = fmt::format("the gradient of '{}' is not finite",
+                                parameter_name(*model, params[bad]));
+        else
           opt->step();
-        }
       }
-      if (skip) log.line(fmt::format("iteration {}: non-finite loss or gradient, step skipped", pos.iteration));
+      if (!problem.empty()) {
+        const std::string where =
+            fmt::format("iteration {} (epoch {}, batch {})", pos.iteration, epoch + 1, pos.batch);
+        if (!o.skip_nonfinite)
+          throw std::runtime_error(
+              fmt::format("{}: {}; the last good checkpoint is {} (use --skip-nonfinite to "
+                          "skip such steps)",
+                          where, problem, ckpt));
+        log.line(fmt::format("{}: {}; step skipped", where, problem));
+      }
       const double dt = since(t0);
-      if (pos.iteration >= warmup || o.resume) pos.compute_seconds += dt, pos.timed_images += batch.images.size(0);
+      if (pos.iteration >= warmup || o.resume)
+        pos.compute_seconds += dt, pos.timed_images += batch.images.size(0);
       pos.losses.push_back(static_cast<float>(lv));
       pos.iteration++, pos.batch++, epoch_steps++;
       epoch_loss += std::isfinite(lv) ? lv : 0;
@@ -204,10 +237,11 @@ RunSummary train(const TrainOptions& opt_in) {
       const double left = since(epoch_start) / epoch_steps * (per_epoch - pos.batch);
       std::string extra;
       for (auto& [k, v] : model->log_values()) extra += fmt::format("  {} {:.3f}", k, v);
-      log.progress(fmt::format("epoch {}/{} [{}/{}] loss {:.4f}{}  {:.0f} img/s  ETA {}", epoch + 1, o.epochs, pos.batch,
-                               per_epoch, lv, extra, ips, eta(left)),
+      log.progress(fmt::format("epoch {}/{} [{}/{}] loss {:.4f}{}  {:.0f} img/s  ETA {}", epoch + 1,
+                               o.epochs, pos.batch, per_epoch, lv, extra, ips, eta(left)),
                    pos.batch % 100 == 0);
-      if (g_interrupted.load() || (o.stop_after_iters >= 0 && pos.iteration >= o.stop_after_iters)) {
+      if (g_interrupted.load() ||
+          (o.stop_after_iters >= 0 && pos.iteration >= o.stop_after_iters)) {
         stopped = true;
         break;
       }
@@ -217,22 +251,28 @@ RunSummary train(const TrainOptions& opt_in) {
       pos.epoch = epoch + 1;
       pos.batch = 0;
     }
-    pos.wall_seconds += since(wall_start);
+    pos.wall_seconds += since(wall_mark);  // this process's time since the last checkpoint
+    wall_mark = Clock::now();
     save_checkpoint(ckpt, *model, *opt, o, pos);
     log.line(fmt::format("epoch {}/{}{}: mean loss {:.4f}, checkpoint {}", epoch + 1, o.epochs,
-                         stopped ? " (interrupted)" : "", epoch_steps ? epoch_loss / epoch_steps : 0.0, ckpt));
+                         stopped ? " (interrupted)" : "",
+                         epoch_steps ? epoch_loss / epoch_steps : 0.0, ckpt));
     if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
       RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick};
-      log.line(fmt::format("eval after epoch {}: {}", epoch + 1, eval_line(evaluate_and_write(*model, split, dir, info, o.k, o.threads))));
+      log.line(
+          fmt::format("eval after epoch {}: {}", epoch + 1,
+                      eval_line(evaluate_and_write(*model, split, dir, info, o.k, o.threads))));
       model->train();
     }
   }
   std::signal(SIGINT, previous);
 
   std::vector<double> xs, ys;
-  for (size_t i = 0; i < pos.losses.size(); ++i) xs.push_back(static_cast<double>(i)), ys.push_back(pos.losses[i]);
-  write_text_atomic(dir + "/loss.svg", line_plot_svg(xs, ys, fmt::format("{} {} bits: training loss", o.model, o.bits),
-                                                     "iteration", "loss"));
+  for (size_t i = 0; i < pos.losses.size(); ++i)
+    xs.push_back(static_cast<double>(i)), ys.push_back(pos.losses[i]);
+  write_text_atomic(dir + "/loss.svg",
+                    line_plot_svg(xs, ys, fmt::format("{} {} bits: training loss", o.model, o.bits),
+                                  "iteration", "loss"));
   summary.iterations = pos.iteration;
   summary.train_images_per_s = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
   summary.finished = !stopped;
@@ -245,16 +285,19 @@ RunSummary train(const TrainOptions& opt_in) {
   info.seconds = since(wall_start);
   summary.eval = evaluate_and_write(*model, split, dir, info, o.k, o.threads);
   summary.seconds = since(wall_start);
-  log.line(fmt::format("{} bits {}: {}  ({:.0f} train img/s, eval {:.1f} s, total {:.1f} s)", o.model, o.bits,
-                       eval_line(summary.eval), summary.train_images_per_s, since(eval_start), summary.seconds));
+  log.line(fmt::format("{} bits {}: {}  ({:.0f} train img/s, eval {:.1f} s, total {:.1f} s)",
+                       o.model, o.bits, eval_line(summary.eval), summary.train_images_per_s,
+                       since(eval_start), summary.seconds));
   return summary;
 }
 
-RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool quick_override, int threads) {
+RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool quick_override,
+                               int threads) {
   set_num_threads(threads);
   SafetensorsFile file = load_safetensors(ckpt_path);
   auto it = file.metadata.find("options");
-  if (it == file.metadata.end()) throw std::runtime_error(ckpt_path + ": not a zoo checkpoint (no 'options' metadata)");
+  if (it == file.metadata.end())
+    throw std::runtime_error(ckpt_path + ": not a zoo checkpoint (no 'options' metadata)");
   TrainOptions o = options_from_json(it->second);
   if (quick_override) o.quick = true;
   data::RetrievalSplit split = load_protocol(o);
@@ -263,8 +306,10 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
   RunSummary s;
   const auto start = Clock::now();
   RunPosition pos = load_checkpoint(file, *model, nullptr);
-  RunInfo info{o.model, o.bits, pos.epoch, pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
-               pos.wall_seconds, o.quick};
+  RunInfo info{
+      o.model,          o.bits,
+      pos.epoch,        pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
+      pos.wall_seconds, o.quick};
   s.eval = evaluate_and_write(*model, split, dir.empty() ? "." : dir, info, k, threads);
   s.seconds = since(start);
   s.finished = true;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -42,38 +43,54 @@ std::vector<uint8_t> read_plain(const std::string& path, uint64_t max_bytes) {
   return out;
 }
 
-std::vector<uint8_t> read_gzip(const std::string& path, uint64_t max_bytes) {
-  gzFile gz = gzopen(path.c_str(), "rb");
-  if (!gz) throw std::runtime_error(fmt::format("{}: cannot open gzip stream", path));
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
-  gzbuffer(gz, 1 << 17);
+}  // namespace
+
+std::vector<uint8_t> inflate_gzip(const uint8_t* data, size_t size, const std::string& name,
+                                  uint64_t max_bytes) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    throw std::runtime_error(fmt::format("{}: cannot start gzip inflation", name));
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
   std::vector<uint8_t> out;
   uint8_t chunk[1 << 16];
+  size_t pos = 0;  // input consumed so far
+  // One member after another (gzip allows concatenation); anything else after a member is
+  // an error, as is a stream that ends early.
   for (;;) {
-    int got = gzread(gz, chunk, sizeof chunk);
-    if (got < 0) {
-      int err = 0;
-      const char* msg = gzerror(gz, &err);
-      throw std::runtime_error(
-          fmt::format("{}: corrupt gzip data after {} inflated bytes: {}", path, out.size(), msg));
-    }
-    if (got == 0) break;
+    zs.next_in = const_cast<Bytef*>(data + pos);
+    zs.avail_in = static_cast<uInt>(std::min<size_t>(size - pos, 1u << 30));
+    zs.next_out = chunk;
+    zs.avail_out = sizeof chunk;
+    const uInt in_before = zs.avail_in;
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    pos += in_before - zs.avail_in;
+    const size_t got = sizeof chunk - zs.avail_out;
     if (out.size() + got > max_bytes)
-      throw std::runtime_error(fmt::format("{}: inflates to more than {} bytes", path, max_bytes));
+      throw std::runtime_error(fmt::format("{}: inflates to more than {} bytes", name, max_bytes));
     out.insert(out.end(), chunk, chunk + got);
+    if (rc == Z_STREAM_END) {
+      if (pos == size) return out;
+      if (size - pos < 2 || data[pos] != 0x1f || data[pos + 1] != 0x8b)
+        throw std::runtime_error(fmt::format(
+            "{}: {} trailing bytes after the gzip data at offset {}", name, size - pos, pos));
+      inflateReset(&zs);
+    } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && got > 0)) {
+      throw std::runtime_error(
+          fmt::format("{}: corrupt gzip data at input offset {} after {} inflated bytes: {}", name,
+                      pos, out.size(), zs.msg ? zs.msg : "unexpected end of data"));
+    } else if (got == 0 && pos == size) {
+      throw std::runtime_error(
+          fmt::format("{}: truncated gzip data: the stream ends early after {} inflated bytes",
+                      name, out.size()));
+    }
   }
-  int err = 0;
-  const char* msg = gzerror(gz, &err);
-  // zlib reports a stream cut short as Z_BUF_ERROR ("unexpected end of file") at EOF.
-  if (err != Z_OK && err != Z_STREAM_END)
-    throw std::runtime_error(
-        fmt::format("{}: truncated or corrupt gzip data after {} inflated "
-                    "bytes: {}",
-                    path, out.size(), msg));
-  return out;
 }
 
-}  // namespace
+std::vector<uint8_t> maybe_inflate(std::vector<uint8_t> bytes, const std::string& name,
+                                   uint64_t max_bytes) {
+  if (bytes.size() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b) return bytes;
+  return inflate_gzip(bytes.data(), bytes.size(), name, max_bytes);
+}
 
 bool is_gzip_file(const std::string& path) {
   FilePtr f = open_or_throw(path);
@@ -83,7 +100,7 @@ bool is_gzip_file(const std::string& path) {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes) {
-  return is_gzip_file(path) ? read_gzip(path, max_bytes) : read_plain(path, max_bytes);
+  return maybe_inflate(read_plain(path, max_bytes), path, max_bytes);
 }
 
 MappedFile::MappedFile(const std::string& path) {

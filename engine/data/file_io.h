@@ -16,6 +16,15 @@ bool is_gzip_file(const std::string& path);
 std::vector<uint8_t> read_file_bytes(const std::string& path,
                                      uint64_t max_bytes = uint64_t{1} << 34);
 
+// The in-memory half of read_file_bytes (also the fuzzing entry point): inflates a gzip
+// image of one or more concatenated members; a truncated or corrupt stream, trailing bytes
+// or more than max_bytes of output throw naming `name`.
+std::vector<uint8_t> inflate_gzip(const uint8_t* data, size_t size, const std::string& name,
+                                  uint64_t max_bytes = uint64_t{1} << 34);
+// `bytes` read from `name`: inflated when they start with the gzip magic 1f 8b, else as is.
+std::vector<uint8_t> maybe_inflate(std::vector<uint8_t> bytes, const std::string& name,
+                                   uint64_t max_bytes = uint64_t{1} << 34);
+
 // Read-only mmap of a whole file; unmapped on destruction.
 class MappedFile {
  public:

@@ -55,9 +55,14 @@ std::vector<uint64_t> parse_idx_header(const std::string& path, const std::vecto
 
 }  // namespace
 
-ImageSet read_idx_images(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
+ImageSet parse_idx_images(std::vector<uint8_t> bytes, const std::string& path) {
   std::vector<uint64_t> dims = parse_idx_header(path, bytes, 3);
+  // With n = 0 any size passes the data check; an image has 1..32768 rows and columns (the
+  // cap of the image decoder), so n * rows * cols cannot overflow downstream.
+  for (int d : {1, 2})
+    if (dims[d] < 1 || dims[d] > 32768)
+      throw std::runtime_error(fmt::format(
+          "{}: IDX image size {} x {} at offset 8 is not in [1, 32768]", path, dims[1], dims[2]));
   ImageSet set;
   set.n = static_cast<int64_t>(dims[0]);
   set.c = 1;
@@ -68,10 +73,17 @@ ImageSet read_idx_images(const std::string& path) {
   return set;
 }
 
-std::vector<int64_t> read_idx_labels(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
+std::vector<int64_t> parse_idx_labels(const std::vector<uint8_t>& bytes, const std::string& path) {
   parse_idx_header(path, bytes, 1);
   return std::vector<int64_t>(bytes.begin() + 8, bytes.end());
+}
+
+ImageSet read_idx_images(const std::string& path) {
+  return parse_idx_images(read_file_bytes(path), path);
+}
+
+std::vector<int64_t> read_idx_labels(const std::string& path) {
+  return parse_idx_labels(read_file_bytes(path), path);
 }
 
 ImageSet load_idx(const std::string& images_path, const std::string& labels_path) {

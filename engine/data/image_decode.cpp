@@ -36,6 +36,31 @@ bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
   return true;
 }
 
+// stb_image 2.27 reads the PNM (P5/P6) width, height and maximum value into an int with no
+// overflow check (fixed in 2.28). Its header grammar, re-read here: whitespace and '#'
+// comments, then digits; more than 9 digits in a field is rejected before stb sees it.
+bool pnm_header_ok(const std::vector<uint8_t>& b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return true;  // not PNM
+  auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t i = 2;
+  for (int field = 0; field < 3; ++field) {
+    for (;;) {
+      while (i < b.size() && space(b[i])) ++i;
+      if (i >= b.size() || b[i] != '#') break;
+      while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+    }
+    size_t digits = 0;
+    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) ++digits;
+    if (digits > 9) return false;
+  }
+  return true;
+}
+
+// stb allocates the whole image as soon as the header is read, and a header can claim
+// 32768 x 32768 pixels in a few bytes. No format stb reads packs more pixels into a byte than
+// a 1-bit PNG with deflate's best ratio (1032:1), so a larger claim is a lie.
+constexpr uint64_t kMaxPixelsPerByte = 8 * 1032;
+
 }  // namespace
 
 void hwc_to_chw(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t* dst) {
@@ -57,7 +82,14 @@ DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
   if (opts.channels != 1 && opts.channels != 3)
     throw std::runtime_error(
         fmt::format("{}: channels must be 1 or 3, got {}", path, opts.channels));
-  std::vector<uint8_t> bytes = read_file_bytes(path, uint64_t{1} << 31);
+  return decode_image_bytes(read_file_bytes(path, uint64_t{1} << 31), path, opts);
+}
+
+DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::string& path,
+                                const DecodeOptions& opts) {
+  if (opts.channels != 1 && opts.channels != 3)
+    throw std::runtime_error(
+        fmt::format("{}: channels must be 1 or 3, got {}", path, opts.channels));
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw std::runtime_error(fmt::format("{}: file too large to decode", path));
   if (!jpeg_huffman_tables_ok(bytes))
@@ -65,7 +97,16 @@ DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
         fmt::format("{}: cannot decode image: corrupt JPEG Huffman table "
                     "(more than 256 codes)",
                     path));
+  if (!pnm_header_ok(bytes))
+    throw std::runtime_error(fmt::format(
+        "{}: cannot decode image: PNM width, height or maximum value over 9 digits", path));
   int w = 0, h = 0, file_channels = 0;
+  if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels) &&
+      uint64_t(w) * uint64_t(h) > kMaxPixelsPerByte * bytes.size() + (1u << 16))
+    throw std::runtime_error(fmt::format(
+        "{}: cannot decode image: the header claims {} x {} pixels, more than {} bytes of "
+        "image data can hold",
+        path, w, h, bytes.size()));
   std::unique_ptr<uint8_t, void (*)(void*)> px(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels,
                             opts.channels),
@@ -73,6 +114,11 @@ DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
   if (!px)  // stb's failure reason is thread-local in this stb version
     throw std::runtime_error(
         fmt::format("{}: cannot decode image: {}", path, stbi_failure_reason()));
+  // stb 2.27 accepts a PNM header with a zero width or height and returns an empty image,
+  // which the resize would then divide by.
+  if (w <= 0 || h <= 0)
+    throw std::runtime_error(
+        fmt::format("{}: cannot decode image: it is {} x {} pixels", path, w, h));
   DecodedImage img;
   img.c = opts.channels;
   const uint8_t* hwc = px.get();

@@ -19,6 +19,9 @@ struct DecodedImage {
 
 // Decodes `path`. Throws naming the file and stb's reason when it cannot be read or decoded.
 DecodedImage decode_image(const std::string& path, const DecodeOptions& opts);
+// The same from the file's bytes (the in-memory half and the fuzzing entry point).
+DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::string& path,
+                                const DecodeOptions& opts);
 
 // u8 HWC (interleaved) -> u8 CHW, src and dst of h*w*c bytes.
 void hwc_to_chw(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t* dst);

@@ -34,10 +34,9 @@ ImageList list_image_folder(const std::string& root) {
   return list;
 }
 
-ImageList read_list_file(const std::string& list_path, const std::string& root,
-                         int64_t num_classes) {
-  std::ifstream in(list_path);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open list file", list_path));
+ImageList parse_list(const std::string& text, const std::string& list_path, const std::string& root,
+                     int64_t num_classes) {
+  std::istringstream in(text);
   ImageList list;
   list.num_classes = num_classes;
   std::string line;
@@ -66,8 +65,17 @@ ImageList read_list_file(const std::string& list_path, const std::string& root,
     list.paths.push_back((fs::path(root) / path).string());
     list.multi_hot.insert(list.multi_hot.end(), row.begin(), row.end());
   }
-  if (in.bad()) throw std::runtime_error(fmt::format("{}: read error", list_path));
   return list;
+}
+
+ImageList read_list_file(const std::string& list_path, const std::string& root,
+                         int64_t num_classes) {
+  std::ifstream in(list_path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open list file", list_path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: read error", list_path));
+  return parse_list(text.str(), list_path, root, num_classes);
 }
 
 }  // namespace he::data

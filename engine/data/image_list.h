@@ -29,5 +29,8 @@ ImageList list_image_folder(const std::string& root);
 // naming the file and line.
 ImageList read_list_file(const std::string& list_path, const std::string& root,
                          int64_t num_classes = 0);
+// The same from the list's text (the in-memory half and the fuzzing entry point).
+ImageList parse_list(const std::string& text, const std::string& list_path, const std::string& root,
+                     int64_t num_classes = 0);
 
 }  // namespace he::data

@@ -1,6 +1,8 @@
 // safetensors reader and atomic writer (format in engine/io/safetensors.h).
 #include "engine/io/safetensors.h"
 
+#include "engine/data/file_io.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -74,8 +77,8 @@ const char* safetensors_dtype_name(DType dt) {
 
 // ---- writing ----
 
-void save_safetensors(const std::string& path, const TensorList& tensors,
-                      const Metadata& metadata) {
+void save_safetensors(const std::string& path, const TensorList& tensors, const Metadata& metadata,
+                      const std::string& previous) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::vector<Tensor> data;  // contiguous CPU copies, in file order
@@ -122,6 +125,11 @@ void save_safetensors(const std::string& path, const TensorList& tensors,
     if (std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0) throw fail("flush failed");
     if (std::fclose(f.release()) != 0) throw fail("close failed");
   }
+  // The old file becomes `previous` only once the new one is complete on disk; a crash in
+  // between leaves `previous` and the temporary, and loaders fall back to `previous`.
+  if (!previous.empty() && std::filesystem::exists(path) &&
+      std::rename(path.c_str(), previous.c_str()) != 0)
+    throw fail("cannot rename " + path + " to " + previous);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw fail("cannot rename over " + path);
   // The rename itself is durable only once the directory entry is on disk.
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -200,29 +208,29 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
 }  // namespace
 
 SafetensorsFile load_safetensors(const std::string& path) {
+  std::optional<data::MappedFile> file;
+  try {
+    file.emplace(path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("safetensors {}", e.what()));
+  }
+  return parse_safetensors(file->data(), file->size(), path);
+}
+
+SafetensorsFile parse_safetensors(const uint8_t* data, uint64_t file_size,
+                                  const std::string& path) {
   auto bad = [&](const std::string& what) {
     return std::runtime_error(fmt::format("safetensors '{}': {}", path, what));
   };
-  File f(std::fopen(path.c_str(), "rb"));
-  if (!f) throw io_error(path, "cannot open");
-  if (std::fseek(f.get(), 0, SEEK_END) != 0) throw io_error(path, "cannot seek");
-  const long size_l = std::ftell(f.get());
-  if (size_l < 0) throw io_error(path, "cannot tell size");
-  const uint64_t file_size = static_cast<uint64_t>(size_l);
-  std::rewind(f.get());
   if (file_size < 8)
     throw bad(fmt::format("file is {} bytes, shorter than the 8-byte header length", file_size));
-  unsigned char len[8];
-  if (std::fread(len, 1, 8, f.get()) != 8) throw io_error(path, "cannot read header length");
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(len[i]) << (8 * i);
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(data[i]) << (8 * i);
   if (n > kMaxHeader)
     throw bad(fmt::format("header length {} is over the {}-byte limit", n, kMaxHeader));
   if (n > file_size - 8)
     throw bad(fmt::format("header length {} runs past the end of the {}-byte file", n, file_size));
-  std::string text(n, '\0');
-  if (n > 0 && std::fread(text.data(), 1, n, f.get()) != n)
-    throw io_error(path, "cannot read header");
+  const std::string text(reinterpret_cast<const char*>(data) + 8, n);
   // JSON keeps the last of two equal keys; a tensor named twice is an error instead.
   std::set<std::string> names;
   std::string duplicate;
@@ -274,11 +282,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     const uint64_t bytes = e.end - e.begin;
-    if (bytes > 0) {
-      if (std::fseek(f.get(), static_cast<long>(8 + n + e.begin), SEEK_SET) != 0 ||
-          std::fread(t.raw_data(), 1, bytes, f.get()) != bytes)
-        throw io_error(path, fmt::format("cannot read tensor '{}'", e.name));
-    }
+    if (bytes > 0) std::memcpy(t.raw_data(), data + 8 + n + e.begin, bytes);
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;

@@ -22,9 +22,10 @@ using Metadata = std::map<std::string, std::string>;
 // device (written contiguous, from the CPU). Atomic: the bytes go to "<path>.tmp.<pid>",
 // are flushed and fsync'ed, then renamed over `path` and the directory is fsync'ed, so a
 // crash leaves the old file or the new one, never a torn one. Throws std::runtime_error
-// naming the file on an I/O error, std::invalid_argument on a bad name.
+// naming the file on an I/O error, std::invalid_argument on a bad name. With `previous`,
+// an existing `path` is renamed to `previous` just before the new file is renamed in.
 void save_safetensors(const std::string& path, const TensorList& tensors,
-                      const Metadata& metadata = {});
+                      const Metadata& metadata = {}, const std::string& previous = {});
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const Metadata& metadata = {});
 // save_safetensors(path, {{"w", w}, {"b", b}}) keeps the written order.
@@ -46,6 +47,9 @@ struct SafetensorsFile {
 // begin > end, offsets outside the buffer, tensors that overlap or leave gaps. Never reads
 // out of bounds, and allocates at most the file's size whatever the header claims.
 SafetensorsFile load_safetensors(const std::string& path);
+// The same checks on a file image in memory (load_safetensors maps the file and calls this;
+// also the fuzzing entry point). `path` names the source in errors.
+SafetensorsFile parse_safetensors(const uint8_t* data, uint64_t size, const std::string& path);
 
 // "F32" <-> DType::f32 and so on; the name throws std::invalid_argument when unknown.
 const char* safetensors_dtype_name(DType dt);

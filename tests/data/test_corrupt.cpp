@@ -148,3 +148,39 @@ TEST(Corrupt, CacheFlipsRebuildOrMatch) {
 
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// Fuzzer finding: stb_image 2.27 decodes a PNM header with a zero height to an empty image,
+// and resizing it computed a NaN scale (UBSan: float-to-int overflow inside stb_image_resize).
+TEST(Corrupt, ZeroSizedPnmIsRejected) {
+  for (const std::string header : {"P5 5 0 255\n", "P5 0 5 255\n", "P6 0 0 255\n"}) {
+    const std::vector<uint8_t> bytes(header.begin(), header.end());
+    DecodeOptions o;
+    o.channels = 1, o.height = 16, o.width = 16;
+    EXPECT_THROW(decode_image_bytes(bytes, "zero.pgm", o), std::runtime_error) << header;
+  }
+}
+// Fuzzer finding: stb_image 2.27 overflows an int reading a PNM field of many digits
+// (UBSan: signed integer overflow inside stb_image.h).
+TEST(Corrupt, PnmFieldOfManyDigitsIsRejected) {
+  const std::string pgm = "P5 # comment 123456789012\n 2888888888888 2 255\n";
+  const std::vector<uint8_t> bytes(pgm.begin(), pgm.end());
+  EXPECT_THROW(decode_image_bytes(bytes, "long.pgm", DecodeOptions{}), std::runtime_error);
+}
+}  // namespace
+}  // namespace he::data
+
+namespace he::data {
+namespace {
+// Fuzzer finding: an IDX3 header of 0 x 4294965246 x 0 ... (no data needed) was accepted, and
+// n * rows * cols overflowed int64 downstream (UBSan in the fuzz target's own check).
+TEST(Corrupt, IdxImagesOfAbsurdSizeAreRejected) {
+  const std::vector<uint8_t> b = {0,    0,    8,    3,    0xfc, 0xff, 0xf7, 0xfc,
+                                  0xff, 0xff, 0xf7, 0xfe, 0,    0,    0,    0};
+  EXPECT_THROW(parse_idx_images(b, "huge.idx"), std::runtime_error);
+  const std::vector<uint8_t> empty = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+  EXPECT_EQ(parse_idx_images(empty, "empty.idx").n, 0);
+}
+}  // namespace
+}  // namespace he::data

@@ -1,7 +1,10 @@
 // Index files: round trips (mmap and read), truncation and corruption rejection.
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -95,3 +98,23 @@ TEST(IndexFile, RejectsTruncationAndCorruption) {
   std::remove(path.c_str());
   EXPECT_THROW(load_index(path), std::runtime_error);  // missing file
 }
+
+namespace {
+// Fuzzer finding: an empty index whose header sets the ids flag copied zero bytes into an
+// empty vector's null data() (memcpy with a null pointer: undefined behaviour, UBSan).
+TEST(IndexFile, EmptyIndexWithIdsFlagParses) {
+  const std::string path = ::testing::TempDir() + "/empty.heidx";
+  IndexContents c;
+  c.codes = PackedCodes(0, 70);
+  save_index(path, c);
+  std::vector<char> b = slurp(path);
+  const uint32_t flags = 1;  // ids
+  std::memcpy(b.data() + 32, &flags, 4);
+  const uint32_t crc =
+      static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(b.data()), 44));
+  std::memcpy(b.data() + 44, &crc, 4);
+  IndexContents got = parse_index(reinterpret_cast<const uint8_t*>(b.data()), b.size(), path, true);
+  EXPECT_EQ(got.codes.size(), 0u);
+  EXPECT_TRUE(got.ids.empty());
+}
+}  // namespace

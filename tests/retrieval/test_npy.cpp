@@ -175,3 +175,22 @@ TEST(Codes, PackSignsAndWordLayout) {
   EXPECT_EQ(u[1], -1.0f);
   EXPECT_EQ(u[129], 1.0f);
 }
+
+namespace he::retrieval {
+namespace {
+// Fuzzer finding: an empty array claiming 5555555555555553 columns passed the size checks
+// (it holds no data) and reached PackedCodes with a wrapped bit count (std::invalid_argument).
+TEST(Npy, CodesOfAbsurdWidthAreRejectedClearly) {
+  for (const char* dtype : {"i8", "u1"}) {
+    NpyArray a{dtype, {0, 5555555555555553}, {}};
+    NpyArray back = parse_npy(encode_npy(a).data(), encode_npy(a).size(), "wide.npy");
+    try {
+      codes_from_npy(back, "wide.npy");
+      ADD_FAILURE() << dtype << ": accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("wide.npy"), std::string::npos) << e.what();
+    }
+  }
+}
+}  // namespace
+}  // namespace he::retrieval

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan, no CUDA) in build-fuzz, writes their
+# seed corpus and runs each target for SECONDS (default 30), one after another:
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: safetensors npy idx cifar list index image
+# A finding stops the script (exit 1); the input is kept as build-fuzz/artifacts/<target>-*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-30}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy idx cifar list index image)
+BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
+CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DENGINE_CUDA=OFF \
+  -DENGINE_FUZZ=ON -DENGINE_TESTS=OFF -DENGINE_BENCH=OFF > /dev/null
+cmake --build "$BUILD" --target fuzz_all -j "${JOBS:-$(nproc)}"
+corpus=$BUILD/corpus
+"$BUILD/bin/make_seeds" "$corpus/seeds"
+mkdir -p "$BUILD/artifacts"
+for t in "${targets[@]}"; do
+  mkdir -p "$corpus/$t"
+  echo "fuzz_$t: ${secs}s"
+  # -rss_limit_mb also caps single allocations (a lying header must not get 2 GB).
+  "$BUILD/bin/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-" \
+    "$corpus/$t" "$corpus/seeds/fuzz_$t" > "$BUILD/fuzz_$t.log" 2>&1 || {
+    tail -n 60 "$BUILD/fuzz_$t.log"
+    echo "fuzz_$t: FINDING (input in $BUILD/artifacts/)"
+    exit 1
+  }
+  grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$BUILD/fuzz_$t.log" |
+    tr "\n" " " || true
+  echo
+done
