@@ -8,7 +8,9 @@
 
 namespace he::kernels::cpu {
 
-constexpr int64_t kParallelGrain = 1 << 15;  // elements below which threads cost more than they save
+// Elements below which a parallel region costs more than it saves: each region is a fork and
+// a join of every thread, and on a busy machine one descheduled thread stalls the join.
+constexpr int64_t kParallelGrain = 1 << 17;
 
 template <int Ops, class RowFn>
 void for_each_row(const Strided& l, RowFn row) {
