@@ -2,7 +2,7 @@
 // batch-size forms of the protocol run quickly.
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <cmath>
 #include <functional>
 
 #include "engine/engine.h"
@@ -72,35 +72,29 @@ TEST(LossBank, MemoryBankIsAConstant) {
   }
 }
 
-TEST(LossSpeed, ProtocolBatchForwardBackward) {
-  // Batch 128, 64 bits (protocol.md); the whole table forward + backward in well under 1 s.
+// Protocol sizes (timed in bench/bench_losses.cpp, never here): the gradients stay finite.
+TEST(LossScale, ProtocolBatchForwardBackward) {
   Generator g(9);
   Tensor u = Tensor::randn({128, 64}, g, DType::f32).requires_grad_();
   Tensor y = random_labels(128, 5);
   Tensor S = losses::similarity(y);
-  auto start = std::chrono::steady_clock::now();
   for (auto& [name, f] : in_batch_losses()) {
     u.zero_grad();
     f(u, S, y).backward();
-    EXPECT_TRUE(u.grad().defined()) << name;
+    ASSERT_TRUE(u.grad().defined()) << name;
+    EXPECT_TRUE(std::isfinite(sum(u.grad()).item<double>())) << name;
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 5.0);
-  std::printf("[ info ] 13 in-batch losses, B=128 bits=64, forward+backward: %.3f s\n", seconds);
 }
 
-TEST(LossSpeed, MemoryBankOfTheTrainingSet) {
+TEST(LossScale, MemoryBankOfTheTrainingSet) {
   // B=128 against the 60,000-row bank of the Fashion-MNIST training set, 64 bits.
   Generator g(10);
   Tensor u = Tensor::randn({128, 64}, g, DType::f32).requires_grad_();
   Tensor U = Tensor::randn({60000, 64}, g, DType::f32);
   Tensor S = losses::similarity(random_labels(128, 6), random_labels(60000, 7));
-  auto start = std::chrono::steady_clock::now();
   losses::dpsh_bank(u, U, S).backward();
   losses::dsh_bank(u, U, S).backward();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 10.0);
-  std::printf("[ info ] dpsh_bank + dsh_bank, B=128 N=60000 bits=64, fwd+bwd: %.3f s\n", seconds);
+  EXPECT_TRUE(std::isfinite(sum(u.grad()).item<double>()));
 }
 
 }  // namespace
