@@ -21,11 +21,13 @@ int main(int argc, char** argv) {
   int threads = 2;
   uint64_t seed = 0;
   std::string out = "fmnist_classify.safetensors";
+  bool cosine = false;
   app.add_option("--epochs", epochs)->capture_default_str();
   app.add_option("--batch", batch)->capture_default_str();
   app.add_option("--threads", threads)->capture_default_str();
   app.add_option("--seed", seed)->capture_default_str();
   app.add_option("--out", out, "weights file")->capture_default_str();
+  app.add_flag("--cosine", cosine, "decay the learning rate to 0 along a cosine over all steps");
   CLI11_PARSE(app, argc, argv);
   try {
     set_num_threads(threads);
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
     lo.batch_size = batch, lo.seed = seed, lo.workers = 1;
     lo.transform.mean = {data::kFashionMnistMean}, lo.transform.std = {data::kFashionMnistStd};
     data::Loader loader(train, lo);
+    const optim::Schedule schedule = optim::cosine_schedule(epochs * loader.batches_per_epoch());
+    int64_t step = 0;
     for (int64_t e = 0; e < epochs; ++e) {
       net.train();
       loader.start_epoch(e);
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
       int64_t correct = 0, seen = 0, steps = 0;
       while (auto b = loader.next()) {
         zoo::TrainBatch tb = zoo::to_train_batch(*b);
+        if (cosine) optim::apply_schedule(opt, schedule, step);
+        ++step;
         auto s = std::chrono::steady_clock::now();
         Tensor logits = net.forward(tb.images);
         Tensor loss = losses::cross_entropy(logits, tb.labels);
