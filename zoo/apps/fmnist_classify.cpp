@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     lo.batch_size = batch, lo.seed = seed, lo.workers = 1;
     lo.transform.mean = {data::kFashionMnistMean}, lo.transform.std = {data::kFashionMnistStd};
     data::Loader loader(train, lo);
-    const optim::Schedule schedule = optim::cosine_schedule(epochs * loader.batches_per_epoch());
+    const optim::Schedule schedule = optim::cosine_schedule(std::max<int64_t>(1, epochs * loader.batches_per_epoch()));
     int64_t step = 0;
     for (int64_t e = 0; e < epochs; ++e) {
       net.train();
