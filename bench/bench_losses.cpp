@@ -9,7 +9,6 @@
 namespace {
 using namespace he;
 
-
 Tensor int_labels(int64_t n, uint64_t seed) {
   Generator g(seed);
   std::vector<int64_t> v(n);

@@ -29,10 +29,16 @@ void BM_SmallCnnStep(benchmark::State& st) {
   };
   for (int i = 0; i < 3; ++i) step();  // warm-up
   for (auto _ : st) step();
-  st.counters["images/s"] = benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
   st.counters["threads"] = static_cast<double>(st.range(0));
 }
-BENCHMARK(BM_SmallCnnStep)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_SmallCnnStep)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3);
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -97,7 +97,8 @@ CachingAllocator& allocator_for(Device d) {
   kernels::cuda::require_device(d.index);
   std::lock_guard<std::mutex> lock(mu);
   if (!cuda[d.index])
-    cuda[d.index] = new CachingAllocator(kernels::cuda::raw_malloc, kernels::cuda::raw_free, d.index);
+    cuda[d.index] =
+        new CachingAllocator(kernels::cuda::raw_malloc, kernels::cuda::raw_free, d.index);
   return *cuda[d.index];
 }
 

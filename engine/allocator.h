@@ -14,8 +14,8 @@
 namespace he {
 
 struct AllocatorStats {
-  size_t bytes_in_use = 0;   // handed out and not yet freed
-  size_t bytes_cached = 0;   // held in free lists
+  size_t bytes_in_use = 0;  // handed out and not yet freed
+  size_t bytes_cached = 0;  // held in free lists
   size_t peak_in_use = 0;
   size_t system_allocs = 0;  // calls that reached the system allocator
 };
@@ -24,7 +24,8 @@ class CachingAllocator {
  public:
   using RawAlloc = void* (*)(size_t bytes, int device);
   using RawFree = void (*)(void* p, int device);
-  CachingAllocator(RawAlloc a, RawFree f, int device) : raw_alloc_(a), raw_free_(f), device_(device) {}
+  CachingAllocator(RawAlloc a, RawFree f, int device)
+      : raw_alloc_(a), raw_free_(f), device_(device) {}
   ~CachingAllocator();
   // Returns a block of at least `bytes` (64-byte aligned on the CPU) and its binned size.
   void* allocate(size_t bytes, size_t* binned);

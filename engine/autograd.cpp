@@ -93,8 +93,9 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   Tensor g0 = grad;
   if (!g0.defined()) {
     if (root.numel() != 1)
-      throw std::invalid_argument("backward: an implicit gradient needs a one-element output, got " +
-                                  root.shape_str() + "; pass the output gradient explicitly");
+      throw std::invalid_argument(
+          "backward: an implicit gradient needs a one-element output, got " + root.shape_str() +
+          "; pass the output gradient explicitly");
     g0 = Tensor::ones(root.shape(), root.dtype(), root.device());
   } else if (g0.shape() != root.shape()) {
     throw std::invalid_argument("backward: gradient " + g0.shape_str() + " does not match output " +

@@ -16,7 +16,7 @@ Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);  // ties send half the gradient each way
 Tensor minimum(const Tensor& a, const Tensor& b);
-Tensor pow(const Tensor& a, const Tensor& b);      // a > 0 where b needs a gradient
+Tensor pow(const Tensor& a, const Tensor& b);  // a > 0 where b needs a gradient
 Tensor add(const Tensor& a, double b);
 Tensor sub(const Tensor& a, double b);
 Tensor rsub(double a, const Tensor& b);  // a - b
@@ -148,7 +148,8 @@ namespace he {
 struct BatchNormOut {
   Tensor y, mean, var;
 };
-BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                              double eps);
 // Eval-mode batch norm with given statistics (C); differentiable in x, weight and bias.
 Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, double eps);

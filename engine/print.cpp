@@ -18,11 +18,14 @@ void print_rec(std::string& s, const std::vector<double>& v, const Shape& shape,
   const int64_t n = shape[dim];
   for (int64_t i = 0; i < n; ++i) {
     if (n > 2 * kEdge && i == kEdge) {
-      s += dim + 1 == static_cast<int64_t>(shape.size()) ? "..., " : "...,\n" + std::string(indent + 1, ' ');
+      s += dim + 1 == static_cast<int64_t>(shape.size()) ? "..., "
+                                                         : "...,\n" + std::string(indent + 1, ' ');
       i = n - kEdge;
     }
     print_rec(s, v, shape, st, dim + 1, at + i * st[dim], floating, indent + 1);
-    if (i + 1 < n) s += dim + 1 == static_cast<int64_t>(shape.size()) ? ", " : ",\n" + std::string(indent + 1, ' ');
+    if (i + 1 < n)
+      s += dim + 1 == static_cast<int64_t>(shape.size()) ? ", "
+                                                         : ",\n" + std::string(indent + 1, ' ');
   }
   s += ']';
 }
@@ -33,7 +36,8 @@ std::string to_string(const Tensor& t) {
   std::vector<double> v = t.to_vector<double>();
   std::string s = "tensor(";
   print_rec(s, v, t.shape(), contiguous_strides(t.shape()), 0, 0, is_floating(t.dtype()), 7);
-  s += fmt::format(", shape={}, dtype={}, device={}", t.shape_str(), dtype_name(t.dtype()), t.device().str());
+  s += fmt::format(", shape={}, dtype={}, device={}", t.shape_str(), dtype_name(t.dtype()),
+                   t.device().str());
   if (t.requires_grad()) s += ", requires_grad";
   return s + ")";
 }

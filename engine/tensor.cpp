@@ -42,7 +42,9 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-std::string shape_to_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_to_string(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 int64_t wrap_dim(int64_t d, int64_t ndim, const char* op) {
   int64_t w = d < 0 ? d + ndim : d;
@@ -65,7 +67,8 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
 // ---- creation ----
 Tensor Tensor::empty(const Shape& shape, DType dt, Device dev) {
   for (int64_t s : shape)
-    if (s < 0) throw std::invalid_argument("empty: negative size in shape " + shape_to_string(shape));
+    if (s < 0)
+      throw std::invalid_argument("empty: negative size in shape " + shape_to_string(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dt), dev);
   impl->shape = shape;
@@ -85,7 +88,8 @@ Tensor Tensor::scalar(double value, DType dt) { return full({}, value, dt); }
 
 Tensor Tensor::arange(double start, double end, double step, DType dt) {
   if (step == 0 || (end - start) / step < 0)
-    throw std::invalid_argument(fmt::format("arange: empty or infinite range ({}, {}, {})", start, end, step));
+    throw std::invalid_argument(
+        fmt::format("arange: empty or infinite range ({}, {}, {})", start, end, step));
   int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
   Tensor t = empty({n}, dt);
   dispatch_all(dt, [&]<class T>() {
@@ -113,7 +117,8 @@ template Tensor Tensor::from_vector(const std::vector<uint64_t>&, const Shape&);
 
 Tensor Tensor::wrap(void* data, const Shape& shape, DType dt) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(data, shape_numel(shape) * dtype_size(dt), Device::cpu());
+  impl->storage =
+      std::make_shared<Storage>(data, shape_numel(shape) * dtype_size(dt), Device::cpu());
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dt;
@@ -158,7 +163,8 @@ Tensor Tensor::randperm(int64_t n, Generator& gen) {
   for (int64_t i = 0; i < n; ++i) keys[i] = philox::bits64_at(gen.seed(), first + i);
   std::vector<int64_t> perm(n);
   std::iota(perm.begin(), perm.end(), 0);
-  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
+  std::stable_sort(perm.begin(), perm.end(),
+                   [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
   return from_vector(perm);
 }
 
@@ -183,10 +189,11 @@ void* Tensor::raw_data() const {
 template <class T>
 T* Tensor::data() const {
   if (dtype() != dtype_v<T>)
-    throw std::invalid_argument(fmt::format("data<{}>: tensor has dtype {}",
-                                            dtype_name(dtype_v<T>), dtype_name(dtype())));
+    throw std::invalid_argument(
+        fmt::format("data<{}>: tensor has dtype {}", dtype_name(dtype_v<T>), dtype_name(dtype())));
   if (!device().is_cpu())
-    throw std::invalid_argument("data(): tensor lives on " + device().str() + "; copy it to cpu first");
+    throw std::invalid_argument("data(): tensor lives on " + device().str() +
+                                "; copy it to cpu first");
   return static_cast<T*>(raw_data());
 }
 template <class T>
@@ -202,9 +209,9 @@ std::vector<T> Tensor::to_vector() const {
   const T* p = c.data<T>();
   return std::vector<T>(p, p + c.numel());
 }
-#define HE_INSTANTIATE(T)                              \
-  template T* Tensor::data<T>() const;                 \
-  template T Tensor::item<T>() const;                  \
+#define HE_INSTANTIATE(T)              \
+  template T* Tensor::data<T>() const; \
+  template T Tensor::item<T>() const;  \
   template std::vector<T> Tensor::to_vector<T>() const;
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
@@ -218,7 +225,8 @@ HE_INSTANTIATE(uint64_t)
 Tensor& Tensor::requires_grad_(bool on) {
   if (on && !is_floating(dtype()))
     throw std::invalid_argument(std::string("requires_grad_: only floating tensors can require "
-                                            "gradients, this one is ") + dtype_name(dtype()));
+                                            "gradients, this one is ") +
+                                dtype_name(dtype()));
   impl_->requires_grad = on;
   return *this;
 }
@@ -232,11 +240,14 @@ namespace {
 // Layout for copying src (broadcast to dst's shape) into dst.
 kernels::Strided copy_layout(const Tensor& dst, const Tensor& src) {
   if (dst.dim() > kernels::kMaxDims)
-    throw std::invalid_argument(fmt::format("copy: {} dims exceed the supported {}", dst.dim(), kernels::kMaxDims));
+    throw std::invalid_argument(
+        fmt::format("copy: {} dims exceed the supported {}", dst.dim(), kernels::kMaxDims));
   kernels::Strided l;
   l.ndim = static_cast<int>(dst.dim());
   int64_t lead = dst.dim() - src.dim();
-  if (lead < 0) throw std::invalid_argument("copy_: source " + src.shape_str() + " has more dims than " + dst.shape_str());
+  if (lead < 0)
+    throw std::invalid_argument("copy_: source " + src.shape_str() + " has more dims than " +
+                                dst.shape_str());
   for (int d = 0; d < l.ndim; ++d) {
     l.shape[d] = dst.shape()[d];
     l.stride[0][d] = dst.strides()[d];
@@ -244,7 +255,8 @@ kernels::Strided copy_layout(const Tensor& dst, const Tensor& src) {
     if (sd < 0) continue;
     int64_t ss = src.shape()[sd];
     if (ss != dst.shape()[d] && ss != 1)
-      throw std::invalid_argument("copy_: cannot broadcast " + src.shape_str() + " to " + dst.shape_str());
+      throw std::invalid_argument("copy_: cannot broadcast " + src.shape_str() + " to " +
+                                  dst.shape_str());
     l.stride[1][d] = ss == 1 ? 0 : src.strides()[sd];
   }
   kernels::coalesce(l, 2);
@@ -259,8 +271,10 @@ void Tensor::copy_(const Tensor& src) {
   }
   // Across devices: same shape and dtype, both contiguous (to() arranges that).
   if (src.shape() != shape() || src.dtype() != dtype() || !src.is_contiguous() || !is_contiguous())
-    throw std::invalid_argument("copy_: a copy between devices needs equal shapes and dtypes and "
-                                "contiguous tensors, got " + src.shape_str() + " -> " + shape_str());
+    throw std::invalid_argument(
+        "copy_: a copy between devices needs equal shapes and dtypes and "
+        "contiguous tensors, got " +
+        src.shape_str() + " -> " + shape_str());
   if (src.device().is_cpu())
     kernels::cuda::copy_h2d(raw_data(), src.raw_data(), nbytes(), device().index);
   else if (device().is_cpu())
@@ -275,7 +289,8 @@ void Tensor::fill_(double value) {
     return;
   }
   if (is_contiguous()) {
-    dispatch_all(dtype(), [&]<class T>() { kernels::cpu::fill(data<T>(), numel(), static_cast<T>(value)); });
+    dispatch_all(dtype(),
+                 [&]<class T>() { kernels::cpu::fill(data<T>(), numel(), static_cast<T>(value)); });
   } else {
     copy_(Tensor::scalar(value, dtype()));
   }
@@ -289,7 +304,8 @@ Tensor Tensor::contiguous() const {
 Tensor Tensor::clone() const {
   Tensor out = Tensor::empty(shape(), dtype(), device());
   out.copy_(*this);
-  return attach_grad_fn(out, {*this}, "clone", [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  return attach_grad_fn(out, {*this}, "clone",
+                        [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
 Tensor Tensor::to(DType dt) const {

@@ -7,10 +7,10 @@
 
 namespace he::kernels {
 struct ConvGeom {
-  int64_t n, c, h, w;      // input
-  int64_t kh, kw;          // kernel
+  int64_t n, c, h, w;  // input
+  int64_t kh, kw;      // kernel
   int64_t sh, sw, ph, pw, dh, dw;
-  int64_t oh, ow;          // output
+  int64_t oh, ow;  // output
 };
 namespace cpu {
 template <class T>

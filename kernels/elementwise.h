@@ -12,19 +12,33 @@ enum class DType : uint8_t;
 namespace he::kernels {
 
 enum class Unary : uint8_t {
-  Neg, Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu, Sign,
-  AddScalar,  // x + a
-  MulScalar,  // x * a
-  RSubScalar, // a - x
-  RDivScalar, // a / x
-  PowScalar,  // x ^ a
-  Clamp,      // min(max(x, a), b)
-  LeakyRelu,  // x > 0 ? x : a x
-  Elu,        // x > 0 ? x : a (e^x - 1)
-  Softplus,   // log(1 + e^(a x)) / a, linear where a x > b
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Sign,
+  AddScalar,   // x + a
+  MulScalar,   // x * a
+  RSubScalar,  // a - x
+  RDivScalar,  // a / x
+  PowScalar,   // x ^ a
+  Clamp,       // min(max(x, a), b)
+  LeakyRelu,   // x > 0 ? x : a x
+  Elu,         // x > 0 ? x : a (e^x - 1)
+  Softplus,    // log(1 + e^(a x)) / a, linear where a x > b
 };
 enum class Binary : uint8_t {
-  Add, Sub, Mul, Div, Max, Min, Pow,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Max,
+  Min,
+  Pow,
   PassIfPositive,  // b > 0 ? a : 0 (ReLU's backward: a = gradient, b = input)
 };
 enum class Compare : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };

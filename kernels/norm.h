@@ -6,13 +6,14 @@ namespace he::kernels::cpu {
 // Training forward: mean and biased variance over (N, S) per channel; y = (x - mean) *
 // invstd * w + b; writes mean[C], invstd[C] = 1/sqrt(var + eps) and var[C] (biased).
 template <class T>
-void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invstd, T* var, int64_t n,
-                      int64_t c, int64_t s, double eps);
+void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invstd, T* var,
+                      int64_t n, int64_t c, int64_t s, double eps);
 // y = x * scale[c] + shift[c]
 template <class T>
-void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s);
+void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c,
+                    int64_t s);
 // Backward of batch_norm_train: dx, dw = sum(dy * xhat), db = sum(dy) (dx/dw/db may be null).
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx, T* dw,
-                         T* db, int64_t n, int64_t c, int64_t s);
+void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx,
+                         T* dw, T* db, int64_t n, int64_t c, int64_t s);
 }  // namespace he::kernels::cpu

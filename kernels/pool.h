@@ -19,7 +19,8 @@ template <class T>
 void avg_pool2d_backward(const PoolGeom& g, const T* gy, T* gx);
 // Adaptive average: window i spans [floor(i*H/OH), ceil((i+1)*H/OH)).
 template <class T>
-void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* x, T* y);
+void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* x,
+                         T* y);
 template <class T>
 void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                   const T* gy, T* gx);

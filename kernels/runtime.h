@@ -7,8 +7,8 @@
 
 namespace he::kernels::cuda {
 
-bool built();              // was the CUDA backend compiled in?
-int device_count();        // 0 when there is no driver or no device (never throws)
+bool built();        // was the CUDA backend compiled in?
+int device_count();  // 0 when there is no driver or no device (never throws)
 std::string device_name(int device);
 // Throws std::runtime_error naming the device and the reason when `device` cannot be used.
 void require_device(int device);

@@ -2,7 +2,9 @@
 
 namespace he::nn {
 
-GeM::GeM(double p0, double e, DType dt) : eps(e) { p = register_parameter("p", Tensor::full({1}, p0, dt)); }
+GeM::GeM(double p0, double e, DType dt) : eps(e) {
+  p = register_parameter("p", Tensor::full({1}, p0, dt));
+}
 
 Tensor GeM::forward(const Tensor& x) {
   if (x.dim() != 4) throw std::invalid_argument("GeM: expected (N,C,H,W), got " + x.shape_str());
@@ -10,8 +12,12 @@ Tensor GeM::forward(const Tensor& x) {
   return pow(m, rdiv(1.0, p));
 }
 
-std::shared_ptr<Module> ReLU() { return std::make_shared<Lambda>("ReLU", [](const Tensor& x) { return relu(x); }); }
-std::shared_ptr<Module> Tanh() { return std::make_shared<Lambda>("Tanh", [](const Tensor& x) { return tanh(x); }); }
+std::shared_ptr<Module> ReLU() {
+  return std::make_shared<Lambda>("ReLU", [](const Tensor& x) { return relu(x); });
+}
+std::shared_ptr<Module> Tanh() {
+  return std::make_shared<Lambda>("Tanh", [](const Tensor& x) { return tanh(x); });
+}
 std::shared_ptr<Module> Sigmoid() {
   return std::make_shared<Lambda>("Sigmoid", [](const Tensor& x) { return sigmoid(x); });
 }

@@ -72,7 +72,8 @@ class Flatten : public Module {
 // An activation (or any parameter-free function) as a layer.
 class Lambda : public Module {
  public:
-  Lambda(std::string name, std::function<Tensor(const Tensor&)> f) : name_(std::move(name)), f_(std::move(f)) {}
+  Lambda(std::string name, std::function<Tensor(const Tensor&)> f)
+      : name_(std::move(name)), f_(std::move(f)) {}
   Tensor forward(const Tensor& x) override { return f_(x); }
   std::string name() const override { return name_; }
 

@@ -7,7 +7,8 @@ Tensor StochasticBinary::forward(const Tensor& x) {
   Tensor b;
   {
     NoGradGuard guard;
-    Tensor u = is_training() ? Tensor::rand(x.shape(), *gen_, x.dtype()) : Tensor::full(x.shape(), 0.5, x.dtype());
+    Tensor u = is_training() ? Tensor::rand(x.shape(), *gen_, x.dtype())
+                             : Tensor::full(x.shape(), 0.5, x.dtype());
     b = lt(u, p.detach()).to(x.dtype());
   }
   // b + (p - p.detach()) has b's value and the gradient of p: dL/dx = dL/db * p (1 - p).

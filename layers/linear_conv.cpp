@@ -27,21 +27,24 @@ Tensor Linear::forward(const Tensor& x) {
   return bias.defined() ? add(y, bias) : y;
 }
 
-Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, Conv2dOptions o, bool has_bias, DType dt)
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, Conv2dOptions o, bool has_bias,
+               DType dt)
     : opt(o) {
   const int64_t fan_in = in / o.groups * k * k;
-  weight = register_parameter("weight", kaiming_uniform({out, in / o.groups, k, k}, fan_in, gen, dt));
+  weight =
+      register_parameter("weight", kaiming_uniform({out, in / o.groups, k, k}, fan_in, gen, dt));
   if (has_bias) bias = register_parameter("bias", kaiming_uniform({out}, fan_in, gen, dt));
 }
 
 Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, opt); }
 
-ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, Generator& gen, Conv2dOptions o,
-                                 bool has_bias, DType dt)
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, Generator& gen,
+                                 Conv2dOptions o, bool has_bias, DType dt)
     : opt(o) {
   // PyTorch computes fan_in from weight.size(1) * k * k for transposed convolutions.
   const int64_t fan_in = out / o.groups * k * k;
-  weight = register_parameter("weight", kaiming_uniform({in, out / o.groups, k, k}, fan_in, gen, dt));
+  weight =
+      register_parameter("weight", kaiming_uniform({in, out / o.groups, k, k}, fan_in, gen, dt));
   if (has_bias) bias = register_parameter("bias", kaiming_uniform({out}, fan_in, gen, dt));
 }
 

@@ -18,8 +18,8 @@ class Linear : public Module {
 class Conv2d : public Module {
  public:
   // x:(N,in,H,W) -> (N,out,OH,OW); weight:(out, in/groups, k, k)
-  Conv2d(int64_t in, int64_t out, int64_t kernel, Generator& gen, Conv2dOptions opt = {}, bool bias = true,
-         DType dt = DType::f32);
+  Conv2d(int64_t in, int64_t out, int64_t kernel, Generator& gen, Conv2dOptions opt = {},
+         bool bias = true, DType dt = DType::f32);
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "Conv2d"; }
   Tensor weight, bias;

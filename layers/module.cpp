@@ -28,12 +28,14 @@ Tensor& Module::register_parameter(const std::string& name, Tensor t) {
 }
 
 Tensor& Module::register_buffer(const std::string& name, Tensor t) {
-  if (params_.count(name) || buffers_.count(name)) throw std::logic_error("register_buffer: duplicate name " + name);
+  if (params_.count(name) || buffers_.count(name))
+    throw std::logic_error("register_buffer: duplicate name " + name);
   buffer_names_.push_back(name);
   return buffers_[name] = t;
 }
 
-void Module::collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const {
+void Module::collect(const std::string& prefix, bool params, bool buffers,
+                     NamedTensors& out) const {
   if (params)
     for (const auto& n : param_names_) out.emplace_back(prefix + n, params_.at(n));
   if (buffers)
@@ -59,7 +61,8 @@ NamedTensors Module::named_buffers() const {
 NamedTensors Module::state_dict() const {
   // PyTorch orders each module's parameters, then its buffers, then its children.
   NamedTensors out;
-  std::function<void(const Module*, const std::string&)> walk = [&](const Module* m, const std::string& p) {
+  std::function<void(const Module*, const std::string&)> walk = [&](const Module* m,
+                                                                    const std::string& p) {
     for (const auto& n : m->param_names_) out.emplace_back(p + n, m->params_.at(n));
     for (const auto& n : m->buffer_names_) out.emplace_back(p + n, m->buffers_.at(n));
     for (const auto& [n, child] : m->children_) walk(child.get(), p + n + ".");
@@ -80,7 +83,8 @@ LoadReport Module::load_state_dict(const std::map<std::string, Tensor>& state, b
     }
     seen[name] = true;
     if (it->second.shape() != t.shape())
-      report.mismatched.push_back(fmt::format("{}: checkpoint {} vs model {}", name, it->second.shape_str(), t.shape_str()));
+      report.mismatched.push_back(fmt::format("{}: checkpoint {} vs model {}", name,
+                                              it->second.shape_str(), t.shape_str()));
   }
   for (const auto& [name, t] : state)
     if (!seen.count(name)) report.unexpected.push_back(name);
@@ -125,7 +129,9 @@ int64_t Module::num_parameters() const {
 Sequential::Sequential(std::vector<std::shared_ptr<Module>> layers) {
   for (auto& l : layers) push_back(std::move(l));
 }
-void Sequential::push_back(std::shared_ptr<Module> m) { register_module(std::to_string(size()), std::move(m)); }
+void Sequential::push_back(std::shared_ptr<Module> m) {
+  register_module(std::to_string(size()), std::move(m));
+}
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (auto& [n, c] : children()) h = c->forward(h);

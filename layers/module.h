@@ -41,7 +41,9 @@ class Module {
   void to(Device d);  // moves every parameter and buffer in place
   int64_t num_parameters() const;
 
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+    return children_;
+  }
 
  protected:
   Tensor& register_parameter(const std::string& name, Tensor t);

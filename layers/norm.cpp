@@ -18,7 +18,8 @@ BatchNorm::BatchNorm(int64_t c, double e, double m, DType dt) : eps(e), momentum
 Tensor BatchNorm::forward(const Tensor& x) {
   const int64_t c = weight.size(0);
   if (x.dim() < 2 || x.size(1) != c)
-    throw std::invalid_argument(fmt::format("BatchNorm({}): input {} has no channel dim of size {}", c, x.shape_str(), c));
+    throw std::invalid_argument(
+        fmt::format("BatchNorm({}): input {} has no channel dim of size {}", c, x.shape_str(), c));
   if (!is_training()) return batch_norm_eval(x, running_mean, running_var, weight, bias, eps);
   BatchNormOut out = batch_norm_train(x, weight, bias, eps);
   const int64_t n = x.numel() / c;
@@ -37,8 +38,10 @@ LayerNorm::LayerNorm(Shape shape, double e, DType dt) : normalized_shape(shape),
 
 Tensor LayerNorm::forward(const Tensor& x) {
   const int64_t k = static_cast<int64_t>(normalized_shape.size());
-  if (x.dim() < k || !std::equal(normalized_shape.begin(), normalized_shape.end(), x.shape().end() - k))
-    throw std::invalid_argument("LayerNorm" + shape_to_string(normalized_shape) + ": input " + x.shape_str());
+  if (x.dim() < k ||
+      !std::equal(normalized_shape.begin(), normalized_shape.end(), x.shape().end() - k))
+    throw std::invalid_argument("LayerNorm" + shape_to_string(normalized_shape) + ": input " +
+                                x.shape_str());
   std::vector<int64_t> dims(k);
   std::iota(dims.begin(), dims.end(), x.dim() - k);
   Tensor mu = mean(x, dims, true);

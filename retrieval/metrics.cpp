@@ -52,7 +52,8 @@ EvalResult evaluate_hamming(const PackedCodes& db, const Labels& db_labels,
   // Per-query values are stored and summed in query order afterwards, so the figures are
   // bit-identical for any thread count and schedule (a reduction would add in thread order).
   const size_t R = static_cast<size_t>(bits) + 1;
-  std::vector<double> q_map_k(nq), q_map_all(nq), q_p_k(nq), q_r_k(nq), q_p_r2(nq), q_pr_p(nq * R), q_pr_r(nq * R);
+  std::vector<double> q_map_k(nq), q_map_all(nq), q_p_k(nq), q_r_k(nq), q_p_r2(nq), q_pr_p(nq * R),
+      q_pr_r(nq * R);
 #pragma omp parallel num_threads(T)
   {
     std::vector<uint16_t> dist(n);

@@ -11,8 +11,8 @@ namespace he::zoo {
 class SmallCNN : public nn::Module {
  public:
   // out: the width of the last layer (the hash layer's bits, or classes for a classifier).
-  SmallCNN(int64_t out, Generator& init, std::shared_ptr<Generator> dropout_gen, int64_t in_channels = 1,
-           int64_t image_size = 28);
+  SmallCNN(int64_t out, Generator& init, std::shared_ptr<Generator> dropout_gen,
+           int64_t in_channels = 1, int64_t image_size = 28);
   Tensor forward(const Tensor& x) override;  // x:(N,C,28,28) -> (N,out)
   Tensor features_of(const Tensor& x);       // (N,512), the input of the last layer
   std::string name() const override { return "SmallCNN"; }

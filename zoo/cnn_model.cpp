@@ -8,7 +8,8 @@ namespace he::zoo {
 CnnHashModel::CnnHashModel(const ModelConfig& c) : cfg(c) {
   Generator init(c.seed);
   dropout_gen = std::make_shared<Generator>(c.seed + 1);
-  net = register_module("net", std::make_shared<SmallCNN>(c.bits, init, dropout_gen, c.in_channels, c.image_size));
+  net = register_module(
+      "net", std::make_shared<SmallCNN>(c.bits, init, dropout_gen, c.in_channels, c.image_size));
 }
 
 std::unique_ptr<optim::Optimizer> HashModel::make_optimizer(const ModelConfig& cfg) {
@@ -27,11 +28,13 @@ void assign_rows(Tensor& dst, const Tensor& indices, const Tensor& src) {
   const size_t row = d * dtype_size(dst.dtype());
   for (int64_t i = 0; i < idx.numel(); ++i) {
     if (ip[i] < 0 || ip[i] >= n) throw std::out_of_range("assign_rows: index out of range");
-    std::memcpy(static_cast<char*>(dst.raw_data()) + ip[i] * row, static_cast<const char*>(s.raw_data()) + i * row, row);
+    std::memcpy(static_cast<char*>(dst.raw_data()) + ip[i] * row,
+                static_cast<const char*>(s.raw_data()) + i * row, row);
   }
 }
 
-MemoryBank::MemoryBank(nn::Module&, int64_t rows, int64_t bits) : bank(Tensor::zeros({rows, bits})) {}
+MemoryBank::MemoryBank(nn::Module&, int64_t rows, int64_t bits)
+    : bank(Tensor::zeros({rows, bits})) {}
 
 Tensor MemoryBank::update(const Tensor& u, const Tensor& indices) {
   assign_rows(bank, indices, u);

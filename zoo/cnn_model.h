@@ -13,7 +13,9 @@ class CnnHashModel : public HashModel {
  public:
   explicit CnnHashModel(const ModelConfig& cfg);
   Tensor encode(const Tensor& x) override { return net->forward(x); }
-  std::vector<std::pair<std::string, Generator*>> generators() override { return {{"dropout", dropout_gen.get()}}; }
+  std::vector<std::pair<std::string, Generator*>> generators() override {
+    return {{"dropout", dropout_gen.get()}};
+  }
   std::shared_ptr<SmallCNN> net;
   std::shared_ptr<Generator> dropout_gen;  // part of the run's RNG state
   ModelConfig cfg;

@@ -9,12 +9,14 @@ namespace he::zoo {
 Tensor images_tensor(const data::ImageSet& set, int64_t begin, int64_t count) {
   if (begin < 0 || count < 0 || begin + count > set.n)
     throw std::out_of_range("images_tensor: rows [" + std::to_string(begin) + ", " +
-                            std::to_string(begin + count) + ") of a set of " + std::to_string(set.n));
+                            std::to_string(begin + count) + ") of a set of " +
+                            std::to_string(set.n));
   Tensor t = Tensor::empty({count, set.c, set.h, set.w});
   float* dst = t.data<float>();
   const uint8_t* src = set.image(begin);
   const int64_t n = count * set.image_size();
-  const float scale = 1.0f / (255.0f * data::kFashionMnistStd), shift = -data::kFashionMnistMean / data::kFashionMnistStd;
+  const float scale = 1.0f / (255.0f * data::kFashionMnistStd),
+              shift = -data::kFashionMnistMean / data::kFashionMnistStd;
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i] * scale + shift;
   return t;
 }
@@ -36,13 +38,15 @@ TrainBatch to_train_batch(const data::Batch& b) {
 
 Tensor labels_tensor(const data::ImageSet& set) {
   if (set.labels.size() != static_cast<size_t>(set.n))
-    throw std::invalid_argument("zoo: the data set has no single-label class ids (multi-label sets need a "
-                                "multi-label recipe)");
+    throw std::invalid_argument(
+        "zoo: the data set has no single-label class ids (multi-label sets need a "
+        "multi-label recipe)");
   return Tensor::from_vector(set.labels, {set.n});
 }
 
 retrieval::Labels retrieval_labels(const data::ImageSet& set) {
-  if (set.multi_label()) return retrieval::Labels::multi_hot(set.multi_hot.data(), set.n, set.num_classes);
+  if (set.multi_label())
+    return retrieval::Labels::multi_hot(set.multi_hot.data(), set.n, set.num_classes);
   return retrieval::Labels::single(set.labels);
 }
 
@@ -59,7 +63,8 @@ Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch) {
 
 retrieval::PackedCodes pack(const Tensor& u) {
   Tensor c = u.contiguous().to(DType::f32);
-  return retrieval::pack_signs(c.data<float>(), static_cast<size_t>(c.size(0)), static_cast<int>(c.size(1)));
+  return retrieval::pack_signs(c.data<float>(), static_cast<size_t>(c.size(0)),
+                               static_cast<int>(c.size(1)));
 }
 
 }  // namespace he::zoo

@@ -15,18 +15,22 @@ struct Entry {
 };
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
-      {"hashnet", make_hashnet, "HashNet (Cao 2017): continuation tanh(beta u), weighted pairwise likelihood"},
+      {"hashnet", make_hashnet,
+       "HashNet (Cao 2017): continuation tanh(beta u), weighted pairwise likelihood"},
       {"dpsh", make_dpsh, "DPSH (Li 2016): pairwise likelihood + quantisation, memory bank"},
       {"dhn", make_dhn, "DHN (Zhu 2016): pairwise likelihood + log-cosh quantisation, memory bank"},
       {"dsh", make_dsh, "DSH (Liu 2016): contrastive pairs with margin 2*bits + |.|-1 regulariser"},
       {"dch", make_dch, "DCH (Cao 2018): Cauchy pairwise loss, gamma 20"},
       {"dtsh", make_dtsh, "DTSH (Wang 2016): triplet likelihood over all in-batch triplets"},
-      {"greedyhash", make_greedyhash, "GreedyHash (Su 2018): sign straight-through + classifier + cubic penalty"},
+      {"greedyhash", make_greedyhash,
+       "GreedyHash (Su 2018): sign straight-through + classifier + cubic penalty"},
       {"csq", make_csq, "CSQ (Yuan 2020): Hadamard hash centres, central similarity"},
-      {"dsdh", make_dsdh, "DSDH (Li 2017): pairwise likelihood + discrete codes and linear classifier per epoch"},
+      {"dsdh", make_dsdh,
+       "DSDH (Li 2017): pairwise likelihood + discrete codes and linear classifier per epoch"},
       {"adsh", make_adsh, "ADSH (Jiang 2018): asymmetric, learns the database codes directly"},
       {"lsh", make_lsh, "LSH (Charikar 2002): signs of Gaussian random projections of the pixels"},
-      {"itq", make_itq, "ITQ (Gong 2013): PCA of the pixels + iterative quantisation (50 rotations)"},
+      {"itq", make_itq,
+       "ITQ (Gong 2013): PCA of the pixels + iterative quantisation (50 rotations)"},
   };
   return entries;
 }
@@ -41,7 +45,8 @@ std::vector<std::string> model_names() {
 std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg) {
   for (const Entry& e : table())
     if (name == e.name) return e.make(cfg);
-  throw std::invalid_argument(fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
+  throw std::invalid_argument(
+      fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
 }
 
 std::string model_summary(const std::string& name) {

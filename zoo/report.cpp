@@ -40,37 +40,47 @@ void write_codes_npy(const std::string& path, const retrieval::PackedCodes& code
 }
 
 void write_labels_npy(const std::string& path, const std::vector<int64_t>& labels) {
-  retrieval::write_npy(path, retrieval::npy_from({static_cast<int64_t>(labels.size())}, labels.data()));
+  retrieval::write_npy(path,
+                       retrieval::npy_from({static_cast<int64_t>(labels.size())}, labels.data()));
 }
 
-std::string line_plot_svg(const std::vector<double>& xs, const std::vector<double>& ys, const std::string& title,
-                          const std::string& xlabel, const std::string& ylabel) {
+std::string line_plot_svg(const std::vector<double>& xs, const std::vector<double>& ys,
+                          const std::string& title, const std::string& xlabel,
+                          const std::string& ylabel) {
   const double W = 640, H = 400, L = 70, R = 20, T = 40, B = 50;
   double x0 = xs.empty() ? 0 : *std::min_element(xs.begin(), xs.end());
   double x1 = xs.empty() ? 1 : *std::max_element(xs.begin(), xs.end());
   double y0 = 0, y1 = 0;
   bool first = true;
   for (double y : ys)
-    if (std::isfinite(y)) y0 = first ? y : std::min(y0, y), y1 = first ? y : std::max(y1, y), first = false;
+    if (std::isfinite(y))
+      y0 = first ? y : std::min(y0, y), y1 = first ? y : std::max(y1, y), first = false;
   if (x1 <= x0) x1 = x0 + 1;
   if (y1 <= y0) y1 = y0 + 1;
   auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
   auto py = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
   std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" "
       "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n",
       W, H, W / 2, title);
-  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
-  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, T, L, H - B);
+  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, H - B,
+                   W - R, H - B);
+  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, T, L,
+                   H - B);
   for (int i = 0; i <= 4; ++i) {
     double xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.4g}</text>\n", px(xv), H - B + 18, xv);
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n", L - 6, py(yv) + 4, yv);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.4g}</text>\n", px(xv),
+                     H - B + 18, xv);
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.4g}</text>\n", L - 6,
+                     py(yv) + 4, yv);
   }
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (L + W - R) / 2, H - 12, xlabel);
-  s += fmt::format("<text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">{}</text>\n",
-                   (T + H - B) / 2, (T + H - B) / 2, ylabel);
+  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (L + W - R) / 2,
+                   H - 12, xlabel);
+  s += fmt::format(
+      "<text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">{}</text>\n",
+      (T + H - B) / 2, (T + H - B) / 2, ylabel);
   s += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
   // At most ~2000 points: long loss curves are thinned, not averaged, so spikes stay visible.
   const size_t step = std::max<size_t>(1, xs.size() / 2000);

@@ -24,7 +24,8 @@ void write_text_atomic(const std::string& path, const std::string& text);
 void write_codes_npy(const std::string& path, const retrieval::PackedCodes& codes);
 void write_labels_npy(const std::string& path, const std::vector<int64_t>& labels);
 // A line plot of ys against xs (an SVG document).
-std::string line_plot_svg(const std::vector<double>& xs, const std::vector<double>& ys, const std::string& title,
-                          const std::string& xlabel, const std::string& ylabel);
+std::string line_plot_svg(const std::vector<double>& xs, const std::vector<double>& ys,
+                          const std::string& title, const std::string& xlabel,
+                          const std::string& ylabel);
 
 }  // namespace he::zoo

@@ -11,9 +11,15 @@ namespace he::zoo {
 
 namespace {
 // 3x5 pixel digits, one row of 3 bits per line, for the distance labels.
-constexpr std::array<std::array<uint8_t, 5>, 10> kDigits{{{7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7},
-                                                          {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
-                                                          {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7},
+constexpr std::array<std::array<uint8_t, 5>, 10> kDigits{{{7, 5, 5, 5, 7},
+                                                          {2, 6, 2, 2, 7},
+                                                          {7, 1, 7, 4, 7},
+                                                          {7, 1, 7, 1, 7},
+                                                          {5, 5, 7, 1, 1},
+                                                          {7, 4, 7, 1, 7},
+                                                          {7, 4, 7, 5, 7},
+                                                          {7, 1, 1, 1, 1},
+                                                          {7, 5, 7, 5, 7},
                                                           {7, 5, 7, 1, 7}}};
 
 struct Canvas {
@@ -32,7 +38,8 @@ struct Canvas {
     for (int64_t y = 0; y < ih * scale; ++y)
       for (int64_t x = 0; x < iw * scale; ++x) {
         std::array<uint8_t, 3> v;
-        for (int k = 0; k < 3; ++k) v[k] = px[(c == 3 ? k : 0) * ih * iw + (y / scale) * iw + (x / scale)];
+        for (int k = 0; k < 3; ++k)
+          v[k] = px[(c == 3 ? k : 0) * ih * iw + (y / scale) * iw + (x / scale)];
         set(x0 + static_cast<int>(x), y0 + static_cast<int>(y), v);
       }
   }
@@ -41,7 +48,8 @@ struct Canvas {
     for (size_t i = 0; i < s.size(); ++i)
       for (int r = 0; r < 5; ++r)
         for (int b = 0; b < 3; ++b)
-          if (kDigits[s[i] - '0'][r] >> (2 - b) & 1) rect(x0 + static_cast<int>(i) * 4 * px + b * px, y0 + r * px, px, px, {0, 0, 0});
+          if (kDigits[s[i] - '0'][r] >> (2 - b) & 1)
+            rect(x0 + static_cast<int>(i) * 4 * px + b * px, y0 + r * px, px, px, {0, 0, 0});
   }
 };
 }  // namespace
@@ -50,7 +58,8 @@ void write_search_grid(const std::string& path, const uint8_t* query, const data
                        const std::vector<GridItem>& hits, int scale) {
   const int cell = static_cast<int>(db.w) * scale, border = 3, pad = 6, label = 14;
   const int cols = static_cast<int>(hits.size()) + 1;
-  Canvas cv(cols * (cell + 2 * border + pad) + pad, static_cast<int>(db.h) * scale + 2 * border + label + 2 * pad);
+  Canvas cv(cols * (cell + 2 * border + pad) + pad,
+            static_cast<int>(db.h) * scale + 2 * border + label + 2 * pad);
   auto place = [&](int slot, const uint8_t* px, std::array<uint8_t, 3> frame) {
     int x = pad + slot * (cell + 2 * border + pad);
     cv.rect(x, pad, cell + 2 * border, static_cast<int>(db.h) * scale + 2 * border, frame);
@@ -59,10 +68,13 @@ void write_search_grid(const std::string& path, const uint8_t* query, const data
   };
   place(0, query, {40, 40, 40});  // the query, framed dark grey
   for (size_t i = 0; i < hits.size(); ++i) {
-    if (hits[i].index < 0 || hits[i].index >= db.n) throw std::out_of_range("search grid: database row out of range");
+    if (hits[i].index < 0 || hits[i].index >= db.n)
+      throw std::out_of_range("search grid: database row out of range");
     int x = place(static_cast<int>(i) + 1, db.image(hits[i].index),
-                  hits[i].relevant ? std::array<uint8_t, 3>{20, 160, 40} : std::array<uint8_t, 3>{210, 30, 30});
-    cv.number(x + border, pad + 2 * border + static_cast<int>(db.h) * scale + 3, hits[i].distance, 2);
+                  hits[i].relevant ? std::array<uint8_t, 3>{20, 160, 40}
+                                   : std::array<uint8_t, 3>{210, 30, 30});
+    cv.number(x + border, pad + 2 * border + static_cast<int>(db.h) * scale + 3, hits[i].distance,
+              2);
   }
   std::vector<uint8_t> png;
   auto sink = [](void* ctx, void* data, int size) {

@@ -15,7 +15,8 @@ struct GridItem {
 };
 
 // Writes a PNG (atomically); query_pixels is one (C,H,W) u8 image.
-void write_search_grid(const std::string& path, const uint8_t* query_pixels, const data::ImageSet& database,
-                       const std::vector<GridItem>& hits, int scale = 3);
+void write_search_grid(const std::string& path, const uint8_t* query_pixels,
+                       const data::ImageSet& database, const std::vector<GridItem>& hits,
+                       int scale = 3);
 
 }  // namespace he::zoo

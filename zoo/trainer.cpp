@@ -172,8 +172,8 @@ RunSummary train(const TrainOptions& opt_in) {
     model->fit(images_tensor(split.train, 0, split.train.n));
     pos.compute_seconds = since(t0), pos.timed_images = split.train.n, pos.epoch = o.epochs;
     save_checkpoint(ckpt, *model, *opt, o, pos);
-    log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}", split.train.n,
-                         pos.compute_seconds, ckpt));
+    log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}",
+                         split.train.n, pos.compute_seconds, ckpt));
   }
 
   data::LoaderOptions lo;

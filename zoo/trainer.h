@@ -20,12 +20,13 @@ struct TrainOptions {
   double lr = 0;  // 0: the model's default_lr() (protocol FM: Adam 1e-3)
   uint64_t seed = 0;
   int threads = 2;
-  bool quick = false;       // FM-quick: 6,000 train/database images, 1,000 queries
-  std::string out;          // default runs/<model>-<bits>
-  bool resume = false;      // continue from <out>/checkpoint.safetensors
-  int64_t eval_every = 0;   // also evaluate every N epochs (0: only at the end)
-  int64_t k = 1000;         // mAP@k, P@k
-  bool skip_nonfinite = false;  // skip a step with a non-finite loss or gradient instead of stopping
+  bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
+  std::string out;         // default runs/<model>-<bits>
+  bool resume = false;     // continue from <out>/checkpoint.safetensors
+  int64_t eval_every = 0;  // also evaluate every N epochs (0: only at the end)
+  int64_t k = 1000;        // mAP@k, P@k
+  bool skip_nonfinite =
+      false;  // skip a step with a non-finite loss or gradient instead of stopping
   int64_t stop_after_iters = -1;  // stop (with a checkpoint) after this many iterations (tests)
   bool quiet = false;
   std::string device = "cpu";
@@ -44,7 +45,7 @@ RunSummary train(const TrainOptions& opt);
 
 // Re-encodes and re-evaluates the checkpoint of a run; rewrites metrics.json, the codes and
 // pr.svg beside it.
-RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 1000, bool quick_override = false,
-                               int threads = 2);
+RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 1000,
+                               bool quick_override = false, int threads = 2);
 
 }  // namespace he::zoo

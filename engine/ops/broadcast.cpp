@@ -28,15 +28,18 @@ Shape broadcast_shapes(const std::vector<Tensor>& ts, const char* op) {
         o = s;
         continue;
       }
-      throw std::invalid_argument(fmt::format("{}: shapes {} cannot be broadcast together", op, shapes_of(ts)));
+      throw std::invalid_argument(
+          fmt::format("{}: shapes {} cannot be broadcast together", op, shapes_of(ts)));
     }
   }
   return out;
 }
 
-kernels::Strided broadcast_layout(const Tensor& out, const std::vector<Tensor>& ins, const char* op) {
+kernels::Strided broadcast_layout(const Tensor& out, const std::vector<Tensor>& ins,
+                                  const char* op) {
   if (out.dim() > kernels::kMaxDims)
-    throw std::invalid_argument(fmt::format("{}: {} dims exceed the supported {}", op, out.dim(), kernels::kMaxDims));
+    throw std::invalid_argument(
+        fmt::format("{}: {} dims exceed the supported {}", op, out.dim(), kernels::kMaxDims));
   kernels::Strided l;
   l.ndim = static_cast<int>(out.dim());
   for (int d = 0; d < l.ndim; ++d) {
@@ -71,7 +74,8 @@ void check_same(const std::vector<Tensor>& ts, const char* op) {
 void check_cpu(const Tensor& t, const char* op) {
   if (!t.device().is_cpu())
     throw std::invalid_argument(fmt::format("{}: no {} kernel in this build for tensor {} ({})", op,
-                                            t.device().str(), t.shape_str(), dtype_name(t.dtype())));
+                                            t.device().str(), t.shape_str(),
+                                            dtype_name(t.dtype())));
 }
 
 }  // namespace he::detail

@@ -17,14 +17,16 @@ using kernels::ConvGeom;
 
 // Geometry of the convolution that reads `in` (N,C,H,W) with a KHxKW kernel.
 ConvGeom geometry(const Shape& in, int64_t kh, int64_t kw, const Conv2dOptions& o, const char* op) {
-  ConvGeom g{in[0], in[1], in[2], in[3], kh, kw, o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dil_h, o.dil_w, 0, 0};
+  ConvGeom g{in[0],      in[1],   in[2],   in[3],   kh,      kw, o.stride_h,
+             o.stride_w, o.pad_h, o.pad_w, o.dil_h, o.dil_w, 0,  0};
   if (g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0 || g.ph < 0 || g.pw < 0)
-    throw std::invalid_argument(fmt::format("{}: stride and dilation must be positive, padding >= 0", op));
+    throw std::invalid_argument(
+        fmt::format("{}: stride and dilation must be positive, padding >= 0", op));
   g.oh = (g.h + 2 * g.ph - g.dh * (kh - 1) - 1) / g.sh + 1;
   g.ow = (g.w + 2 * g.pw - g.dw * (kw - 1) - 1) / g.sw + 1;
   if (g.oh <= 0 || g.ow <= 0)
-    throw std::invalid_argument(fmt::format("{}: input {} too small for a {}x{} kernel", op,
-                                            shape_to_string(in), kh, kw));
+    throw std::invalid_argument(
+        fmt::format("{}: input {} too small for a {}x{} kernel", op, shape_to_string(in), kh, kw));
   return g;
 }
 
@@ -33,7 +35,8 @@ template <class T>
 void nc_to_cn(const T* src, T* dst, int64_t n, int64_t c, int64_t p) {
 #pragma omp parallel for collapse(2) schedule(static) if (n * c * p >= (1 << 15))
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < c; ++j) std::copy(src + (i * c + j) * p, src + (i * c + j + 1) * p, dst + (j * n + i) * p);
+    for (int64_t j = 0; j < c; ++j)
+      std::copy(src + (i * c + j) * p, src + (i * c + j + 1) * p, dst + (j * n + i) * p);
 }
 template <class T>
 void cn_to_nc(const T* src, T* dst, int64_t n, int64_t c, int64_t p, const T* bias) {
@@ -53,18 +56,21 @@ void grouped_gemm(int64_t groups, bool ta, bool tb, int64_t m, int64_t n, int64_
                   int64_t lda, int64_t a_step, const T* b, int64_t ldb, int64_t b_step, T* c,
                   int64_t c_step) {
   for (int64_t gi = 0; gi < groups; ++gi)
-    kernels::cpu::gemm(ta, tb, m, n, k, T(1), a + gi * a_step, lda, b + gi * b_step, ldb, T(0), c + gi * c_step, n);
+    kernels::cpu::gemm(ta, tb, m, n, k, T(1), a + gi * a_step, lda, b + gi * b_step, ldb, T(0),
+                       c + gi * c_step, n);
 }
 
 Tensor bias_grad(const Tensor& g) { return sum(g, {0, 2, 3}); }
 
-void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, int64_t groups, const char* op) {
+void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, int64_t groups,
+                     const char* op) {
   detail::check_same({x, w}, op);
   detail::check_cpu(x, op);
   if (b.defined()) detail::check_same({x, b}, op);
   if (x.dim() != 4 || w.dim() != 4)
-    throw std::invalid_argument(fmt::format("{}: expected x (N,C,H,W) and a 4-D weight, got {} and {}", op,
-                                            x.shape_str(), w.shape_str()));
+    throw std::invalid_argument(
+        fmt::format("{}: expected x (N,C,H,W) and a 4-D weight, got {} and {}", op, x.shape_str(),
+                    w.shape_str()));
   if (groups <= 0) throw std::invalid_argument(fmt::format("{}: groups must be positive", op));
   if (!is_floating(x.dtype())) throw std::invalid_argument(fmt::format("{}: expected f32/f64", op));
 }
@@ -74,8 +80,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
   check_conv_args(x, w, b, o.groups, "conv2d");
   const int64_t O = w.size(0), G = o.groups;
   if (x.size(1) != w.size(1) * G || O % G != 0 || (b.defined() && (b.dim() != 1 || b.size(0) != O)))
-    throw std::invalid_argument(fmt::format("conv2d: input {} does not fit weight {} (groups {}) and bias {}",
-                                            x.shape_str(), w.shape_str(), G, b.defined() ? b.shape_str() : "none"));
+    throw std::invalid_argument(
+        fmt::format("conv2d: input {} does not fit weight {} (groups {}) and bias {}",
+                    x.shape_str(), w.shape_str(), G, b.defined() ? b.shape_str() : "none"));
   ConvGeom g = geometry(x.shape(), w.size(2), w.size(3), o, "conv2d");
   const int64_t P = g.oh * g.ow, NP = g.n * P, Og = O / G, CgKK = w.size(1) * g.kh * g.kw;
   Tensor xc = x.contiguous(), wc = w.contiguous();
@@ -85,8 +92,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
   Tensor bc = b.defined() ? b.contiguous() : Tensor();
   dispatch_floating(x.dtype(), "conv2d", [&]<class T>() {
     kernels::cpu::im2col(g, xc.data<T>(), cols.data<T>());
-    grouped_gemm<T>(G, false, false, Og, NP, CgKK, wc.data<T>(), CgKK, Og * CgKK, cols.data<T>(), NP,
-                    CgKK * NP, outp.data<T>(), Og * NP);
+    grouped_gemm<T>(G, false, false, Og, NP, CgKK, wc.data<T>(), CgKK, Og * CgKK, cols.data<T>(),
+                    NP, CgKK * NP, outp.data<T>(), Og * NP);
     cn_to_nc(outp.data<T>(), out.data<T>(), g.n, O, P, bc.defined() ? bc.data<T>() : nullptr);
   });
   Shape xs = x.shape();
@@ -103,8 +110,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
       }
       if (x.requires_grad()) {
         Tensor gcols = Tensor::empty({G * CgKK, NP}, gc.dtype());
-        grouped_gemm<T>(G, true, false, CgKK, NP, Og, wc.data<T>(), CgKK, Og * CgKK, gp.data<T>(), NP,
-                        Og * NP, gcols.data<T>(), CgKK * NP);
+        grouped_gemm<T>(G, true, false, CgKK, NP, Og, wc.data<T>(), CgKK, Og * CgKK, gp.data<T>(),
+                        NP, Og * NP, gcols.data<T>(), CgKK * NP);
         gx = Tensor::empty(xs, gc.dtype());
         kernels::cpu::col2im(g, gcols.data<T>(), gx.data<T>());
       }
@@ -115,18 +122,22 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
   check_conv_args(x, w, b, o.groups, "conv_transpose2d");
-  const int64_t G = o.groups, Cin = x.size(1), Og = w.size(1), O = Og * G, KH = w.size(2), KW = w.size(3);
+  const int64_t G = o.groups, Cin = x.size(1), Og = w.size(1), O = Og * G, KH = w.size(2),
+                KW = w.size(3);
   if (w.size(0) != Cin || Cin % G != 0 || (b.defined() && (b.dim() != 1 || b.size(0) != O)))
-    throw std::invalid_argument(fmt::format("conv_transpose2d: input {} does not fit weight {} (groups {}) and bias {}",
-                                            x.shape_str(), w.shape_str(), G, b.defined() ? b.shape_str() : "none"));
+    throw std::invalid_argument(
+        fmt::format("conv_transpose2d: input {} does not fit weight {} (groups {}) and bias {}",
+                    x.shape_str(), w.shape_str(), G, b.defined() ? b.shape_str() : "none"));
   const int64_t N = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t OH = (H - 1) * o.stride_h - 2 * o.pad_h + o.dil_h * (KH - 1) + o.out_pad_h + 1;
   const int64_t OW = (W - 1) * o.stride_w - 2 * o.pad_w + o.dil_w * (KW - 1) + o.out_pad_w + 1;
-  if (OH <= 0 || OW <= 0) throw std::invalid_argument("conv_transpose2d: empty output for input " + x.shape_str());
+  if (OH <= 0 || OW <= 0)
+    throw std::invalid_argument("conv_transpose2d: empty output for input " + x.shape_str());
   // The convolution that maps the output (N,O,OH,OW) back to x's spatial size.
   ConvGeom g = geometry({N, O, OH, OW}, KH, KW, o, "conv_transpose2d");
   if (g.oh != H || g.ow != W)
-    throw std::invalid_argument("conv_transpose2d: output padding does not match the stride for " + x.shape_str());
+    throw std::invalid_argument("conv_transpose2d: output padding does not match the stride for " +
+                                x.shape_str());
   const int64_t P = H * W, NP = N * P, Cg = Cin / G, OgKK = Og * KH * KW;
   Tensor xc = x.contiguous(), wc = w.contiguous();
   Tensor xp = Tensor::empty({Cin, NP}, x.dtype());
@@ -135,8 +146,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
   dispatch_floating(x.dtype(), "conv_transpose2d", [&]<class T>() {
     nc_to_cn(xc.data<T>(), xp.data<T>(), N, Cin, P);
     // cols(OgKK, NP) = W_g^T (OgKK, Cg) @ xp_g (Cg, NP)
-    grouped_gemm<T>(G, true, false, OgKK, NP, Cg, wc.data<T>(), OgKK, Cg * OgKK, xp.data<T>(), NP, Cg * NP,
-                    cols.data<T>(), OgKK * NP);
+    grouped_gemm<T>(G, true, false, OgKK, NP, Cg, wc.data<T>(), OgKK, Cg * OgKK, xp.data<T>(), NP,
+                    Cg * NP, cols.data<T>(), OgKK * NP);
     kernels::cpu::col2im(g, cols.data<T>(), out.data<T>());
   });
   if (b.defined()) {
@@ -151,15 +162,15 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
       kernels::cpu::im2col(g, gc.data<T>(), gcols.data<T>());
       if (x.requires_grad()) {
         Tensor gxp = Tensor::empty({Cin, NP}, gc.dtype());
-        grouped_gemm<T>(G, false, false, Cg, NP, OgKK, wc.data<T>(), OgKK, Cg * OgKK, gcols.data<T>(), NP,
-                        OgKK * NP, gxp.data<T>(), Cg * NP);
+        grouped_gemm<T>(G, false, false, Cg, NP, OgKK, wc.data<T>(), OgKK, Cg * OgKK,
+                        gcols.data<T>(), NP, OgKK * NP, gxp.data<T>(), Cg * NP);
         gx = Tensor::empty({N, Cin, H, W}, gc.dtype());
         cn_to_nc(gxp.data<T>(), gx.data<T>(), N, Cin, P, static_cast<const T*>(nullptr));
       }
       if (w.requires_grad()) {
         gw = Tensor::empty(wc.shape(), gc.dtype());
-        grouped_gemm<T>(G, false, true, Cg, OgKK, NP, xp.data<T>(), NP, Cg * NP, gcols.data<T>(), NP,
-                        OgKK * NP, gw.data<T>(), Cg * OgKK);
+        grouped_gemm<T>(G, false, true, Cg, OgKK, NP, xp.data<T>(), NP, Cg * NP, gcols.data<T>(),
+                        NP, OgKK * NP, gw.data<T>(), Cg * OgKK);
       }
     });
     return V{gx, gw, b.defined() && b.requires_grad() ? bias_grad(gc) : Tensor()};

@@ -20,12 +20,21 @@ Tensor binary_raw(Binary op, const Tensor& a, const Tensor& b, const char* name)
   Tensor out = Tensor::empty(detail::broadcast_shapes({a, b}, name), a.dtype());
   kernels::Strided l = detail::broadcast_layout(out, {a, b}, name);
   switch (a.dtype()) {
-    case DType::f32: kernels::cpu::binary(op, l, a.data<float>(), b.data<float>(), out.data<float>()); break;
-    case DType::f64: kernels::cpu::binary(op, l, a.data<double>(), b.data<double>(), out.data<double>()); break;
-    case DType::i32: kernels::cpu::binary(op, l, a.data<int32_t>(), b.data<int32_t>(), out.data<int32_t>()); break;
-    case DType::i64: kernels::cpu::binary(op, l, a.data<int64_t>(), b.data<int64_t>(), out.data<int64_t>()); break;
+    case DType::f32:
+      kernels::cpu::binary(op, l, a.data<float>(), b.data<float>(), out.data<float>());
+      break;
+    case DType::f64:
+      kernels::cpu::binary(op, l, a.data<double>(), b.data<double>(), out.data<double>());
+      break;
+    case DType::i32:
+      kernels::cpu::binary(op, l, a.data<int32_t>(), b.data<int32_t>(), out.data<int32_t>());
+      break;
+    case DType::i64:
+      kernels::cpu::binary(op, l, a.data<int64_t>(), b.data<int64_t>(), out.data<int64_t>());
+      break;
     default:
-      throw std::invalid_argument(std::string(name) + ": not defined for dtype " + dtype_name(a.dtype()));
+      throw std::invalid_argument(std::string(name) + ": not defined for dtype " +
+                                  dtype_name(a.dtype()));
   }
   return out;
 }
@@ -58,12 +67,14 @@ Tensor scalar_like(double v, const Tensor& t) { return Tensor::scalar(v, t.dtype
 
 // ---- binary ----
 Tensor add(const Tensor& a, const Tensor& b) {
-  return attach_grad_fn(binary_raw(Binary::Add, a, b, "add"), {a, b}, "add",
-                        [](const Tensor& g) { return V{g, g}; });
+  return attach_grad_fn(binary_raw(Binary::Add, a, b, "add"), {a, b}, "add", [](const Tensor& g) {
+    return V{g, g};
+  });
 }
 Tensor sub(const Tensor& a, const Tensor& b) {
-  return attach_grad_fn(binary_raw(Binary::Sub, a, b, "sub"), {a, b}, "sub",
-                        [](const Tensor& g) { return V{g, neg(g)}; });
+  return attach_grad_fn(binary_raw(Binary::Sub, a, b, "sub"), {a, b}, "sub", [](const Tensor& g) {
+    return V{g, neg(g)};
+  });
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
   return attach_grad_fn(binary_raw(Binary::Mul, a, b, "mul"), {a, b}, "mul",
@@ -181,11 +192,12 @@ Tensor elu(const Tensor& x, double alpha) {
   });
 }
 Tensor softplus(const Tensor& x, double beta, double threshold) {
-  return attach_grad_fn(unary_raw(Unary::Softplus, x, "softplus", beta, threshold), {x}, "softplus",
-                        [x, beta, threshold](const Tensor& g) {
-                          Tensor s = sigmoid(mul(x, beta));
-                          return V{mul(g, where(gt(mul(x, beta), threshold), scalar_like(1.0, g), s))};
-                        });
+  return attach_grad_fn(
+      unary_raw(Unary::Softplus, x, "softplus", beta, threshold), {x}, "softplus",
+      [x, beta, threshold](const Tensor& g) {
+        Tensor s = sigmoid(mul(x, beta));
+        return V{mul(g, where(gt(mul(x, beta), threshold), scalar_like(1.0, g), s))};
+      });
 }
 Tensor clamp(const Tensor& x, double lo, double hi) {
   if (lo > hi) throw std::invalid_argument("clamp: lo > hi");
@@ -200,7 +212,8 @@ Tensor sign(const Tensor& x) { return unary_raw(Unary::Sign, x, "sign"); }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   if (cond.dtype() != DType::u8)
-    throw std::invalid_argument(std::string("where: condition must be u8, got ") + dtype_name(cond.dtype()));
+    throw std::invalid_argument(std::string("where: condition must be u8, got ") +
+                                dtype_name(cond.dtype()));
   detail::check_same({a, b}, "where");
   detail::check_cpu(a, "where");
   Tensor out = Tensor::empty(detail::broadcast_shapes({cond, a, b}, "where"), a.dtype());

@@ -16,7 +16,8 @@ using V = std::vector<Tensor>;
 
 SignSte sign_ste(const Tensor& h, SteGrad mode) {
   detail::check_cpu(h, "sign_ste");
-  if (h.dim() != 2) throw std::invalid_argument("sign_ste: expected h (N,bits), got " + h.shape_str());
+  if (h.dim() != 2)
+    throw std::invalid_argument("sign_ste: expected h (N,bits), got " + h.shape_str());
   const int64_t n = h.size(0), bits = h.size(1);
   Tensor hc = h.contiguous();
   Tensor b = Tensor::empty(h.shape(), h.dtype());
@@ -32,14 +33,16 @@ SignSte sign_ste(const Tensor& h, SteGrad mode) {
   out.codes = attach_grad_fn(b, {h}, "sign_ste", [hc, clipped](const Tensor& g) {
     Tensor gc = g.contiguous(), dh = Tensor::empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "sign_ste backward", [&]<class T>() {
-      kernels::cpu::sign_ste_backward(gc.data<T>(), hc.data<T>(), dh.data<T>(), gc.numel(), clipped);
+      kernels::cpu::sign_ste_backward(gc.data<T>(), hc.data<T>(), dh.data<T>(), gc.numel(),
+                                      clipped);
     });
     return V{dh};
   });
-  out.quant_error = attach_grad_fn(Tensor::scalar(err / count, h.dtype()), {h}, "sign_ste_quant_error",
-                                   [hc, b = b.detach(), count](const Tensor& g) {
-                                     return V{mul(sub(hc, b), mul(g, 2.0 / count))};
-                                   });
+  out.quant_error =
+      attach_grad_fn(Tensor::scalar(err / count, h.dtype()), {h}, "sign_ste_quant_error",
+                     [hc, b = b.detach(), count](const Tensor& g) {
+                       return V{mul(sub(hc, b), mul(g, 2.0 / count))};
+                     });
   return out;
 }
 
@@ -53,7 +56,8 @@ Tensor continuation(const Tensor& x, double beta) {
   return attach_grad_fn(y, {x}, "continuation", [beta, yd = y.detach()](const Tensor& g) {
     Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "continuation backward", [&]<class T>() {
-      kernels::cpu::continuation_backward(gc.data<T>(), yd.data<T>(), dx.data<T>(), gc.numel(), beta);
+      kernels::cpu::continuation_backward(gc.data<T>(), yd.data<T>(), dx.data<T>(), gc.numel(),
+                                          beta);
     });
     return V{dx};
   });

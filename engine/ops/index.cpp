@@ -14,12 +14,13 @@ using V = std::vector<Tensor>;
 
 void check_index(const Tensor& idx, int64_t limit, const char* op, const Tensor& x) {
   if (idx.dtype() != DType::i64)
-    throw std::invalid_argument(std::string(op) + ": index must be i64, got " + dtype_name(idx.dtype()));
+    throw std::invalid_argument(std::string(op) + ": index must be i64, got " +
+                                dtype_name(idx.dtype()));
   const int64_t* p = idx.data<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i)
     if (p[i] < 0 || p[i] >= limit)
-      throw std::out_of_range(fmt::format("{}: index {} out of range [0, {}) for tensor {}", op, p[i],
-                                          limit, x.shape_str()));
+      throw std::out_of_range(fmt::format("{}: index {} out of range [0, {}) for tensor {}", op,
+                                          p[i], limit, x.shape_str()));
 }
 
 // (outer, D, inner) sizes around `dim`.
@@ -33,12 +34,18 @@ void split_dims(const Shape& s, int64_t dim, int64_t& outer, int64_t& inner) {
 template <class F>
 void dispatch_index(DType t, const char* op, F&& f) {
   switch (t) {
-    case DType::f32: return f.template operator()<float>();
-    case DType::f64: return f.template operator()<double>();
-    case DType::i32: return f.template operator()<int32_t>();
-    case DType::i64: return f.template operator()<int64_t>();
-    case DType::u8: return f.template operator()<uint8_t>();
-    case DType::u64: return f.template operator()<uint64_t>();
+    case DType::f32:
+      return f.template operator()<float>();
+    case DType::f64:
+      return f.template operator()<double>();
+    case DType::i32:
+      return f.template operator()<int32_t>();
+    case DType::i64:
+      return f.template operator()<int64_t>();
+    case DType::u8:
+      return f.template operator()<uint8_t>();
+    case DType::u64:
+      return f.template operator()<uint64_t>();
   }
   throw std::invalid_argument(std::string(op) + ": bad dtype");
 }
@@ -49,8 +56,8 @@ Tensor index_add_raw(const Tensor& base, int64_t dim, const Tensor& index, const
   int64_t outer, inner;
   split_dims(out.shape(), dim, outer, inner);
   dispatch_index(out.dtype(), "index_add", [&]<class T>() {
-    kernels::cpu::index_add(s.data<T>(), index.data<int64_t>(), out.data<T>(), outer, out.shape()[dim],
-                            index.numel(), inner);
+    kernels::cpu::index_add(s.data<T>(), index.data<int64_t>(), out.data<T>(), outer,
+                            out.shape()[dim], index.numel(), inner);
   });
   return out;
 }
@@ -61,8 +68,8 @@ Tensor scatter_add_raw(const Tensor& base, int64_t dim, const Tensor& index, con
   int64_t outer, inner;
   split_dims(out.shape(), dim, outer, inner);
   dispatch_index(out.dtype(), "scatter_add", [&]<class T>() {
-    kernels::cpu::scatter_add(s.data<T>(), idx.data<int64_t>(), out.data<T>(), outer, out.shape()[dim],
-                              idx.shape()[dim], inner);
+    kernels::cpu::scatter_add(s.data<T>(), idx.data<int64_t>(), out.data<T>(), outer,
+                              out.shape()[dim], idx.shape()[dim], inner);
   });
   return out;
 }
@@ -80,7 +87,8 @@ void check_gather_shapes(const Tensor& x, int64_t dim, const Tensor& index, cons
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   detail::check_cpu(x, "index_select");
   dim = wrap_dim(dim, x.dim(), "index_select");
-  if (index.dim() != 1) throw std::invalid_argument("index_select: index must be 1-D, got " + index.shape_str());
+  if (index.dim() != 1)
+    throw std::invalid_argument("index_select: index must be 1-D, got " + index.shape_str());
   Tensor idx = index.contiguous();
   check_index(idx, x.shape()[dim], "index_select", x);
   Tensor src = x.contiguous();
@@ -90,8 +98,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   int64_t outer, inner;
   split_dims(x.shape(), dim, outer, inner);
   dispatch_index(x.dtype(), "index_select", [&]<class T>() {
-    kernels::cpu::index_select(src.data<T>(), idx.data<int64_t>(), out.data<T>(), outer, x.shape()[dim],
-                               idx.numel(), inner);
+    kernels::cpu::index_select(src.data<T>(), idx.data<int64_t>(), out.data<T>(), outer,
+                               x.shape()[dim], idx.numel(), inner);
   });
   return attach_grad_fn(out, {x}, "index_select", [x, dim, idx](const Tensor& g) {
     return V{index_add_raw(Tensor::zeros(x.shape(), g.dtype()), dim, idx, g)};
@@ -123,7 +131,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   dim = wrap_dim(dim, x.dim(), "scatter_add");
   check_gather_shapes(x, dim, index, "scatter_add");
   if (index.shape() != src.shape())
-    throw std::invalid_argument("scatter_add: index " + index.shape_str() + " and src " + src.shape_str() + " differ");
+    throw std::invalid_argument("scatter_add: index " + index.shape_str() + " and src " +
+                                src.shape_str() + " differ");
   Tensor idx = index.contiguous();
   check_index(idx, x.shape()[dim], "scatter_add", x);
   Tensor out = scatter_add_raw(x, dim, idx, src);

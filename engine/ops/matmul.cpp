@@ -22,8 +22,10 @@ struct GemmOperand {
 GemmOperand as_gemm_operand(const Tensor& m) {
   const int64_t r = m.shape()[0], c = m.shape()[1];
   const int64_t s0 = m.strides()[0], s1 = m.strides()[1];
-  if ((s1 == 1 || c == 1) && s0 >= std::max<int64_t>(c, 1)) return {m, false, std::max<int64_t>(s0, 1)};
-  if ((s0 == 1 || r == 1) && s1 >= std::max<int64_t>(r, 1)) return {m, true, std::max<int64_t>(s1, 1)};
+  if ((s1 == 1 || c == 1) && s0 >= std::max<int64_t>(c, 1))
+    return {m, false, std::max<int64_t>(s0, 1)};
+  if ((s0 == 1 || r == 1) && s1 >= std::max<int64_t>(r, 1))
+    return {m, true, std::max<int64_t>(s1, 1)};
   Tensor c2 = m.contiguous();
   return {c2, false, std::max<int64_t>(c, 1)};
 }
@@ -39,7 +41,8 @@ void gemm_2d(const Tensor& a, const Tensor& b, Tensor& out) {
   }
   dispatch_floating(a.dtype(), "matmul", [&]<class T>() {
     kernels::cpu::gemm(A.trans, B.trans, M, N, K, T(1), static_cast<const T*>(A.t.raw_data()), A.ld,
-                       static_cast<const T*>(B.t.raw_data()), B.ld, T(0), out.data<T>(), std::max<int64_t>(N, 1));
+                       static_cast<const T*>(B.t.raw_data()), B.ld, T(0), out.data<T>(),
+                       std::max<int64_t>(N, 1));
   });
 }
 
@@ -47,7 +50,8 @@ void gemm_2d(const Tensor& a, const Tensor& b, Tensor& out) {
 Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   const int64_t M = a.size(-2), K = a.size(-1), K2 = b.size(-2), N = b.size(-1);
   if (K != K2)
-    throw std::invalid_argument(fmt::format("matmul: inner dims differ, {} @ {}", a.shape_str(), b.shape_str()));
+    throw std::invalid_argument(
+        fmt::format("matmul: inner dims differ, {} @ {}", a.shape_str(), b.shape_str()));
   Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
   Shape batch = detail::broadcast_shapes({Tensor::empty(ba), Tensor::empty(bb)}, "matmul");
   Shape out_shape = batch;
@@ -80,7 +84,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_same({a, b}, "matmul");
   detail::check_cpu(a, "matmul");
   if (!is_floating(a.dtype()))
-    throw std::invalid_argument(std::string("matmul: expected f32/f64, got ") + dtype_name(a.dtype()));
+    throw std::invalid_argument(std::string("matmul: expected f32/f64, got ") +
+                                dtype_name(a.dtype()));
   if (a.dim() == 0 || b.dim() == 0)
     throw std::invalid_argument("matmul: scalar operand " + a.shape_str() + " @ " + b.shape_str());
   if (a.dim() == 1 && b.dim() == 1) return matmul_nd(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
@@ -91,7 +96,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
 Tensor outer(const Tensor& a, const Tensor& b) {
   if (a.dim() != 1 || b.dim() != 1)
-    throw std::invalid_argument("outer: expected two 1-D tensors, got " + a.shape_str() + " and " + b.shape_str());
+    throw std::invalid_argument("outer: expected two 1-D tensors, got " + a.shape_str() + " and " +
+                                b.shape_str());
   return matmul(a.unsqueeze(1), b.unsqueeze(0));
 }
 

@@ -15,12 +15,14 @@ using V = std::vector<Tensor>;
 
 void check_bn(const Tensor& x, const Tensor& w, const Tensor& b, const char* op) {
   detail::check_cpu(x, op);
-  if (x.dim() < 2) throw std::invalid_argument(fmt::format("{}: expected (N,C,...), got {}", op, x.shape_str()));
+  if (x.dim() < 2)
+    throw std::invalid_argument(fmt::format("{}: expected (N,C,...), got {}", op, x.shape_str()));
   const int64_t c = x.size(1);
   for (const Tensor& t : {w, b})
     if (t.defined() && (t.dim() != 1 || t.size(0) != c || t.dtype() != x.dtype()))
-      throw std::invalid_argument(fmt::format("{}: parameter {} ({}) does not fit input {} ({})", op, t.shape_str(),
-                                              dtype_name(t.dtype()), x.shape_str(), dtype_name(x.dtype())));
+      throw std::invalid_argument(fmt::format("{}: parameter {} ({}) does not fit input {} ({})",
+                                              op, t.shape_str(), dtype_name(t.dtype()),
+                                              x.shape_str(), dtype_name(x.dtype())));
 }
 
 int64_t spatial(const Tensor& x) { return x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1); }
@@ -31,17 +33,22 @@ const T* ptr_or_null(const Tensor& t) {
 }
 }  // namespace
 
-BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                              double eps) {
   check_bn(x, weight, bias, "batch_norm");
   const int64_t n = x.size(0), c = x.size(1), s = spatial(x);
-  if (n * s < 2) throw std::invalid_argument("batch_norm: training needs more than one value per channel, got " + x.shape_str());
+  if (n * s < 2)
+    throw std::invalid_argument("batch_norm: training needs more than one value per channel, got " +
+                                x.shape_str());
   Tensor xc = x.contiguous(), wc = weight.defined() ? weight.contiguous() : Tensor();
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({c}, x.dtype()), invstd = Tensor::empty({c}, x.dtype()), var = Tensor::empty({c}, x.dtype());
+  Tensor mean = Tensor::empty({c}, x.dtype()), invstd = Tensor::empty({c}, x.dtype()),
+         var = Tensor::empty({c}, x.dtype());
   dispatch_floating(x.dtype(), "batch_norm", [&]<class T>() {
-    kernels::cpu::batch_norm_train(xc.data<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc), y.data<T>(), mean.data<T>(),
-                                   invstd.data<T>(), var.data<T>(), n, c, s, eps);
+    kernels::cpu::batch_norm_train(xc.data<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc),
+                                   y.data<T>(), mean.data<T>(), invstd.data<T>(), var.data<T>(), n,
+                                   c, s, eps);
   });
   BatchNormOut out;
   out.mean = mean;
@@ -51,9 +58,9 @@ BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tenso
     Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
     Tensor dw = Tensor::empty({c}, x.dtype()), db = Tensor::empty({c}, x.dtype());
     dispatch_floating(x.dtype(), "batch_norm backward", [&]<class T>() {
-      kernels::cpu::batch_norm_backward(gc.data<T>(), xc.data<T>(), ptr_or_null<T>(wc), mean.data<T>(),
-                                        invstd.data<T>(), dx.defined() ? dx.data<T>() : nullptr, dw.data<T>(),
-                                        db.data<T>(), n, c, s);
+      kernels::cpu::batch_norm_backward(
+          gc.data<T>(), xc.data<T>(), ptr_or_null<T>(wc), mean.data<T>(), invstd.data<T>(),
+          dx.defined() ? dx.data<T>() : nullptr, dw.data<T>(), db.data<T>(), n, c, s);
     });
     return V{dx, weight.defined() ? dw : Tensor(), bias.defined() ? db : Tensor()};
   });
@@ -64,8 +71,10 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, c
                        const Tensor& bias, double eps) {
   check_bn(x, weight, bias, "batch_norm_eval");
   // Per channel: y = x * scale + shift, scale = w / sqrt(var + eps), shift = b - mean * scale.
-  Tensor scale = div(weight.defined() ? weight : Tensor::ones({x.size(1)}, x.dtype()), sqrt(add(var, eps)));
-  Tensor shift = sub(bias.defined() ? bias : Tensor::zeros({x.size(1)}, x.dtype()), mul(mean, scale));
+  Tensor scale =
+      div(weight.defined() ? weight : Tensor::ones({x.size(1)}, x.dtype()), sqrt(add(var, eps)));
+  Tensor shift =
+      sub(bias.defined() ? bias : Tensor::zeros({x.size(1)}, x.dtype()), mul(mean, scale));
   const int64_t n = x.size(0), c = x.size(1), s = spatial(x);
   Tensor xc = x.contiguous(), sc = scale.detach().contiguous(), sh = shift.detach().contiguous();
   Tensor y = Tensor::empty(x.shape(), x.dtype());

@@ -29,8 +29,10 @@ std::vector<bool> reduced_mask(const Tensor& x, const std::vector<int64_t>& dims
 Shape reduced_shape(const Tensor& x, const std::vector<bool>& m, bool keepdim) {
   Shape s;
   for (int64_t d = 0; d < x.dim(); ++d)
-    if (!m[d]) s.push_back(x.shape()[d]);
-    else if (keepdim) s.push_back(1);
+    if (!m[d])
+      s.push_back(x.shape()[d]);
+    else if (keepdim)
+      s.push_back(1);
   return s;
 }
 
@@ -47,9 +49,12 @@ void as_outer_r_inner(const Tensor& x, const std::vector<bool>& m, F kernel) {
   if (block) {
     int64_t outer = 1, r = 1, inner = 1;
     for (int64_t d = 0; d < x.dim(); ++d) {
-      if (first < 0 || d < first) outer *= x.shape()[d];
-      else if (d <= last) r *= x.shape()[d];
-      else inner *= x.shape()[d];
+      if (first < 0 || d < first)
+        outer *= x.shape()[d];
+      else if (d <= last)
+        r *= x.shape()[d];
+      else
+        inner *= x.shape()[d];
     }
     kernel(x, outer, r, inner);
     return;
@@ -75,11 +80,17 @@ Tensor reduce_raw(kernels::Reduce op, const Tensor& x, const std::vector<bool>& 
   }
   as_outer_r_inner(x, m, [&](const Tensor& src, int64_t outer, int64_t r, int64_t inner) {
     switch (x.dtype()) {
-      case DType::f32: return kernels::cpu::reduce(op, src.data<float>(), out.data<float>(), outer, r, inner);
-      case DType::f64: return kernels::cpu::reduce(op, src.data<double>(), out.data<double>(), outer, r, inner);
-      case DType::i32: return kernels::cpu::reduce(op, src.data<int32_t>(), out.data<int32_t>(), outer, r, inner);
-      case DType::i64: return kernels::cpu::reduce(op, src.data<int64_t>(), out.data<int64_t>(), outer, r, inner);
-      default: throw std::invalid_argument(std::string(name) + ": unsupported dtype " + dtype_name(x.dtype()));
+      case DType::f32:
+        return kernels::cpu::reduce(op, src.data<float>(), out.data<float>(), outer, r, inner);
+      case DType::f64:
+        return kernels::cpu::reduce(op, src.data<double>(), out.data<double>(), outer, r, inner);
+      case DType::i32:
+        return kernels::cpu::reduce(op, src.data<int32_t>(), out.data<int32_t>(), outer, r, inner);
+      case DType::i64:
+        return kernels::cpu::reduce(op, src.data<int64_t>(), out.data<int64_t>(), outer, r, inner);
+      default:
+        throw std::invalid_argument(std::string(name) + ": unsupported dtype " +
+                                    dtype_name(x.dtype()));
     }
   });
   return out;
@@ -97,11 +108,15 @@ Tensor extreme(kernels::Reduce op, const Tensor& x, const std::vector<int64_t>& 
   // Gradient shared evenly among the elements that attain the extreme.
   return attach_grad_fn(out, {x}, name, [x, m, y = out.detach()](const Tensor& g) {
     Tensor hit = eq(x, expand_back(y, x, m)).to(g.dtype());
-    Tensor count = sum(hit, [&] {
-      std::vector<int64_t> d;
-      for (int64_t i = 0; i < x.dim(); ++i) if (m[i]) d.push_back(i);
-      return d;
-    }(), true);
+    Tensor count = sum(
+        hit,
+        [&] {
+          std::vector<int64_t> d;
+          for (int64_t i = 0; i < x.dim(); ++i)
+            if (m[i]) d.push_back(i);
+          return d;
+        }(),
+        true);
     return V{mul(div(hit, count), expand_back(g, x, m))};
   });
 }
@@ -109,7 +124,8 @@ Tensor extreme(kernels::Reduce op, const Tensor& x, const std::vector<int64_t>& 
 Tensor arg_extreme(bool is_max, const Tensor& x, int64_t dim, bool keepdim, const char* name) {
   detail::check_cpu(x, name);
   dim = wrap_dim(dim, x.dim(), name);
-  if (x.shape()[dim] == 0) throw std::invalid_argument(std::string(name) + ": empty dim in " + x.shape_str());
+  if (x.shape()[dim] == 0)
+    throw std::invalid_argument(std::string(name) + ": empty dim in " + x.shape_str());
   std::vector<bool> m(x.dim(), false);
   m[dim] = true;
   Tensor out = Tensor::empty(reduced_shape(x, m, keepdim), DType::i64);
@@ -118,12 +134,29 @@ Tensor arg_extreme(bool is_max, const Tensor& x, int64_t dim, bool keepdim, cons
   for (int64_t d = 0; d < dim; ++d) outer *= x.shape()[d];
   for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.shape()[d];
   switch (x.dtype()) {
-    case DType::f32: kernels::cpu::arg_reduce(is_max, src.data<float>(), out.data<int64_t>(), outer, x.shape()[dim], inner); break;
-    case DType::f64: kernels::cpu::arg_reduce(is_max, src.data<double>(), out.data<int64_t>(), outer, x.shape()[dim], inner); break;
-    case DType::i32: kernels::cpu::arg_reduce(is_max, src.data<int32_t>(), out.data<int64_t>(), outer, x.shape()[dim], inner); break;
-    case DType::i64: kernels::cpu::arg_reduce(is_max, src.data<int64_t>(), out.data<int64_t>(), outer, x.shape()[dim], inner); break;
-    case DType::u8: kernels::cpu::arg_reduce(is_max, src.data<uint8_t>(), out.data<int64_t>(), outer, x.shape()[dim], inner); break;
-    default: throw std::invalid_argument(std::string(name) + ": unsupported dtype " + dtype_name(x.dtype()));
+    case DType::f32:
+      kernels::cpu::arg_reduce(is_max, src.data<float>(), out.data<int64_t>(), outer,
+                               x.shape()[dim], inner);
+      break;
+    case DType::f64:
+      kernels::cpu::arg_reduce(is_max, src.data<double>(), out.data<int64_t>(), outer,
+                               x.shape()[dim], inner);
+      break;
+    case DType::i32:
+      kernels::cpu::arg_reduce(is_max, src.data<int32_t>(), out.data<int64_t>(), outer,
+                               x.shape()[dim], inner);
+      break;
+    case DType::i64:
+      kernels::cpu::arg_reduce(is_max, src.data<int64_t>(), out.data<int64_t>(), outer,
+                               x.shape()[dim], inner);
+      break;
+    case DType::u8:
+      kernels::cpu::arg_reduce(is_max, src.data<uint8_t>(), out.data<int64_t>(), outer,
+                               x.shape()[dim], inner);
+      break;
+    default:
+      throw std::invalid_argument(std::string(name) + ": unsupported dtype " +
+                                  dtype_name(x.dtype()));
   }
   return out;
 }
@@ -139,7 +172,8 @@ int64_t count_reduced(const Tensor& x, const std::vector<bool>& m) {
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   auto m = reduced_mask(x, dims, "sum");
   Tensor out = reduce_raw(kernels::Reduce::Sum, x, m, keepdim, "sum");
-  return attach_grad_fn(out, {x}, "sum", [x, m](const Tensor& g) { return V{expand_back(g, x, m)}; });
+  return attach_grad_fn(out, {x}, "sum",
+                        [x, m](const Tensor& g) { return V{expand_back(g, x, m)}; });
 }
 
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
@@ -153,14 +187,19 @@ Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   return extreme(kernels::Reduce::Min, x, dims, keepdim, "amin");
 }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extreme(true, x, dim, keepdim, "argmax"); }
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extreme(false, x, dim, keepdim, "argmin"); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_extreme(true, x, dim, keepdim, "argmax");
+}
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_extreme(false, x, dim, keepdim, "argmin");
+}
 
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
   auto m = reduced_mask(x, dims, "var");
   int64_t n = count_reduced(x, m);
   Tensor d = sub(x, mean(x, dims, true));
-  return div(sum(mul(d, d), dims, keepdim), static_cast<double>(std::max<int64_t>(unbiased ? n - 1 : n, 1)));
+  return div(sum(mul(d, d), dims, keepdim),
+             static_cast<double>(std::max<int64_t>(unbiased ? n - 1 : n, 1)));
 }
 
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {

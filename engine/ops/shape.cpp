@@ -44,7 +44,8 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
   if (xs.empty()) throw std::invalid_argument("stack: no tensors");
   for (const Tensor& x : xs)
     if (x.shape() != xs[0].shape())
-      throw std::invalid_argument("stack: shapes " + xs[0].shape_str() + " and " + x.shape_str() + " differ");
+      throw std::invalid_argument("stack: shapes " + xs[0].shape_str() + " and " + x.shape_str() +
+                                  " differ");
   std::vector<Tensor> us;
   dim = wrap_dim(dim, xs[0].dim() + 1, "stack");
   for (const Tensor& x : xs) us.push_back(x.unsqueeze(dim));

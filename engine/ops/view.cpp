@@ -26,8 +26,8 @@ Shape infer_shape(Shape shape, int64_t numel, const char* op) {
     shape[infer] = numel / known;
   }
   if (shape_numel(shape) != numel)
-    throw std::invalid_argument(fmt::format("{}: shape {} does not hold {} elements", op,
-                                            shape_to_string(shape), numel));
+    throw std::invalid_argument(
+        fmt::format("{}: shape {} does not hold {} elements", op, shape_to_string(shape), numel));
   return shape;
 }
 
@@ -47,7 +47,11 @@ bool view_strides(const Tensor& t, const Shape& shape, Shape& out) {
   int64_t ni = 0;
   const int64_t nn = static_cast<int64_t>(shape.size());
   while (ni < nn) {
-    if (shape[ni] == 1) { out[ni] = 1; ++ni; continue; }
+    if (shape[ni] == 1) {
+      out[ni] = 1;
+      ++ni;
+      continue;
+    }
     if (oi >= od.size()) return false;
     // chunk of old dims [oi, oj) that are mutually contiguous
     size_t oj = oi + 1;
@@ -71,8 +75,9 @@ bool view_strides(const Tensor& t, const Shape& shape, Shape& out) {
 
 Tensor reshape_grad(const Tensor& out, const Tensor& in) {
   Shape in_shape = in.shape();
-  return attach_grad_fn(out, {in}, "reshape",
-                        [in_shape](const Tensor& g) { return std::vector<Tensor>{g.reshape(in_shape)}; });
+  return attach_grad_fn(out, {in}, "reshape", [in_shape](const Tensor& g) {
+    return std::vector<Tensor>{g.reshape(in_shape)};
+  });
 }
 }  // namespace
 
@@ -89,7 +94,8 @@ Tensor Tensor::view(const Shape& shape_in) const {
 Tensor Tensor::reshape(const Shape& shape_in) const {
   Shape shape = infer_shape(shape_in, numel(), "reshape");
   Shape st;
-  if (view_strides(*this, shape, st)) return reshape_grad(make_view(*this, shape, st, offset()), *this);
+  if (view_strides(*this, shape, st))
+    return reshape_grad(make_view(*this, shape, st, offset()), *this);
   return contiguous().view(shape);
 }
 
@@ -107,17 +113,20 @@ Tensor Tensor::flatten(int64_t start, int64_t end) const {
 
 Tensor Tensor::permute(const Shape& order) const {
   if (static_cast<int64_t>(order.size()) != dim())
-    throw std::invalid_argument(fmt::format("permute: order of {} dims for tensor {}", order.size(), shape_str()));
+    throw std::invalid_argument(
+        fmt::format("permute: order of {} dims for tensor {}", order.size(), shape_str()));
   Shape s(dim()), st(dim()), inverse(dim(), -1);
   for (int64_t i = 0; i < dim(); ++i) {
     int64_t d = wrap_dim(order[i], dim(), "permute");
-    if (inverse[d] >= 0) throw std::invalid_argument("permute: dim repeated in order " + shape_to_string(order));
+    if (inverse[d] >= 0)
+      throw std::invalid_argument("permute: dim repeated in order " + shape_to_string(order));
     inverse[d] = i;
     s[i] = shape()[d];
     st[i] = strides()[d];
   }
-  return attach_grad_fn(make_view(*this, s, st, offset()), {*this}, "permute",
-                        [inverse](const Tensor& g) { return std::vector<Tensor>{g.permute(inverse)}; });
+  return attach_grad_fn(
+      make_view(*this, s, st, offset()), {*this}, "permute",
+      [inverse](const Tensor& g) { return std::vector<Tensor>{g.permute(inverse)}; });
 }
 
 Tensor Tensor::transpose(int64_t a, int64_t b) const {
@@ -160,13 +169,16 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
   d = wrap_dim(d, dim(), "select");
   if (index < 0) index += shape()[d];
   if (index < 0 || index >= shape()[d])
-    throw std::invalid_argument(fmt::format("select: index {} out of range for dim {} of {}", index, d, shape_str()));
+    throw std::invalid_argument(
+        fmt::format("select: index {} out of range for dim {} of {}", index, d, shape_str()));
   return narrow(d, index, 1).squeeze(d);
 }
 
 Tensor Tensor::expand(const Shape& target) const {
   const int64_t lead = static_cast<int64_t>(target.size()) - dim();
-  if (lead < 0) throw std::invalid_argument("expand: cannot expand " + shape_str() + " to " + shape_to_string(target));
+  if (lead < 0)
+    throw std::invalid_argument("expand: cannot expand " + shape_str() + " to " +
+                                shape_to_string(target));
   Shape s(target.size()), st(target.size(), 0);
   for (int64_t i = 0; i < static_cast<int64_t>(target.size()); ++i) {
     int64_t want = target[i];
@@ -182,7 +194,8 @@ Tensor Tensor::expand(const Shape& target) const {
     } else if (have == 1) {
       s[i] = want;
     } else {
-      throw std::invalid_argument("expand: cannot expand " + shape_str() + " to " + shape_to_string(target));
+      throw std::invalid_argument("expand: cannot expand " + shape_str() + " to " +
+                                  shape_to_string(target));
     }
   }
   // The gradient of a broadcast is reduced back by sum_to in the autograd engine.

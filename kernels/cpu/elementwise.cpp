@@ -50,30 +50,43 @@ inline void map_flat(const T* x, T* y, int64_t n, F f) {
 template <class T>
 inline void unary_impl(Unary op, const T* x, T* y, int64_t n, T a, T b) {
   switch (op) {
-    case Unary::Neg: return map_flat(x, y, n, [](T v) { return -v; });
-    case Unary::Exp: return map_flat(x, y, n, [](T v) { return std::exp(v); });
-    case Unary::Log: return map_flat(x, y, n, [](T v) { return std::log(v); });
-    case Unary::Sqrt: return map_flat(x, y, n, [](T v) { return std::sqrt(v); });
-    case Unary::Abs: return map_flat(x, y, n, [](T v) { return std::abs(v); });
-    case Unary::Tanh: return map_flat(x, y, n, [](T v) { return std::tanh(v); });
+    case Unary::Neg:
+      return map_flat(x, y, n, [](T v) { return -v; });
+    case Unary::Exp:
+      return map_flat(x, y, n, [](T v) { return std::exp(v); });
+    case Unary::Log:
+      return map_flat(x, y, n, [](T v) { return std::log(v); });
+    case Unary::Sqrt:
+      return map_flat(x, y, n, [](T v) { return std::sqrt(v); });
+    case Unary::Abs:
+      return map_flat(x, y, n, [](T v) { return std::abs(v); });
+    case Unary::Tanh:
+      return map_flat(x, y, n, [](T v) { return std::tanh(v); });
     case Unary::Sigmoid:
       // Both branches stay finite: e^-|v| never overflows.
       return map_flat(x, y, n, [](T v) {
         T e = std::exp(-std::abs(v));
         return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
       });
-    case Unary::Relu: return map_flat(x, y, n, [](T v) { return v > 0 ? v : T(0); });
+    case Unary::Relu:
+      return map_flat(x, y, n, [](T v) { return v > 0 ? v : T(0); });
     case Unary::Sign:
       return map_flat(x, y, n, [](T v) { return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0)); });
-    case Unary::AddScalar: return map_flat(x, y, n, [a](T v) { return v + a; });
-    case Unary::MulScalar: return map_flat(x, y, n, [a](T v) { return v * a; });
-    case Unary::RSubScalar: return map_flat(x, y, n, [a](T v) { return a - v; });
-    case Unary::RDivScalar: return map_flat(x, y, n, [a](T v) { return a / v; });
+    case Unary::AddScalar:
+      return map_flat(x, y, n, [a](T v) { return v + a; });
+    case Unary::MulScalar:
+      return map_flat(x, y, n, [a](T v) { return v * a; });
+    case Unary::RSubScalar:
+      return map_flat(x, y, n, [a](T v) { return a - v; });
+    case Unary::RDivScalar:
+      return map_flat(x, y, n, [a](T v) { return a / v; });
     case Unary::PowScalar:
       if (a == T(2)) return map_flat(x, y, n, [](T v) { return v * v; });
       return map_flat(x, y, n, [a](T v) { return std::pow(v, a); });
-    case Unary::Clamp: return map_flat(x, y, n, [a, b](T v) { return std::min(std::max(v, a), b); });
-    case Unary::LeakyRelu: return map_flat(x, y, n, [a](T v) { return v > 0 ? v : a * v; });
+    case Unary::Clamp:
+      return map_flat(x, y, n, [a, b](T v) { return std::min(std::max(v, a), b); });
+    case Unary::LeakyRelu:
+      return map_flat(x, y, n, [a](T v) { return v > 0 ? v : a * v; });
     case Unary::Elu:
       return map_flat(x, y, n, [a](T v) { return v > 0 ? v : a * std::expm1(v); });
     case Unary::Softplus:
@@ -87,14 +100,22 @@ inline void unary_impl(Unary op, const T* x, T* y, int64_t n, T a, T b) {
 template <class T>
 inline T apply(Binary op, T a, T b) {
   switch (op) {
-    case Binary::Add: return a + b;
-    case Binary::Sub: return a - b;
-    case Binary::Mul: return a * b;
-    case Binary::Div: return a / b;
-    case Binary::Max: return a > b ? a : b;
-    case Binary::Min: return a < b ? a : b;
-    case Binary::Pow: return static_cast<T>(std::pow(a, b));
-    case Binary::PassIfPositive: return b > T(0) ? a : T(0);
+    case Binary::Add:
+      return a + b;
+    case Binary::Sub:
+      return a - b;
+    case Binary::Mul:
+      return a * b;
+    case Binary::Div:
+      return a / b;
+    case Binary::Max:
+      return a > b ? a : b;
+    case Binary::Min:
+      return a < b ? a : b;
+    case Binary::Pow:
+      return static_cast<T>(std::pow(a, b));
+    case Binary::PassIfPositive:
+      return b > T(0) ? a : T(0);
   }
   return T(0);
 }
@@ -119,12 +140,18 @@ inline void zip_flat(const T* a, const T* b, T* out, int64_t n, int mode, F f) {
 template <class T>
 inline void binary_flat(Binary op, const T* a, const T* b, T* out, int64_t n, int mode) {
   switch (op) {
-    case Binary::Add: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x + y; });
-    case Binary::Sub: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x - y; });
-    case Binary::Mul: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x * y; });
-    case Binary::Div: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x / y; });
-    case Binary::Max: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x > y ? x : y; });
-    case Binary::Min: return zip_flat(a, b, out, n, mode, [](T x, T y) { return x < y ? x : y; });
+    case Binary::Add:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return x + y; });
+    case Binary::Sub:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return x - y; });
+    case Binary::Mul:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return x * y; });
+    case Binary::Div:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return x / y; });
+    case Binary::Max:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return x > y ? x : y; });
+    case Binary::Min:
+      return zip_flat(a, b, out, n, mode, [](T x, T y) { return x < y ? x : y; });
     case Binary::Pow:
       return zip_flat(a, b, out, n, mode, [](T x, T y) { return static_cast<T>(std::pow(x, y)); });
     case Binary::PassIfPositive:
@@ -142,20 +169,29 @@ HE_CLONES void binary_flat_f64(Binary op, const double* a, const double* b, doub
 }
 template <class T>
 void binary_flat_any(Binary op, const T* a, const T* b, T* o, int64_t n, int mode) {
-  if constexpr (std::is_same_v<T, float>) binary_flat_f32(op, a, b, o, n, mode);
-  else if constexpr (std::is_same_v<T, double>) binary_flat_f64(op, a, b, o, n, mode);
-  else binary_flat(op, a, b, o, n, mode);
+  if constexpr (std::is_same_v<T, float>)
+    binary_flat_f32(op, a, b, o, n, mode);
+  else if constexpr (std::is_same_v<T, double>)
+    binary_flat_f64(op, a, b, o, n, mode);
+  else
+    binary_flat(op, a, b, o, n, mode);
 }
 
 template <class T>
 inline bool compare_one(Compare op, T a, T b) {
   switch (op) {
-    case Compare::Eq: return a == b;
-    case Compare::Ne: return a != b;
-    case Compare::Lt: return a < b;
-    case Compare::Le: return a <= b;
-    case Compare::Gt: return a > b;
-    case Compare::Ge: return a >= b;
+    case Compare::Eq:
+      return a == b;
+    case Compare::Ne:
+      return a != b;
+    case Compare::Lt:
+      return a < b;
+    case Compare::Le:
+      return a <= b;
+    case Compare::Gt:
+      return a > b;
+    case Compare::Ge:
+      return a >= b;
   }
   return false;
 }
@@ -232,9 +268,9 @@ void fill(T* y, int64_t n, T value) {
   for (int64_t i = 0; i < n; ++i) y[i] = value;
 }
 
-#define HE_INSTANTIATE(T)                                                              \
-  template void compare<T>(Compare, const Strided&, const T*, const T*, uint8_t*);     \
-  template void where<T>(const Strided&, const uint8_t*, const T*, const T*, T*);      \
+#define HE_INSTANTIATE(T)                                                          \
+  template void compare<T>(Compare, const Strided&, const T*, const T*, uint8_t*); \
+  template void where<T>(const Strided&, const uint8_t*, const T*, const T*, T*);  \
   template void fill<T>(T*, int64_t, T);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)

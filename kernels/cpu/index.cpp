@@ -54,11 +54,10 @@ void scatter_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_
       }
 }
 
-#define HE_INSTANTIATE(T)                                                                     \
-  template void index_select<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t,      \
-                                int64_t);                                                     \
-  template void index_add<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t); \
-  template void gather<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);    \
+#define HE_INSTANTIATE(T)                                                                          \
+  template void index_select<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t); \
+  template void index_add<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);    \
+  template void gather<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);       \
   template void scatter_add<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)

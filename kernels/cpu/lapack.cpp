@@ -5,19 +5,22 @@
 #include <vector>
 
 extern "C" {
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
-             const int* lwork, int* iwork, const int* liwork, int* info);
-void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a, const int* lda, double* s,
-             double* u, const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* info);
-void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda, double* b, const int* ldb,
-            int* info);
+void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+             double* work, const int* lwork, int* iwork, const int* liwork, int* info);
+void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
+             const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
+             double* work, const int* lwork, int* info);
+void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda, double* b,
+            const int* ldb, int* info);
 }
 
 namespace he::kernels::cpu {
 
 namespace {
 void check(int info, const char* what) {
-  if (info != 0) throw std::runtime_error(std::string(what) + " failed (LAPACK info " + std::to_string(info) + ")");
+  if (info != 0)
+    throw std::runtime_error(std::string(what) + " failed (LAPACK info " + std::to_string(info) +
+                             ")");
 }
 // LAPACK is column-major: transposes between the layouts.
 std::vector<double> to_col(const double* a, int64_t m, int64_t n) {
@@ -47,14 +50,17 @@ void symmetric_eigen(const double* a, int64_t n64, double* w, double* v) {
 }
 
 void svd(const double* a, int64_t m64, int64_t n64, double* u, double* s, double* vt) {
-  int m = static_cast<int>(m64), n = static_cast<int>(n64), k = std::min(m, n), info = 0, lwork = -1;
-  std::vector<double> c = to_col(a, m, n), uc(static_cast<size_t>(m) * k), vc(static_cast<size_t>(k) * n);
+  int m = static_cast<int>(m64), n = static_cast<int>(n64), k = std::min(m, n), info = 0,
+      lwork = -1;
+  std::vector<double> c = to_col(a, m, n), uc(static_cast<size_t>(m) * k),
+                      vc(static_cast<size_t>(k) * n);
   double wq = 0;
   dgesvd_("S", "S", &m, &n, c.data(), &m, s, uc.data(), &m, vc.data(), &k, &wq, &lwork, &info);
   check(info, "svd (workspace query)");
   lwork = static_cast<int>(wq);
   std::vector<double> work(lwork);
-  dgesvd_("S", "S", &m, &n, c.data(), &m, s, uc.data(), &m, vc.data(), &k, work.data(), &lwork, &info);
+  dgesvd_("S", "S", &m, &n, c.data(), &m, s, uc.data(), &m, vc.data(), &k, work.data(), &lwork,
+          &info);
   check(info, "svd");
   from_col(uc, m, k, u);
   from_col(vc, k, n, vt);

@@ -7,8 +7,8 @@
 namespace he::kernels::cpu {
 
 template <class T>
-void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invstd, T* var, int64_t n,
-                      int64_t c, int64_t s, double eps) {
+void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invstd, T* var,
+                      int64_t n, int64_t c, int64_t s, double eps) {
   const double m = static_cast<double>(n * s);
 #pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -38,7 +38,8 @@ void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invs
 }
 
 template <class T>
-void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
+void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c,
+                    int64_t s) {
 #pragma omp parallel for collapse(2) schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch) {
@@ -50,8 +51,8 @@ void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n,
 }
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx, T* dw,
-                         T* db, int64_t n, int64_t c, int64_t s) {
+void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx,
+                         T* dw, T* db, int64_t n, int64_t c, int64_t s) {
   const double m = static_cast<double>(n * s);
 #pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -71,7 +72,8 @@ void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, con
     // dx = w * invstd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))
     const double wc = w ? static_cast<double>(w[ch]) : 1.0;
     const T k1 = static_cast<T>(wc * is), k2 = static_cast<T>(sum_dy / m);
-    const T k3 = static_cast<T>(sum_dy_xhat / m), muT = static_cast<T>(mu), isT = static_cast<T>(is);
+    const T k3 = static_cast<T>(sum_dy_xhat / m), muT = static_cast<T>(mu),
+            isT = static_cast<T>(is);
     for (int64_t i = 0; i < n; ++i) {
       const T* g = dy + (i * c + ch) * s;
       const T* p = x + (i * c + ch) * s;
@@ -81,12 +83,12 @@ void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, con
   }
 }
 
-#define HE_INSTANTIATE(T)                                                                                 \
-  template void batch_norm_train<T>(const T*, const T*, const T*, T*, T*, T*, T*, int64_t, int64_t, int64_t, \
-                                    double);                                                              \
-  template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);           \
-  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*, int64_t, \
-                                       int64_t, int64_t);
+#define HE_INSTANTIATE(T)                                                                        \
+  template void batch_norm_train<T>(const T*, const T*, const T*, T*, T*, T*, T*, int64_t,       \
+                                    int64_t, int64_t, double);                                   \
+  template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);  \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, \
+                                       T*, int64_t, int64_t, int64_t);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
 

@@ -62,7 +62,8 @@ void max_pool2d_backward(const PoolGeom& g, const T* gy, const int64_t* idx, T* 
   std::memset(gx, 0, sizeof(T) * g.planes * g.h * g.w);
 #pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
   for (int64_t p = 0; p < g.planes; ++p)
-    for (int64_t o = p * g.oh * g.ow; o < (p + 1) * g.oh * g.ow; ++o) gx[p * g.h * g.w + idx[o]] += gy[o];
+    for (int64_t o = p * g.oh * g.ow; o < (p + 1) * g.oh * g.ow; ++o)
+      gx[p * g.h * g.w + idx[o]] += gy[o];
 }
 
 template <class T>
@@ -76,7 +77,8 @@ void avg_pool2d(const PoolGeom& g, const T* x, T* y) {
         const int64_t h0 = oh * g.stride - g.pad, w0 = ow * g.stride - g.pad;
         T s = 0;
         for (int64_t i = std::max<int64_t>(h0, 0); i < std::min(h0 + g.k, g.h); ++i)
-          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j) s += in[i * g.w + j];
+          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j)
+            s += in[i * g.w + j];
         y[(p * g.oh + oh) * g.ow + ow] = s * inv;
       }
   }
@@ -94,13 +96,15 @@ void avg_pool2d_backward(const PoolGeom& g, const T* gy, T* gx) {
         const int64_t h0 = oh * g.stride - g.pad, w0 = ow * g.stride - g.pad;
         const T v = gy[(p * g.oh + oh) * g.ow + ow] * inv;
         for (int64_t i = std::max<int64_t>(h0, 0); i < std::min(h0 + g.k, g.h); ++i)
-          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j) out[i * g.w + j] += v;
+          for (int64_t j = std::max<int64_t>(w0, 0); j < std::min(w0 + g.k, g.w); ++j)
+            out[i * g.w + j] += v;
       }
   }
 }
 
 template <class T>
-void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* x, T* y) {
+void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* x,
+                         T* y) {
 #pragma omp parallel for schedule(static) if (big(planes, h * w))
   for (int64_t p = 0; p < planes; ++p)
     for (int64_t i = 0; i < oh; ++i)
@@ -115,8 +119,8 @@ void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64
 }
 
 template <class T>
-void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* gy,
-                                  T* gx) {
+void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                  const T* gy, T* gx) {
   std::memset(gx, 0, sizeof(T) * planes * h * w);
 #pragma omp parallel for schedule(static) if (big(planes, h * w))
   for (int64_t p = 0; p < planes; ++p)
@@ -136,7 +140,8 @@ void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t 
   template void avg_pool2d<T>(const PoolGeom&, const T*, T*);                                      \
   template void avg_pool2d_backward<T>(const PoolGeom&, const T*, T*);                             \
   template void adaptive_avg_pool2d<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*); \
-  template void adaptive_avg_pool2d_backward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*);
+  template void adaptive_avg_pool2d_backward<T>(int64_t, int64_t, int64_t, int64_t, int64_t,       \
+                                                const T*, T*);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
 

@@ -61,8 +61,8 @@ void arg_reduce(bool is_max, const T* x, int64_t* out, int64_t outer, int64_t r,
   }
 }
 
-#define HE_INSTANTIATE(T)                                                           \
-  template void reduce<T>(Reduce, const T*, T*, int64_t, int64_t, int64_t);         \
+#define HE_INSTANTIATE(T)                                                   \
+  template void reduce<T>(Reduce, const T*, T*, int64_t, int64_t, int64_t); \
   template void arg_reduce<T>(bool, const T*, int64_t*, int64_t, int64_t, int64_t);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)

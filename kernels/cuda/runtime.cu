@@ -57,8 +57,8 @@ void* raw_malloc(size_t bytes, int device) {
     cudaMemGetInfo(&free_b, &total_b);
     throw std::runtime_error("cuda:" + std::to_string(device) + " out of memory: asked " +
                              std::to_string(bytes) + " bytes, " + std::to_string(free_b) +
-                             " free of " + std::to_string(total_b) + " (" +
-                             cudaGetErrorString(e) + ")");
+                             " free of " + std::to_string(total_b) + " (" + cudaGetErrorString(e) +
+                             ")");
   }
   return p;
 }

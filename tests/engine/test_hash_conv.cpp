@@ -10,7 +10,8 @@ TEST(HashOps, SignSteCodesPackedBitsAndStraightThrough) {
   Tensor h = Tensor::from_vector<float>({0.5f, -0.2f, 0.f, -3.f, 1.5f, 0.9f, -0.1f, 2.f}, {2, 4});
   h.requires_grad_();
   SignSte s = sign_ste(h, SteGrad::Identity);
-  EXPECT_EQ(s.codes.to_vector<float>(), (std::vector<float>{1, -1, 1, -1, 1, 1, -1, 1}));  // sign(0) = +1
+  EXPECT_EQ(s.codes.to_vector<float>(),
+            (std::vector<float>{1, -1, 1, -1, 1, 1, -1, 1}));  // sign(0) = +1
   EXPECT_EQ(s.packed.to_vector<uint64_t>(), (std::vector<uint64_t>{0b0101, 0b1011}));
   // quantisation error: mean of (h - b)^2
   double e = (0.25 + 0.64 + 1 + 4 + 0.25 + 0.01 + 0.81 + 1) / 8;
@@ -45,12 +46,14 @@ TEST(HashOps, ContinuationIsTanhOfBetaX) {
 TEST(Conv, MatchesDirectLoops) {
   Generator gen(2);
   const int N = 2, C = 4, H = 9, W = 8, O = 6, K = 3, G = 2, S = 2, P = 1;
-  Tensor x = Tensor::randn({N, C, H, W}, gen, DType::f64), w = Tensor::randn({O, C / G, K, K}, gen, DType::f64);
+  Tensor x = Tensor::randn({N, C, H, W}, gen, DType::f64),
+         w = Tensor::randn({O, C / G, K, K}, gen, DType::f64);
   Tensor b = Tensor::randn({O}, gen, DType::f64);
   Tensor y = conv2d(x, w, b, {.stride_h = S, .stride_w = S, .pad_h = P, .pad_w = P, .groups = G});
   const int OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
   ASSERT_EQ(y.shape(), (Shape{N, O, OH, OW}));
-  auto xv = x.to_vector<double>(), wv = w.to_vector<double>(), bv = b.to_vector<double>(), yv = y.to_vector<double>();
+  auto xv = x.to_vector<double>(), wv = w.to_vector<double>(), bv = b.to_vector<double>(),
+       yv = y.to_vector<double>();
   for (int n = 0; n < N; ++n)
     for (int o = 0; o < O; ++o)
       for (int i = 0; i < OH; ++i)
@@ -62,7 +65,8 @@ TEST(Conv, MatchesDirectLoops) {
               for (int kj = 0; kj < K; ++kj) {
                 int ih = i * S - P + ki, iw = j * S - P + kj;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                acc += xv[((n * C + g * (C / G) + c) * H + ih) * W + iw] * wv[((o * (C / G) + c) * K + ki) * K + kj];
+                acc += xv[((n * C + g * (C / G) + c) * H + ih) * W + iw] *
+                       wv[((o * (C / G) + c) * K + ki) * K + kj];
               }
           ASSERT_NEAR(yv[((n * O + o) * OH + i) * OW + j], acc, 1e-10);
         }

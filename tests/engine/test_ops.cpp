@@ -46,8 +46,9 @@ TEST(Ops, ReductionValues) {
   // Reducing a non-contiguous block (dims 0 and 2 of 3) matches a manual sum.
   Tensor b = Tensor::arange(0, 24).reshape({2, 3, 4});
   std::vector<float> s = v(sum(b, {0, 2}));
-  EXPECT_EQ(s, (std::vector<float>{0 + 1 + 2 + 3 + 12 + 13 + 14 + 15, 4 + 5 + 6 + 7 + 16 + 17 + 18 + 19,
-                                   8 + 9 + 10 + 11 + 20 + 21 + 22 + 23}));
+  EXPECT_EQ(
+      s, (std::vector<float>{0 + 1 + 2 + 3 + 12 + 13 + 14 + 15, 4 + 5 + 6 + 7 + 16 + 17 + 18 + 19,
+                             8 + 9 + 10 + 11 + 20 + 21 + 22 + 23}));
 }
 
 TEST(Ops, MatmulMatchesNaive) {
@@ -76,14 +77,16 @@ TEST(Ops, SoftmaxAndIndexValues) {
   std::vector<float> s = v(softmax(x, 1));
   EXPECT_NEAR(s[0] + s[1] + s[2], 1.f, 1e-6);
   EXPECT_NEAR(s[3], 1.f / 3, 1e-6);
-  EXPECT_NEAR(v(log_softmax(x, 1))[2], 3 - std::log(std::exp(1.f) + std::exp(2.f) + std::exp(3.f)), 1e-5);
+  EXPECT_NEAR(v(log_softmax(x, 1))[2], 3 - std::log(std::exp(1.f) + std::exp(2.f) + std::exp(3.f)),
+              1e-5);
   Tensor idx = Tensor::from_vector<int64_t>({2, 0});
   EXPECT_EQ(v(index_select(x, 1, idx)), (std::vector<float>{3, 1, 1, 1}));
   Tensor gi = Tensor::from_vector<int64_t>({2, 1}, {2, 1});
   EXPECT_EQ(v(gather(x, 1, gi)), (std::vector<float>{3, 1}));
   Tensor sa = scatter_add(Tensor::zeros({2, 3}), 1, gi, f({5, 7}, {2, 1}));
   EXPECT_EQ(v(sa), (std::vector<float>{0, 0, 5, 0, 7, 0}));
-  EXPECT_EQ(v(one_hot(Tensor::from_vector<int64_t>({1, 0}), 3)), (std::vector<float>{0, 1, 0, 1, 0, 0}));
+  EXPECT_EQ(v(one_hot(Tensor::from_vector<int64_t>({1, 0}), 3)),
+            (std::vector<float>{0, 1, 0, 1, 0, 0}));
   EXPECT_EQ(v(concat({f({1}, {1, 1}), f({2, 3}, {1, 2})}, 1)), (std::vector<float>{1, 2, 3}));
   EXPECT_EQ(stack({f({1, 2}, {2}), f({3, 4}, {2})}, 1).shape(), (Shape{2, 2}));
   EXPECT_EQ(split(Tensor::arange(0, 5), 2, 0).size(), 3u);
@@ -97,7 +100,8 @@ void expect_error(const std::function<void()>& fn, std::vector<std::string> part
     FAIL() << "no error";
   } catch (const std::exception& e) {
     for (const std::string& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "'" << e.what() << "' lacks " << p;
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos)
+          << "'" << e.what() << "' lacks " << p;
   }
 }
 
@@ -109,7 +113,8 @@ TEST(Ops, ErrorsNameOpAndShapes) {
   expect_error([&] { a.view({7}); }, {"view", "[7]"});
   expect_error([&] { sum(a, {2}); }, {"sum", "dim 2"});
   expect_error([&] { concat({a, b}, 0); }, {"concat", "[2, 3]", "[4, 5]"});
-  expect_error([&] { index_select(a, 0, Tensor::from_vector<int64_t>({5})); }, {"index_select", "5", "[2, 3]"});
+  expect_error([&] { index_select(a, 0, Tensor::from_vector<int64_t>({5})); },
+               {"index_select", "5", "[2, 3]"});
   expect_error([&] { a.expand({3, 3}); }, {"expand", "[2, 3]", "[3, 3]"});
   expect_error([&] { exp(Tensor::zeros({2}, DType::i64)); }, {"exp", "i64"});
 }

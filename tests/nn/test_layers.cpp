@@ -66,8 +66,8 @@ TEST(LayerGrad, LayerNormGemEmbeddingL2) {
 
 TEST(LayerGrad, PoolingAndActivations) {
   Sequential s({std::make_shared<MaxPool2d>(2), ReLU(), std::make_shared<AvgPool2d>(2), Tanh(),
-                std::make_shared<AdaptiveAvgPool2d>(1, 1), std::make_shared<Flatten>(), Sigmoid(), LeakyReLU(0.1),
-                ELU(0.5)});
+                std::make_shared<AdaptiveAvgPool2d>(1, 1), std::make_shared<Flatten>(), Sigmoid(),
+                LeakyReLU(0.1), ELU(0.5)});
   EXPECT_TRUE(check_layer(s, leaf({2, 3, 8, 8}, 2)));
 }
 
@@ -80,7 +80,8 @@ TEST(HashLayers, StochasticBinaryGradientRule) {
   for (double v : b.to_vector<double>()) EXPECT_TRUE(v == 0 || v == 1);
   Tensor g = Tensor::from_vector<double>({1, 2, 3, 4});
   sum(mul(b, g)).backward();
-  auto xv = x.detach().to_vector<double>(), gv = g.to_vector<double>(), dx = x.grad().to_vector<double>();
+  auto xv = x.detach().to_vector<double>(), gv = g.to_vector<double>(),
+       dx = x.grad().to_vector<double>();
   for (int i = 0; i < 4; ++i) {
     double p = 1 / (1 + std::exp(-xv[i]));
     EXPECT_NEAR(dx[i], gv[i] * p * (1 - p), 1e-12);
@@ -96,8 +97,9 @@ TEST(Module, StateDictNamesFollowPyTorch) {
                   std::make_shared<Linear>(8, 2, g)});
   std::vector<std::string> names;
   for (auto& [n, t] : net.state_dict()) names.push_back(n);
-  EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
-                                             "1.running_var", "1.num_batches_tracked", "4.weight", "4.bias"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias",
+                                             "1.running_mean", "1.running_var",
+                                             "1.num_batches_tracked", "4.weight", "4.bias"}));
   EXPECT_EQ(net.parameters().size(), 6u);
   EXPECT_EQ(net.num_parameters(), 8 * 9 + 8 + 8 + 8 + 16 + 2);
   net.eval();

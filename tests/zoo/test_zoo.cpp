@@ -31,7 +31,8 @@ class ZooModel : public ::testing::TestWithParam<std::string> {};
 TEST_P(ZooModel, TrainsWithFiniteFallingLoss) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   set_num_threads(2);
-  static const data::ImageSet train = data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 2000);
+  static const data::ImageSet train =
+      data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 2000);
   ModelConfig cfg;
   cfg.bits = 32;
   cfg.train_size = train.n;
@@ -87,10 +88,12 @@ TEST(ZooRun, MetricsJsonMatchesTheCodesBesideIt) {
     return retrieval::codes_from_npy(retrieval::read_npy(o.out + "/" + f), f, 32);
   };
   auto labels = [&](const std::string& f) {
-    return retrieval::Labels::single(retrieval::npy_to_i64(retrieval::read_npy(o.out + "/" + f), f));
+    return retrieval::Labels::single(
+        retrieval::npy_to_i64(retrieval::read_npy(o.out + "/" + f), f));
   };
-  retrieval::EvalResult r = retrieval::evaluate_hamming(codes("db_codes.npy"), labels("db_labels.npy"),
-                                                        codes("query_codes.npy"), labels("query_labels.npy"), {});
+  retrieval::EvalResult r =
+      retrieval::evaluate_hamming(codes("db_codes.npy"), labels("db_labels.npy"),
+                                  codes("query_codes.npy"), labels("query_labels.npy"), {});
   EXPECT_EQ(r.database, 6000u);
   EXPECT_EQ(r.queries, 1000u);
   EXPECT_DOUBLE_EQ(m["map@1000"].get<double>(), r.map_k);
@@ -116,7 +119,10 @@ TEST(ZooRun, SearchGridIsAValidPng) {
   ASSERT_NE(img, nullptr) << stbi_failure_reason();
   EXPECT_EQ(w, 6 + 3 * (84 + 6 + 6));
   // The second hit's frame is red (not relevant), the first one's green.
-  auto px = [&](int x, int y) { return std::array<int, 3>{img[(y * w + x) * 3], img[(y * w + x) * 3 + 1], img[(y * w + x) * 3 + 2]}; };
+  auto px = [&](int x, int y) {
+    return std::array<int, 3>{img[(y * w + x) * 3], img[(y * w + x) * 3 + 1],
+                              img[(y * w + x) * 3 + 2]};
+  };
   EXPECT_EQ(px(6 + 96 + 1, 7), (std::array<int, 3>{20, 160, 40}));
   EXPECT_EQ(px(6 + 2 * 96 + 1, 7), (std::array<int, 3>{210, 30, 30}));
   stbi_image_free(img);

@@ -1,8 +1,8 @@
 // The command line of every zoo model binary (build/bin/<model>): train, eval, encode and
 // search with the protocol's defaults, so `hashnet train` works with no flags. The binary's
 // name picks the model (HE_MODEL is set per binary by zoo/CMakeLists.txt).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 
@@ -45,14 +45,16 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
 
 int run(int argc, char** argv) {
   const std::string model = HE_MODEL;
-  CLI::App app{fmt::format("{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
-                           "images, database = training set, queries = the 10,000 test images.",
-                           model, zoo::model_summary(model))};
+  CLI::App app{fmt::format(
+      "{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
+      "images, database = training set, queries = the 10,000 test images.",
+      model, zoo::model_summary(model))};
   app.require_subcommand(1);
 
   zoo::TrainOptions t;
   t.model = model;
-  auto* train = app.add_subcommand("train", "train, checkpoint every epoch, evaluate, write the run directory");
+  auto* train = app.add_subcommand(
+      "train", "train, checkpoint every epoch, evaluate, write the run directory");
   train->add_option("--data", t.data, "data set name")->capture_default_str();
   train->add_option("--bits", t.bits, "code length")->capture_default_str();
   train->add_option("--epochs", t.epochs, "epochs")->capture_default_str();
@@ -62,38 +64,53 @@ int run(int argc, char** argv) {
   train->add_option("--threads", t.threads, "CPU threads")->capture_default_str();
   train->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   train->add_option("--out", t.out, "run directory (default runs/<model>-<bits>)");
-  train->add_option("--eval-every", t.eval_every, "also evaluate every N epochs")->capture_default_str();
+  train->add_option("--eval-every", t.eval_every, "also evaluate every N epochs")
+      ->capture_default_str();
   train->add_option("--k", t.k, "k of mAP@k and P@k")->capture_default_str();
   train->add_flag("--quick", t.quick, "FM-quick: 6,000 training images, 1,000 queries");
   train->add_flag("--resume", t.resume, "continue the run in --out from its checkpoint");
-  train->add_flag("--skip-nonfinite", t.skip_nonfinite, "skip steps with a non-finite loss or gradient");
-  train->add_option("--stop-after", t.stop_after_iters, "stop (with a checkpoint) after N iterations");
+  train->add_flag("--skip-nonfinite", t.skip_nonfinite,
+                  "skip steps with a non-finite loss or gradient");
+  train->add_option("--stop-after", t.stop_after_iters,
+                    "stop (with a checkpoint) after N iterations");
 
   std::string ckpt;
   int64_t k = 1000;
   int threads = 2;
   bool quick = false;
-  auto* eval = app.add_subcommand("eval", "re-encode and re-evaluate a checkpoint; rewrites metrics.json beside it");
+  auto* eval = app.add_subcommand(
+      "eval", "re-encode and re-evaluate a checkpoint; rewrites metrics.json beside it");
   eval->add_option("--ckpt", ckpt, "checkpoint.safetensors")->required()->check(CLI::ExistingFile);
   eval->add_option("--k", k, "k of mAP@k")->capture_default_str();
   eval->add_option("--threads", threads)->capture_default_str();
   eval->add_flag("--quick", quick, "evaluate on FM-quick");
 
   std::string split_name = "test", images_dir, out;
-  auto* encode = app.add_subcommand("encode", "write the packed codes of a split or an image folder as .npy");
-  encode->add_option("--ckpt", ckpt, "checkpoint.safetensors")->required()->check(CLI::ExistingFile);
+  auto* encode =
+      app.add_subcommand("encode", "write the packed codes of a split or an image folder as .npy");
+  encode->add_option("--ckpt", ckpt, "checkpoint.safetensors")
+      ->required()
+      ->check(CLI::ExistingFile);
   encode->add_option("--data", t.data, "data set name")->capture_default_str();
-  encode->add_option("--split", split_name, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
-  encode->add_option("--images", images_dir, "a folder of images (root/<class>/<image>) instead of --data")
+  encode->add_option("--split", split_name, "train or test")
+      ->check(CLI::IsMember({"train", "test"}))
+      ->capture_default_str();
+  encode
+      ->add_option("--images", images_dir,
+                   "a folder of images (root/<class>/<image>) instead of --data")
       ->check(CLI::ExistingDirectory);
   encode->add_option("--out", out, "codes.npy (numpy.packbits layout)")->required();
   encode->add_option("--threads", threads)->capture_default_str();
 
   std::string query = "0";
   int64_t top = 10;
-  auto* search = app.add_subcommand("search", "search the database for a query and draw the top hits as a PNG grid");
-  search->add_option("--ckpt", ckpt, "checkpoint.safetensors")->required()->check(CLI::ExistingFile);
-  search->add_option("--query", query, "index of a test image, or an image file")->capture_default_str();
+  auto* search = app.add_subcommand(
+      "search", "search the database for a query and draw the top hits as a PNG grid");
+  search->add_option("--ckpt", ckpt, "checkpoint.safetensors")
+      ->required()
+      ->check(CLI::ExistingFile);
+  search->add_option("--query", query, "index of a test image, or an image file")
+      ->capture_default_str();
   search->add_option("--k", top, "hits to show")->capture_default_str();
   search->add_option("--out", out, "grid.png")->required();
   search->add_option("--threads", threads)->capture_default_str();
@@ -103,16 +120,20 @@ int run(int argc, char** argv) {
   if (*train) {
     zoo::RunSummary s = zoo::train(t);
     if (s.finished)
-      fmt::print("{{\"model\": \"{}\", \"bits\": {}, \"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": {:.4f}, "
-                 "\"p@r2\": {:.4f}, \"train_images_per_s\": {:.0f}, \"seconds\": {:.1f}}}\n",
-                 model, t.bits, s.eval.k, s.eval.map_k, s.eval.map_all, s.eval.k, s.eval.p_k, s.eval.p_r2,
-                 s.train_images_per_s, s.seconds);
+      fmt::print(
+          "{{\"model\": \"{}\", \"bits\": {}, \"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": "
+          "{:.4f}, "
+          "\"p@r2\": {:.4f}, \"train_images_per_s\": {:.0f}, \"seconds\": {:.1f}}}\n",
+          model, t.bits, s.eval.k, s.eval.map_k, s.eval.map_all, s.eval.k, s.eval.p_k, s.eval.p_r2,
+          s.train_images_per_s, s.seconds);
     return 0;
   }
   if (*eval) {
     zoo::RunSummary s = zoo::evaluate_checkpoint(ckpt, k, quick, threads);
-    fmt::print("{{\"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": {:.4f}, \"p@r2\": {:.4f}, \"seconds\": {:.1f}}}\n",
-               s.eval.k, s.eval.map_k, s.eval.map_all, s.eval.k, s.eval.p_k, s.eval.p_r2, s.seconds);
+    fmt::print(
+        "{{\"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": {:.4f}, \"p@r2\": {:.4f}, "
+        "\"seconds\": {:.1f}}}\n",
+        s.eval.k, s.eval.map_k, s.eval.map_all, s.eval.k, s.eval.p_k, s.eval.p_r2, s.seconds);
     return 0;
   }
   set_num_threads(threads);
@@ -139,7 +160,9 @@ int run(int argc, char** argv) {
   int64_t qlabel = -1;
   if (!query.empty() && query.find_first_not_of("0123456789") == std::string::npos) {
     int64_t qi = std::stoll(query);
-    if (qi >= test_set.n) throw std::out_of_range(fmt::format("--query {}: the test split has {} images", qi, test_set.n));
+    if (qi >= test_set.n)
+      throw std::out_of_range(
+          fmt::format("--query {}: the test split has {} images", qi, test_set.n));
     qset = zoo::one_image_set(test_set.image(qi), test_set.c, test_set.h, test_set.w);
     qlabel = test_set.labels[qi];
   } else {
@@ -150,7 +173,8 @@ int run(int argc, char** argv) {
   }
   const std::string db_npy = (std::filesystem::path(ckpt).parent_path() / "db_codes.npy").string();
   retrieval::PackedCodes db = std::filesystem::exists(db_npy)
-                                  ? retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy, static_cast<int>(l.opt.bits))
+                                  ? retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy,
+                                                              static_cast<int>(l.opt.bits))
                                   : zoo::pack(zoo::encode_set(*l.model, train_set));
   retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*l.model, qset));
   retrieval::KnnResult r = retrieval::hamming_knn(db, q, static_cast<size_t>(top));
@@ -158,7 +182,9 @@ int run(int argc, char** argv) {
   for (size_t i = 0; i < r.k; ++i)
     hits.push_back({r.ids[i], r.dist[i], qlabel >= 0 && train_set.labels[r.ids[i]] == qlabel});
   zoo::write_search_grid(out, qset.image(0), train_set, hits);
-  for (const auto& h : hits) fmt::print("db {:6d}  distance {:3d}  {}\n", h.index, h.distance, h.relevant ? "relevant" : "-");
+  for (const auto& h : hits)
+    fmt::print("db {:6d}  distance {:3d}  {}\n", h.index, h.distance,
+               h.relevant ? "relevant" : "-");
   fmt::print("grid -> {}\n", out);
   return 0;
 }

@@ -54,11 +54,13 @@ class Itq : public LinearHash {
     const int64_t bits = cfg_.bits;
     Tensor x = images.flatten(1);
     const int64_t n = x.size(0), d = x.size(1);
-    if (bits > d) throw std::invalid_argument(fmt::format("itq: {} bits exceed the {} input dims", bits, d));
+    if (bits > d)
+      throw std::invalid_argument(fmt::format("itq: {} bits exceed the {} input dims", bits, d));
     Tensor mu = mean_of(x);
     Tensor xc = sub(x, mu);
     // PCA: the top `bits` eigenvectors of the covariance (eigenvalues come ascending).
-    std::vector<double> cov = to_f64(div(matmul(xc.t(), xc), static_cast<double>(n))), w(d), v(d * d);
+    std::vector<double> cov = to_f64(div(matmul(xc.t(), xc), static_cast<double>(n))), w(d),
+                        v(d * d);
     kernels::cpu::symmetric_eigen(cov.data(), d, w.data(), v.data());
     std::vector<double> pca(d * bits);
     for (int64_t i = 0; i < d; ++i)
@@ -68,8 +70,8 @@ class Itq : public LinearHash {
     // R: a random orthogonal start (left singular vectors of a Gaussian matrix), then
     // alternate B = sign(V R) and R from the SVD of V^T B.
     Generator g(cfg_.seed);
-    std::vector<double> r0 = to_f64(Tensor::randn({bits, bits}, g, DType::f64)), u(bits * bits), s(bits),
-                        vt(bits * bits);
+    std::vector<double> r0 = to_f64(Tensor::randn({bits, bits}, g, DType::f64)), u(bits * bits),
+                        s(bits), vt(bits * bits);
     kernels::cpu::svd(r0.data(), bits, bits, u.data(), s.data(), vt.data());
     Tensor R = Tensor::from_vector(u, {bits, bits}).to(DType::f32);
     for (int it = 0; it < 50; ++it) {

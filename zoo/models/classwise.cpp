@@ -15,12 +15,14 @@ class GreedyHash : public CnnHashModel {
  public:
   explicit GreedyHash(const ModelConfig& c) : CnnHashModel(c) {
     Generator init(c.seed + 7);
-    classifier_ = register_module("classifier", std::make_shared<nn::Linear>(c.bits, c.num_classes, init, false));
+    classifier_ = register_module("classifier",
+                                  std::make_shared<nn::Linear>(c.bits, c.num_classes, init, false));
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor u = net->forward(b.images);
     Tensor codes = sign_ste(u, SteGrad::Identity).codes;
-    return add(losses::cross_entropy(classifier_->forward(codes), b.labels), losses::greedy_hash_penalty(u, 0.1));
+    return add(losses::cross_entropy(classifier_->forward(codes), b.labels),
+               losses::greedy_hash_penalty(u, 0.1));
   }
 
  private:
@@ -33,7 +35,8 @@ class Csq : public CnnHashModel {
     centers_ = register_buffer("centers", losses::hash_centers(c.num_classes, c.bits, c.seed));
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    return losses::csq(net->forward(b.images), losses::centers_for_labels(centers_, b.labels), 1e-4);
+    return losses::csq(net->forward(b.images), losses::centers_for_labels(centers_, b.labels),
+                       1e-4);
   }
 
  private:
@@ -41,7 +44,9 @@ class Csq : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_greedyhash(const ModelConfig& c) { return std::make_shared<GreedyHash>(c); }
+std::shared_ptr<HashModel> make_greedyhash(const ModelConfig& c) {
+  return std::make_shared<GreedyHash>(c);
+}
 std::shared_ptr<HashModel> make_csq(const ModelConfig& c) { return std::make_shared<Csq>(c); }
 
 }  // namespace he::zoo

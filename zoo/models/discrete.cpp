@@ -69,7 +69,8 @@ class Dsdh : public CnnHashModel {
         for (int64_t i = 0; i < n; ++i) {
           double z = mu * W[k * C + y[i]] + eta * U[i * bits + k];
           double old = B[i * bits + k];
-          for (int64_t c = 0; c < C; ++c) z -= mu * (BW[i * C + c] - old * W[k * C + c]) * W[k * C + c];
+          for (int64_t c = 0; c < C; ++c)
+            z -= mu * (BW[i * C + c] - old * W[k * C + c]) * W[k * C + c];
           float nb = pm1(z);
           if (nb != old)
             for (int64_t c = 0; c < C; ++c) BW[i * C + c] += (nb - old) * W[k * C + c];
@@ -119,7 +120,8 @@ class Adsh : public CnnHashModel {
     for (int sweep = 0; sweep < 3; ++sweep)
       for (int64_t k = 0; k < bits; ++k)
         for (int64_t j = 0; j < n; ++j) {
-          double q = -2.0 * bits * (2 * class_sum[y[j] * bits + k] - total[k]) - 2.0 * gamma * H[j * bits + k];
+          double q = -2.0 * bits * (2 * class_sum[y[j] * bits + k] - total[k]) -
+                     2.0 * gamma * H[j * bits + k];
           double z = q;
           for (int64_t a = 0; a < bits; ++a)
             if (a != k) z += 2.0 * V[j * bits + a] * G[a * bits + k];

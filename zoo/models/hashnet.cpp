@@ -21,6 +21,8 @@ class HashNet : public CnnHashModel {
   double beta_ = 1;
 };
 
-std::shared_ptr<HashModel> make_hashnet(const ModelConfig& c) { return std::make_shared<HashNet>(c); }
+std::shared_ptr<HashModel> make_hashnet(const ModelConfig& c) {
+  return std::make_shared<HashNet>(c);
+}
 
 }  // namespace he::zoo

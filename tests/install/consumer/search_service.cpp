@@ -32,10 +32,13 @@ int main(int argc, char** argv) {
     retrieval::KnnResult fast = index.knn(q, 10);
     retrieval::KnnResult exact = retrieval::hamming_knn(db, q, 10);
     int64_t relevant = 0;
-    for (size_t i = 0; i < fast.ids.size(); ++i) relevant += split.database.labels[fast.ids[i]] == queries.labels[i / 10];
+    for (size_t i = 0; i < fast.ids.size(); ++i)
+      relevant += split.database.labels[fast.ids[i]] == queries.labels[i / 10];
     bool same = fast.ids == exact.ids && fast.dist == exact.dist;
-    fmt::print("{} {} bits: {} database codes, {} queries, precision@10 {:.3f}, MIH == exhaustive: {}\n", o.model,
-               o.bits, db.size(), q.size(), static_cast<double>(relevant) / fast.ids.size(), same ? "yes" : "NO");
+    fmt::print(
+        "{} {} bits: {} database codes, {} queries, precision@10 {:.3f}, MIH == exhaustive: {}\n",
+        o.model, o.bits, db.size(), q.size(), static_cast<double>(relevant) / fast.ids.size(),
+        same ? "yes" : "NO");
     return same ? 0 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "search_service: {}\n", e.what());
