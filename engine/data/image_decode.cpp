@@ -1,5 +1,6 @@
 #include "engine/data/image_decode.h"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -56,6 +57,22 @@ bool pnm_header_ok(const std::vector<uint8_t>& b) {
   return true;
 }
 
+// stb_image 2.27 copies a zero-length PNG IDAT chunk with memcpy(NULL, src, 0) before any data
+// buffer exists (undefined behaviour, found by fuzz_image); such a chunk carries nothing, so a
+// PNG that has one is rejected before stb sees it. Walks the chunk list within bounds.
+bool png_chunks_ok(const std::vector<uint8_t>& b) {
+  static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() < 8 || !std::equal(sig, sig + 8, b.begin())) return true;  // not PNG
+  size_t at = 8;
+  while (at + 8 <= b.size()) {
+    const uint64_t len = (uint64_t{b[at]} << 24) | (uint64_t{b[at + 1]} << 16) |
+                         (uint64_t{b[at + 2]} << 8) | b[at + 3];
+    if (len == 0 && std::equal(b.begin() + at + 4, b.begin() + at + 8, "IDAT")) return false;
+    at += 12 + len;  // length, type, data, CRC
+  }
+  return true;
+}
+
 // stb allocates the whole image as soon as the header is read, and a header can claim
 // 32768 x 32768 pixels in a few bytes. No format stb reads packs more pixels into a byte than
 // a 1-bit PNG with deflate's best ratio (1032:1), so a larger claim is a lie.
@@ -97,6 +114,9 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
         fmt::format("{}: cannot decode image: corrupt JPEG Huffman table "
                     "(more than 256 codes)",
                     path));
+  if (!png_chunks_ok(bytes))
+    throw std::runtime_error(
+        fmt::format("{}: cannot decode image: PNG with an empty IDAT chunk", path));
   if (!pnm_header_ok(bytes))
     throw std::runtime_error(fmt::format(
         "{}: cannot decode image: PNM width, height or maximum value over 9 digits", path));

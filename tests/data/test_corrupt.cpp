@@ -184,3 +184,22 @@ TEST(Corrupt, IdxImagesOfAbsurdSizeAreRejected) {
 }
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// fuzz_image found stb 2.27 calling memcpy(NULL, src, 0) on a zero-length IDAT chunk.
+TEST(Corrupt, PngWithAnEmptyIdatChunkIsRejected) {
+  const std::vector<uint8_t> png{0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00,
+                                 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x05,
+                                 0x00, 0x00, 0x00, 0x04, 0x08, 0x02, 0x00, 0x00, 0x00, 0x01,
+                                 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x49, 0x44, 0x41,
+                                 0x54, 0x78, 0x44, 0xbe, 0xae, 0x42, 0x60, 0x82};
+  try {
+    decode_image_bytes(png, "empty_idat.png", DecodeOptions{});
+    FAIL() << "expected a rejection";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("empty_idat.png"), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+}  // namespace he::data
