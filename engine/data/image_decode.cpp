@@ -44,6 +44,7 @@ bool pnm_header_ok(const std::vector<uint8_t>& b) {
   if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return true;  // not PNM
   auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
   size_t i = 2;
+  uint64_t value[3] = {0, 0, 0};
   for (int field = 0; field < 3; ++field) {
     for (;;) {
       while (i < b.size() && space(b[i])) ++i;
@@ -51,10 +52,15 @@ bool pnm_header_ok(const std::vector<uint8_t>& b) {
       while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
     }
     size_t digits = 0;
-    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) ++digits;
+    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i, ++digits)
+      value[field] = value[field] * 10 + (b[i] - '0');
     if (digits > 9) return false;
   }
-  return true;
+  // stb 2.27 also converts a truncated 16-bit body past its buffer (found by fuzz_image):
+  // the pixel data after the header's one whitespace byte must be all there.
+  const uint64_t channels = b[1] == '6' ? 3 : 1, bytes_per_sample = value[2] > 255 ? 2 : 1;
+  const uint64_t need = value[0] * value[1] * channels * bytes_per_sample;
+  return i < b.size() && b.size() - i - 1 >= need;
 }
 
 // stb_image 2.27 copies a zero-length PNG IDAT chunk with memcpy(NULL, src, 0) before any data
@@ -118,8 +124,10 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
     throw std::runtime_error(
         fmt::format("{}: cannot decode image: PNG with an empty IDAT chunk", path));
   if (!pnm_header_ok(bytes))
-    throw std::runtime_error(fmt::format(
-        "{}: cannot decode image: PNM width, height or maximum value over 9 digits", path));
+    throw std::runtime_error(
+        fmt::format("{}: cannot decode image: PNM header field over 9 digits, or pixel data "
+                    "shorter than the header says",
+                    path));
   int w = 0, h = 0, file_channels = 0;
   if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels) &&
       uint64_t(w) * uint64_t(h) > kMaxPixelsPerByte * bytes.size() + (1u << 16))

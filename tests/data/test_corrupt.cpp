@@ -203,3 +203,20 @@ TEST(Corrupt, PngWithAnEmptyIdatChunkIsRejected) {
 }
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// fuzz_image found stb 2.27 reading past its buffer when converting a truncated 16-bit PNM.
+TEST(Corrupt, TruncatedSixteenBitPnmIsRejected) {
+  const std::string text = "P6  2 25222 25222";
+  const std::vector<uint8_t> pnm(text.begin(), text.end());
+  EXPECT_THROW(decode_image_bytes(pnm, "short.ppm", DecodeOptions{}), std::runtime_error);
+  std::string ok = "P5 2 1 65535\n";
+  ok += std::string(4, '\x10');  // 2 x 1 pixels of 2 bytes: complete
+  const std::vector<uint8_t> full(ok.begin(), ok.end());
+  DecodeOptions grey;
+  grey.channels = 1;
+  EXPECT_EQ(decode_image_bytes(full, "full.pgm", grey).pixels.size(), 2u);
+}
+}  // namespace
+}  // namespace he::data
