@@ -19,7 +19,9 @@ namespace {
 // is taken as a DHT marker, a superset of the ones stb's parser can reach, and each table
 // after it must have a code count <= 256. Bytes past the end read as 0, as in stb.
 bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
-  if (b.size() < 2 || b[0] != 0xFF || b[1] != 0xD8) return true;  // not a JPEG
+  // stb skips any run of 0xFF fill bytes before a marker, SOI included (FF FF .. FF D8 is a
+  // JPEG to it; found by fuzz_image), so every file that starts with 0xFF is checked.
+  if (b.size() < 2 || b[0] != 0xFF) return true;  // not a JPEG
   auto at = [&](size_t i) -> int { return i < b.size() ? b[i] : 0; };
   for (size_t m = 0; m + 1 < b.size(); ++m) {
     if (b[m] != 0xFF || b[m + 1] != 0xC4) continue;

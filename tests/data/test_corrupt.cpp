@@ -220,3 +220,21 @@ TEST(Corrupt, TruncatedSixteenBitPnmIsRejected) {
 }
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// fuzz_image: 0xFF fill bytes before SOI hid an oversized Huffman table from the JPEG check.
+TEST(Corrupt, JpegHuffmanCheckSeesPastLeadingFillBytes) {
+  std::vector<uint8_t> jpeg(24, 0xFF);
+  const std::vector<uint8_t> rest{0xD8, 0xFF, 0xC4, 0x00, 0x20, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  jpeg.insert(jpeg.end(), rest.begin(), rest.end());
+  try {
+    decode_image_bytes(jpeg, "fill.jpg", DecodeOptions{});
+    FAIL() << "expected a rejection";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("Huffman"), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+}  // namespace he::data
