@@ -30,32 +30,12 @@ void split_dims(const Shape& s, int64_t dim, int64_t& outer, int64_t& inner) {
   for (size_t d = dim + 1; d < s.size(); ++d) inner *= s[d];
 }
 
-// Numeric dtypes the index kernels handle.
-template <class F>
-void dispatch_index(DType t, const char* op, F&& f) {
-  switch (t) {
-    case DType::f32:
-      return f.template operator()<float>();
-    case DType::f64:
-      return f.template operator()<double>();
-    case DType::i32:
-      return f.template operator()<int32_t>();
-    case DType::i64:
-      return f.template operator()<int64_t>();
-    case DType::u8:
-      return f.template operator()<uint8_t>();
-    case DType::u64:
-      return f.template operator()<uint64_t>();
-  }
-  throw std::invalid_argument(std::string(op) + ": bad dtype");
-}
-
 Tensor index_add_raw(const Tensor& base, int64_t dim, const Tensor& index, const Tensor& src) {
   Tensor out = base.detach().clone();
   Tensor s = src.contiguous();
   int64_t outer, inner;
   split_dims(out.shape(), dim, outer, inner);
-  dispatch_index(out.dtype(), "index_add", [&]<class T>() {
+  dispatch_all(out.dtype(), [&]<class T>() {
     kernels::cpu::index_add(s.data<T>(), index.data<int64_t>(), out.data<T>(), outer,
                             out.shape()[dim], index.numel(), inner);
   });
@@ -67,7 +47,7 @@ Tensor scatter_add_raw(const Tensor& base, int64_t dim, const Tensor& index, con
   Tensor s = src.contiguous(), idx = index.contiguous();
   int64_t outer, inner;
   split_dims(out.shape(), dim, outer, inner);
-  dispatch_index(out.dtype(), "scatter_add", [&]<class T>() {
+  dispatch_all(out.dtype(), [&]<class T>() {
     kernels::cpu::scatter_add(s.data<T>(), idx.data<int64_t>(), out.data<T>(), outer,
                               out.shape()[dim], idx.shape()[dim], inner);
   });
@@ -97,7 +77,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = Tensor::empty(shape, x.dtype());
   int64_t outer, inner;
   split_dims(x.shape(), dim, outer, inner);
-  dispatch_index(x.dtype(), "index_select", [&]<class T>() {
+  dispatch_all(x.dtype(), [&]<class T>() {
     kernels::cpu::index_select(src.data<T>(), idx.data<int64_t>(), out.data<T>(), outer,
                                x.shape()[dim], idx.numel(), inner);
   });
@@ -116,7 +96,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = Tensor::empty(idx.shape(), x.dtype());
   int64_t outer, inner;
   split_dims(x.shape(), dim, outer, inner);
-  dispatch_index(x.dtype(), "gather", [&]<class T>() {
+  dispatch_all(x.dtype(), [&]<class T>() {
     kernels::cpu::gather(src.data<T>(), idx.data<int64_t>(), out.data<T>(), outer, x.shape()[dim],
                          idx.shape()[dim], inner);
   });
