@@ -15,10 +15,14 @@
 namespace he::zoo {
 
 namespace {
-// Memory-bank recipes: the bank and the training labels are buffers (saved with the model).
+// Memory-bank recipes (DPSH, DHN): a pairwise loss of the batch against the bank of every
+// training image's latest output. The bank and the training labels are buffers (saved with
+// the model).
 class BankModel : public CnnHashModel {
  public:
-  explicit BankModel(const ModelConfig& c) : CnnHashModel(c) {
+  using BankLoss = Tensor (*)(const Tensor& u, const Tensor& U, const Tensor& S, double weight);
+  BankModel(const ModelConfig& c, BankLoss loss, double weight)
+      : CnnHashModel(c), loss_(loss), weight_(weight) {
     bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
     train_labels_ = register_buffer("train_labels", Tensor::zeros({c.train_size}, DType::i64));
   }
@@ -27,35 +31,16 @@ class BankModel : public CnnHashModel {
   // FM-quick (mAP@1000 0.22 after one epoch against 0.48 with 1e-4), so these recipes
   // default to Adam 1e-4, closer to their reference optimiser (RMSprop 1e-5).
   double default_lr() const override { return 1e-4; }
-
- protected:
-  // u (B,bits), the refreshed bank (N,bits) and S (B,N) of the batch against every image.
-  Tensor refresh(const Tensor& u, const TrainBatch& b, Tensor& S) {
-    assign_rows(bank_, b.indices, u);
-    S = losses::similarity(b.labels, train_labels_);
-    return bank_;
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor u = net->forward(b.images);
+    assign_rows(bank_, b.indices, u);  // u (B,bits) refreshes its rows of the bank (N,bits)
+    return loss_(u, bank_, losses::similarity(b.labels, train_labels_), weight_);
   }
+
+ private:
+  BankLoss loss_;
+  double weight_;
   Tensor bank_, train_labels_;
-};
-
-class Dpsh : public BankModel {
- public:
-  using BankModel::BankModel;
-  Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor u = net->forward(b.images), S;
-    Tensor U = refresh(u, b, S);
-    return losses::dpsh_bank(u, U, S, 0.1);
-  }
-};
-
-class Dhn : public BankModel {
- public:
-  using BankModel::BankModel;
-  Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor u = net->forward(b.images), S;
-    Tensor U = refresh(u, b, S);
-    return losses::dhn_bank(u, U, S, 0.1);
-  }
 };
 
 class Dsh : public CnnHashModel {
@@ -83,8 +68,12 @@ class Dtsh : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c) { return std::make_shared<Dpsh>(c); }
-std::shared_ptr<HashModel> make_dhn(const ModelConfig& c) { return std::make_shared<Dhn>(c); }
+std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c) {
+  return std::make_shared<BankModel>(c, losses::dpsh_bank, 0.1);
+}
+std::shared_ptr<HashModel> make_dhn(const ModelConfig& c) {
+  return std::make_shared<BankModel>(c, losses::dhn_bank, 0.1);
+}
 std::shared_ptr<HashModel> make_dsh(const ModelConfig& c) { return std::make_shared<Dsh>(c); }
 std::shared_ptr<HashModel> make_dch(const ModelConfig& c) { return std::make_shared<Dch>(c); }
 std::shared_ptr<HashModel> make_dtsh(const ModelConfig& c) { return std::make_shared<Dtsh>(c); }
