@@ -10,8 +10,13 @@
 
 #include "kernels/cpu/hamming_internal.h"
 
+// clang ignores GCC target pragmas; its attribute pragma does the same job.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,popcnt"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,popcnt")
+#endif
 
 namespace {
 
@@ -179,7 +184,11 @@ void row_any(const uint64_t* q, const uint64_t* db, size_t n, size_t words, uint
 
 }  // namespace
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace he::kernels::cpu::detail {
 

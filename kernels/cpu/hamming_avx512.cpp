@@ -10,8 +10,14 @@
 
 #include "kernels/cpu/hamming_internal.h"
 
+// clang ignores GCC target pragmas; its attribute pragma does the same job.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vpopcntdq,popcnt"))), \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vpopcntdq,popcnt")
+#endif
 
 namespace {
 
@@ -191,7 +197,11 @@ void row_any(const uint64_t* q, const uint64_t* db, size_t n, size_t words, uint
 
 }  // namespace
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace he::kernels::cpu::detail {
 
