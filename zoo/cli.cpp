@@ -1,6 +1,6 @@
 // The command line of every zoo model binary (build/bin/<model>): train, eval, encode and
-// search with the protocol's defaults, so `hashnet train` works with no flags. The binary's
-// name picks the model (HE_MODEL is set per binary by zoo/CMakeLists.txt).
+// search with the protocol's defaults, so `hashnet train` works with no flags. It lives in
+// the library, compiled once; each binary's main (apps/zoo_main.cpp) only names its model.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -13,14 +13,11 @@
 #include "retrieval/hamming_search.h"
 #include "retrieval/npy.h"
 #include "zoo/checkpoint.h"
+#include "zoo/cli.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
 #include "zoo/search_grid.h"
 #include "zoo/trainer.h"
-
-#ifndef HE_MODEL
-#error "HE_MODEL must name the model"
-#endif
 
 namespace {
 using namespace he;
@@ -43,8 +40,7 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   return l;
 }
 
-int run(int argc, char** argv) {
-  const std::string model = HE_MODEL;
+int run(const std::string& model, int argc, char** argv) {
   CLI::App app{fmt::format(
       "{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
       "images, database = training set, queries = the 10,000 test images.",
@@ -190,11 +186,13 @@ int run(int argc, char** argv) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace he::zoo {
+int run_cli(const std::string& model, int argc, char** argv) {
   try {
-    return run(argc, argv);
+    return run(model, argc, argv);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: error: {}\n", HE_MODEL, e.what());
+    fmt::print(stderr, "{}: error: {}\n", model, e.what());
     return 1;
   }
 }
+}  // namespace he::zoo
