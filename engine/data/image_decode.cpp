@@ -10,6 +10,7 @@
 #include <stb_image_resize.h>
 
 #include "engine/data/file_io.h"
+#include "engine/data/pnm_decode.h"
 
 namespace he::data {
 namespace {
@@ -37,32 +38,6 @@ bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
     }
   }
   return true;
-}
-
-// stb_image 2.27 reads the PNM (P5/P6) width, height and maximum value into an int with no
-// overflow check (fixed in 2.28). Its header grammar, re-read here: whitespace and '#'
-// comments, then digits; more than 9 digits in a field is rejected before stb sees it.
-bool pnm_header_ok(const std::vector<uint8_t>& b) {
-  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return true;  // not PNM
-  auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-  size_t i = 2;
-  uint64_t value[3] = {0, 0, 0};
-  for (int field = 0; field < 3; ++field) {
-    for (;;) {
-      while (i < b.size() && space(b[i])) ++i;
-      if (i >= b.size() || b[i] != '#') break;
-      while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
-    }
-    size_t digits = 0;
-    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i, ++digits)
-      value[field] = value[field] * 10 + (b[i] - '0');
-    if (digits > 9) return false;
-  }
-  // stb 2.27 also converts a truncated 16-bit body past its buffer (found by fuzz_image):
-  // the pixel data after the header's one whitespace byte must be all there.
-  const uint64_t channels = b[1] == '6' ? 3 : 1, bytes_per_sample = value[2] > 255 ? 2 : 1;
-  const uint64_t need = value[0] * value[1] * channels * bytes_per_sample;
-  return i < b.size() && b.size() - i - 1 >= need;
 }
 
 // stb_image 2.27 copies a zero-length PNG IDAT chunk with memcpy(NULL, src, 0) before any data
@@ -103,6 +78,25 @@ void resize_u8_hwc(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t*
   if (!ok) throw std::runtime_error("resize_u8_hwc: stb_image_resize failed");
 }
 
+namespace {
+// Interleaved h x w x opts.channels pixels -> the resized CHW image.
+DecodedImage finish(const uint8_t* hwc, const DecodeOptions& opts, int h, int w) {
+  DecodedImage img;
+  img.c = opts.channels;
+  std::vector<uint8_t> resized;
+  if (opts.height > 0 && opts.width > 0 && (opts.height != h || opts.width != w)) {
+    resized.resize(static_cast<size_t>(opts.height * opts.width * img.c));
+    resize_u8_hwc(hwc, img.c, h, w, resized.data(), opts.height, opts.width);
+    hwc = resized.data();
+    h = static_cast<int>(opts.height), w = static_cast<int>(opts.width);
+  }
+  img.h = h, img.w = w;
+  img.pixels.resize(static_cast<size_t>(img.c * img.h * img.w));
+  hwc_to_chw(hwc, img.c, img.h, img.w, img.pixels.data());
+  return img;
+}
+}  // namespace
+
 DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
   if (opts.channels != 1 && opts.channels != 3)
     throw std::runtime_error(
@@ -125,12 +119,11 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
   if (!png_chunks_ok(bytes))
     throw std::runtime_error(
         fmt::format("{}: cannot decode image: PNG with an empty IDAT chunk", path));
-  if (!pnm_header_ok(bytes))
-    throw std::runtime_error(
-        fmt::format("{}: cannot decode image: PNM header field over 9 digits, or pixel data "
-                    "shorter than the header says",
-                    path));
   int w = 0, h = 0, file_channels = 0;
+  if (is_binary_pnm(bytes)) {
+    const std::vector<uint8_t> hwc = decode_pnm(bytes, path, opts.channels, w, h);
+    return finish(hwc.data(), opts, h, w);
+  }
   if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels) &&
       uint64_t(w) * uint64_t(h) > kMaxPixelsPerByte * bytes.size() + (1u << 16))
     throw std::runtime_error(fmt::format(
@@ -144,25 +137,11 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
   if (!px)  // stb's failure reason is thread-local in this stb version
     throw std::runtime_error(
         fmt::format("{}: cannot decode image: {}", path, stbi_failure_reason()));
-  // stb 2.27 accepts a PNM header with a zero width or height and returns an empty image,
-  // which the resize would then divide by.
+  // Guards a decoder that hands back an empty image, which the resize would divide by.
   if (w <= 0 || h <= 0)
     throw std::runtime_error(
         fmt::format("{}: cannot decode image: it is {} x {} pixels", path, w, h));
-  DecodedImage img;
-  img.c = opts.channels;
-  const uint8_t* hwc = px.get();
-  std::vector<uint8_t> resized;
-  if (opts.height > 0 && opts.width > 0 && (opts.height != h || opts.width != w)) {
-    resized.resize(static_cast<size_t>(opts.height * opts.width * img.c));
-    resize_u8_hwc(hwc, img.c, h, w, resized.data(), opts.height, opts.width);
-    hwc = resized.data();
-    h = static_cast<int>(opts.height), w = static_cast<int>(opts.width);
-  }
-  img.h = h, img.w = w;
-  img.pixels.resize(static_cast<size_t>(img.c * img.h * img.w));
-  hwc_to_chw(hwc, img.c, img.h, img.w, img.pixels.data());
-  return img;
+  return finish(px.get(), opts, h, w);
 }
 
 }  // namespace he::data

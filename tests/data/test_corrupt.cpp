@@ -218,6 +218,28 @@ TEST(Corrupt, TruncatedSixteenBitPnmIsRejected) {
   grey.channels = 1;
   EXPECT_EQ(decode_image_bytes(full, "full.pgm", grey).pixels.size(), 2u);
 }
+
+// fuzz_image: stb 2.27 converted a 16-bit grey PNM to RGB with its 8-bit converter and read
+// past the result (and took the low byte of each big-endian sample); PNM is decoded here now.
+TEST(Corrupt, SixteenBitPnmConvertsChannelsInBounds) {
+  std::string pgm = "P5 2 1 65535\n";
+  pgm += std::string("\x12\x34\xab\x00", 4);  // big-endian samples 0x1234, 0xab00
+  const std::vector<uint8_t> grey16(pgm.begin(), pgm.end());
+  DecodeOptions rgb;
+  rgb.channels = 3;
+  // 0x1234 * 255 / 65535 rounds to 0x12, 0xab00 to 0xaa; CHW: three planes of two pixels.
+  EXPECT_EQ(decode_image_bytes(grey16, "grey16.pgm", rgb).pixels,
+            (std::vector<uint8_t>{0x12, 0xaa, 0x12, 0xaa, 0x12, 0xaa}));
+  std::string dim = "P5 1 1 15\n\x0f";  // maximum value 15: 15 is white
+  EXPECT_EQ(decode_image_bytes(std::vector<uint8_t>(dim.begin(), dim.end()), "dim.pgm", rgb).pixels,
+            (std::vector<uint8_t>{255, 255, 255}));
+  std::string ppm = "P6 1 1 255\n";
+  ppm += std::string("\x64\xc8\x32", 3);  // (100, 200, 50) -> (77*100 + 150*200 + 29*50) >> 8
+  const std::vector<uint8_t> rgb8(ppm.begin(), ppm.end());
+  DecodeOptions grey;
+  grey.channels = 1;
+  EXPECT_EQ(decode_image_bytes(rgb8, "rgb8.ppm", grey).pixels, (std::vector<uint8_t>{152}));
+}
 }  // namespace
 }  // namespace he::data
 
