@@ -76,6 +76,15 @@ std::vector<Node*> topo_order(Node* root) {
   return order;
 }
 
+// A leaf's .grad owns its memory: gradients of different inputs may share storage (add
+// passes one tensor to both), and optimisers modify .grad in place. A gradient no other
+// handle or view holds is adopted as it is; anything shared is copied.
+Tensor owned(Tensor g) {
+  const bool sole =
+      g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.is_contiguous();
+  return sole ? g : g.clone();
+}
+
 void accumulate(Tensor& slot, const Tensor& g) {
   if (!slot.defined()) {
     slot = g;
@@ -127,13 +136,12 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
       const Tensor& in = node->inputs[i];
       if (!in.defined() || !in.requires_grad() || !in_grads[i].defined()) continue;
       Tensor gi = sum_to(in_grads[i], in.shape());  // the one place broadcasting is undone
+      in_grads[i] = Tensor();                       // so that `owned` can see a sole handle
       if (Node* child = in.impl()->grad_fn.get()) {
         accumulate(grads[child], gi);
       } else {
-        // A leaf's .grad owns its memory: gradients of different inputs may share storage
-        // (add passes one tensor to both), and optimisers modify .grad in place.
         Tensor slot(in.impl()->grad);
-        accumulate(slot, slot.defined() ? gi : gi.clone());
+        accumulate(slot, slot.defined() ? gi : owned(std::move(gi)));
         in.impl()->grad = slot.impl_ptr();
       }
     }

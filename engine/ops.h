@@ -80,6 +80,10 @@ Tensor norm(const Tensor& x, double p = 2, const std::vector<int64_t>& dims = {}
 // (..., M, K) @ (..., K, N) with broadcast batch dims; 1-D operands as in NumPy.
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor outer(const Tensor& a, const Tensor& b);
+// x (..., in) @ w(out, in)^T + b (out, optional): a fully connected layer as one op, so the
+// weight gradient g^T x is built directly in w's layout (no transposed view to copy) and the
+// bias gradient needs no broadcast undo.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
 
 // ---- shape and index ops (engine/ops/shape.cpp, engine/ops/index.cpp) ----
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim);

@@ -8,6 +8,9 @@ namespace he::kernels::cpu {
 template <class T>
 void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invstd, T* var,
                       int64_t n, int64_t c, int64_t s, double eps);
+// out[c] = sum over n and s of x(n, c, s), contiguous (per-row lanes, rows added in double).
+template <class T>
+void channel_sum(const T* x, T* out, int64_t n, int64_t c, int64_t s);
 // y = x * scale[c] + shift[c]
 template <class T>
 void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c,

@@ -22,10 +22,7 @@ Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, DType dt)
   if (has_bias) bias = register_parameter("bias", kaiming_uniform({out}, in, gen, dt));
 }
 
-Tensor Linear::forward(const Tensor& x) {
-  Tensor y = matmul(x, weight.t());
-  return bias.defined() ? add(y, bias) : y;
-}
+Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, Conv2dOptions o, bool has_bias,
                DType dt)

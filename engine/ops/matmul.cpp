@@ -94,6 +94,54 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return matmul_nd(a, b);
 }
 
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  detail::check_same({x, w}, "linear");
+  detail::check_cpu(x, "linear");
+  if (b.defined()) detail::check_same({x, b}, "linear");
+  if (!is_floating(x.dtype()))
+    throw std::invalid_argument(std::string("linear: expected f32/f64, got ") +
+                                dtype_name(x.dtype()));
+  if (x.dim() < 1 || w.dim() != 2 || x.size(-1) != w.size(1) ||
+      (b.defined() && (b.dim() != 1 || b.size(0) != w.size(0))))
+    throw std::invalid_argument(fmt::format("linear: input {} does not fit weight {} and bias {}",
+                                            x.shape_str(), w.shape_str(),
+                                            b.defined() ? b.shape_str() : "none"));
+  const int64_t in = w.size(1), out_f = w.size(0);
+  Tensor x2 = x.detach().reshape({-1, in});
+  const int64_t rows = x2.size(0);
+  Tensor out = Tensor::empty({rows, out_f}, x.dtype());
+  gemm_2d(x2, w.detach().t(), out);
+  if (b.defined()) {
+    Tensor bc = b.contiguous();
+    dispatch_floating(x.dtype(), "linear", [&]<class T>() {
+      T* o = out.data<T>();
+      const T* bias = bc.data<T>();
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < out_f; ++j) o[i * out_f + j] += bias[j];
+    });
+  }
+  Shape out_shape = x.shape();
+  out_shape.back() = out_f;
+  out = out.reshape(out_shape);
+  const Shape xs = x.shape();
+  return attach_grad_fn(out, {x, w, b}, "linear",
+                        [x, x2, w, b, xs, rows, in, out_f](const Tensor& g) {
+                          Tensor g2 = g.reshape({rows, out_f});
+                          Tensor gx, gw, gb;
+                          if (x.requires_grad()) {
+                            gx = Tensor::empty({rows, in}, g.dtype());
+                            gemm_2d(g2, w.detach(), gx);
+                            gx = gx.reshape(xs);
+                          }
+                          if (w.requires_grad()) {
+                            gw = Tensor::empty({out_f, in}, g.dtype());
+                            gemm_2d(g2.t(), x2, gw);
+                          }
+                          if (b.defined() && b.requires_grad()) gb = sum(g2, {0});
+                          return V{gx, gw, gb};
+                        });
+}
+
 Tensor outer(const Tensor& a, const Tensor& b) {
   if (a.dim() != 1 || b.dim() != 1)
     throw std::invalid_argument("outer: expected two 1-D tensors, got " + a.shape_str() + " and " +

@@ -23,15 +23,17 @@ void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
       for (int64_t oh = 0; oh < g.oh; ++oh) {
         const T* r0 = in + 2 * oh * g.w;
         const T* r1 = r0 + g.w;
+        // A tournament of selects, no data-dependent branches: the first maximum in scan
+        // order wins, as in the general loop below.
+        const int64_t top = 2 * oh * g.w, bottom = top + g.w;
         for (int64_t ow = 0; ow < g.ow; ++ow) {
           const int64_t j = 2 * ow;
-          int64_t best = 2 * oh * g.w + j;
-          T v = r0[j];
-          if (r0[j + 1] > v) v = r0[j + 1], best = 2 * oh * g.w + j + 1;
-          if (r1[j] > v) v = r1[j], best = (2 * oh + 1) * g.w + j;
-          if (r1[j + 1] > v) v = r1[j + 1], best = (2 * oh + 1) * g.w + j + 1;
-          out[oh * g.ow + ow] = v;
-          at[oh * g.ow + ow] = best;
+          const bool right0 = r0[j + 1] > r0[j], right1 = r1[j + 1] > r1[j];
+          const T v0 = right0 ? r0[j + 1] : r0[j], v1 = right1 ? r1[j + 1] : r1[j];
+          const int64_t i0 = top + j + right0, i1 = bottom + j + right1;
+          const bool lower = v1 > v0;
+          out[oh * g.ow + ow] = lower ? v1 : v0;
+          at[oh * g.ow + ow] = lower ? i1 : i0;
         }
       }
     }

@@ -83,6 +83,12 @@ std::vector<GradCase> cases() {
        [](const In& x) { return matmul(x[0], x[1]); }},
       {"matmul_vec", two({3, 4}, {4}), [](const In& x) { return matmul(x[0], x[1]); }},
       {"dot", two({4}, {4}), [](const In& x) { return matmul(x[0], x[1]); }},
+      {"linear_bias",
+       [] {
+         return In{leaf({3, 4}, 4), leaf({5, 4}, 5), leaf({5}, 6)};
+       },
+       [](const In& x) { return linear(x[0], x[1], x[2]); }},
+      {"linear_3d_no_bias", two({2, 3, 4}, {5, 4}), [](const In& x) { return linear(x[0], x[1]); }},
       {"outer", two({3}, {4}), [](const In& x) { return outer(x[0], x[1]); }},
       // shape and index
       {"reshape_permute", one({2, 3, 4}),

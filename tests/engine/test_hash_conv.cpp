@@ -72,6 +72,32 @@ TEST(Conv, MatchesDirectLoops) {
         }
 }
 
+// conv2d runs batch-parallel (images >= threads) or batched (fewer images than threads);
+// both paths must give the same output and gradients, grouped, strided and dilated.
+TEST(Conv, BatchParallelAndBatchedPathsAgree) {
+  const int saved = num_threads();
+  auto run = [](int threads) {
+    set_num_threads(threads);
+    Generator gen(5);
+    Tensor x = Tensor::randn({3, 4, 9, 8}, gen, DType::f64).requires_grad_(),
+           w = Tensor::randn({6, 2, 3, 2}, gen, DType::f64).requires_grad_(),
+           b = Tensor::randn({6}, gen, DType::f64).requires_grad_();
+    Tensor y = conv2d(x, w, b, {.stride_h = 2, .pad_h = 1, .pad_w = 1, .dil_w = 2, .groups = 2});
+    Tensor g = Tensor::randn(y.shape(), gen, DType::f64);
+    sum(mul(y, g)).backward();
+    return std::vector<std::vector<double>>{y.to_vector<double>(), x.grad().to_vector<double>(),
+                                            w.grad().to_vector<double>(),
+                                            b.grad().to_vector<double>()};
+  };
+  const auto per_image = run(1), batched = run(8);
+  set_num_threads(saved);
+  for (size_t t = 0; t < per_image.size(); ++t) {
+    ASSERT_EQ(per_image[t].size(), batched[t].size());
+    for (size_t i = 0; i < per_image[t].size(); ++i)
+      ASSERT_NEAR(per_image[t][i], batched[t][i], 1e-10) << "tensor " << t << " element " << i;
+  }
+}
+
 TEST(Pool, MaxAndAverageValues) {
   Tensor x = Tensor::arange(0, 16).reshape({1, 1, 4, 4});
   EXPECT_EQ(max_pool2d(x, 2).to_vector<float>(), (std::vector<float>{5, 7, 13, 15}));
