@@ -50,7 +50,13 @@ void resolve_feature_source(TrainOptions& o) {
 }
 
 std::string load_backbone_weights(const TrainOptions& o, HashModel& model) {
-  if (o.pretrained.empty() && o.features.empty()) return "";
+  if (o.pretrained.empty() && o.features.empty())
+    return !model.trains_by_gradient() && model.backbone()
+               ? fmt::format(
+                     "note: the features come from a randomly initialised {} (no "
+                     "--pretrained or --features)",
+                     model.backbone()->name())
+               : "";
   if (!o.pretrained.empty() && !o.features.empty())
     throw std::invalid_argument("--pretrained and --features both name weights; give one");
   if (!o.features.empty() && model.trains_by_gradient())

@@ -13,7 +13,8 @@ namespace he::zoo {
 void resolve_feature_source(TrainOptions& o);
 
 // Loads --pretrained or --features weights into model.backbone(); returns a line for the log
-// ("" when neither is given). Throws when the model has no backbone to load into, when
+// ("" when neither is given, or a note for LSH / ITQ on an untrained backbone). Throws when the
+// model has no backbone to load into, when
 // --features is given to a model trained by gradient, or when the weights do not fit.
 std::string load_backbone_weights(const TrainOptions& o, HashModel& model);
 
