@@ -151,7 +151,7 @@ PretrainedReport load_pretrained(Backbone& net, const std::map<std::string, Tens
     if (it == weights.end()) {
       if (is_head(name))
         r.head_skipped.push_back(name);
-      else if (name.size() >= 20 && name.ends_with(".num_batches_tracked"))
+      else if (name.ends_with(".num_batches_tracked"))
         r.defaulted.push_back(name);
       else
         missing.push_back(name);

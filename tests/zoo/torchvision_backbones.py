@@ -63,6 +63,20 @@ def fill_rule(name, shape):
     return -0.1, 0.1
 
 
+def dumps(doc):
+    """JSON with one state_dict or fill row per line, for readable diffs."""
+    def rows(rs):
+        return "[\n" + ",\n".join("   " + json.dumps(r) for r in rs) + "\n  ]"
+    models = ",\n".join(
+        f' {json.dumps(n)}: {{\n  "input_shape": {json.dumps(m["input_shape"])},\n'
+        f'  "state_dict": {rows(m["state_dict"])},\n  "fill": {rows(m["fill"])}}}'
+        for n, m in doc["models"].items())
+    head = "".join(f" {json.dumps(k)}: {json.dumps(v)},\n" for k, v in doc.items() if k != "models")
+    text = "{\n" + head + ' "models": {\n' + models + "\n }\n}\n"
+    assert json.loads(text) == doc
+    return text
+
+
 def main():
     import torch
     import torchvision
@@ -94,7 +108,7 @@ def main():
         y = torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear",
                                             align_corners=False)
         outputs[f"resize.{side}x{side}"] = y.numpy().astype(np.float32)
-    (here / "torchvision_backbones.json").write_text(json.dumps(doc, indent=0) + "\n")
+    (here / "torchvision_backbones.json").write_text(dumps(doc))
     save_file(outputs, str(here / "torchvision_backbones.safetensors"),
               metadata={"torchvision_version": torchvision.__version__})
 
