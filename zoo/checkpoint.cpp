@@ -21,6 +21,11 @@ std::string options_json(const TrainOptions& o) {
                            {"k", o.k},
                            {"threads", o.threads},
                            {"skip_nonfinite", o.skip_nonfinite}};
+  // Written only when set, so a default run's options read as before this option existed.
+  if (!o.backbone.empty()) j["backbone"] = o.backbone;
+  if (o.input_size != 0) j["input_size"] = o.input_size;
+  if (!o.pretrained.empty()) j["pretrained"] = o.pretrained;
+  if (!o.features.empty()) j["features"] = o.features;
   return j.dump();
 }
 
@@ -38,6 +43,10 @@ TrainOptions options_from_json(const std::string& text) {
   o.k = j.at("k").get<int64_t>();
   o.threads = j.at("threads").get<int>();
   o.skip_nonfinite = j.at("skip_nonfinite").get<bool>();
+  o.backbone = j.value("backbone", std::string());
+  o.input_size = j.value("input_size", int64_t{0});
+  o.pretrained = j.value("pretrained", std::string());
+  o.features = j.value("features", std::string());
   return o;
 }
 

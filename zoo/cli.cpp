@@ -12,6 +12,7 @@
 #include "engine/io/safetensors.h"
 #include "retrieval/hamming_search.h"
 #include "retrieval/npy.h"
+#include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
 #include "zoo/cli.h"
 #include "zoo/encode.h"
@@ -35,6 +36,7 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   zoo::ModelConfig c;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.in_channels = train.c, c.image_size = train.h;
+  c.backbone = l.opt.backbone, c.input_size = l.opt.input_size;
   l.model = zoo::make_model(l.opt.model, c);
   zoo::load_checkpoint(file, *l.model, nullptr);
   return l;
@@ -69,6 +71,28 @@ int run(const std::string& model, int argc, char** argv) {
                   "skip steps with a non-finite loss or gradient");
   train->add_option("--stop-after", t.stop_after_iters,
                     "stop (with a checkpoint) after N iterations");
+  std::vector<std::string> backbones = zoo::backbone_names();
+  backbones.push_back("pixels");
+  train
+      ->add_option("--backbone", t.backbone,
+                   "network (default: small; lsh and itq: pixels, or the backbone whose "
+                   "penultimate features they fit on)")
+      ->check(CLI::IsMember(backbones));
+  train->add_option("--input-size", t.input_size,
+                    fmt::format("side the torchvision backbones see: the images are resized "
+                                "bilinearly, repeated to 3 channels and ImageNet-normalised "
+                                "(default: {}, or the data's side if larger)",
+                                zoo::kDefaultInputSize));
+  train
+      ->add_option("--pretrained", t.pretrained,
+                   "torchvision-named weights (.safetensors, F32) for --backbone; the ImageNet "
+                   "classifier is left out, the hash head starts fresh")
+      ->check(CLI::ExistingFile);
+  train
+      ->add_option("--features", t.features,
+                   "lsh / itq: fit on the penultimate features of this CNN run's backbone "
+                   "(checkpoint.safetensors) instead of the pixels")
+      ->check(CLI::ExistingFile);
 
   std::string ckpt;
   int64_t k = 1000;

@@ -8,8 +8,11 @@ namespace he::zoo {
 CnnHashModel::CnnHashModel(const ModelConfig& c) : cfg(c) {
   Generator init(c.seed);
   dropout_gen = std::make_shared<Generator>(c.seed + 1);
-  net = register_module(
-      "net", std::make_shared<SmallCNN>(c.bits, init, dropout_gen, c.in_channels, c.image_size));
+  BackboneSpec spec;
+  spec.name = c.backbone.empty() ? "small" : c.backbone;
+  spec.out = c.bits, spec.in_channels = c.in_channels, spec.image_size = c.image_size;
+  spec.input_size = c.input_size;
+  net = register_module("net", make_backbone(spec, init, dropout_gen));
 }
 
 std::unique_ptr<optim::Optimizer> HashModel::make_optimizer(const ModelConfig& cfg) {

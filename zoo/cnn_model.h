@@ -1,6 +1,7 @@
 #pragma once
-// Base of the supervised CNN models: the protocol's small CNN with a `bits`-wide last layer
-// ("net"), in-batch similarity from labels, and optional memory banks.
+// Base of the supervised CNN models: a backbone ("net": the protocol's small CNN by default,
+// or a torchvision net of --backbone) with a `bits`-wide last layer, in-batch similarity from
+// labels, and optional memory banks.
 #include "losses/generic.h"
 #include "losses/hashing.h"
 #include "losses/similarity.h"
@@ -16,7 +17,8 @@ class CnnHashModel : public HashModel {
   std::vector<std::pair<std::string, Generator*>> generators() override {
     return {{"dropout", dropout_gen.get()}};
   }
-  std::shared_ptr<SmallCNN> net;
+  Backbone* backbone() override { return net.get(); }
+  std::shared_ptr<Backbone> net;
   std::shared_ptr<Generator> dropout_gen;  // part of the run's RNG state
   ModelConfig cfg;
 };

@@ -20,6 +20,10 @@ struct ModelConfig {
   int64_t num_classes = 10;
   int64_t train_size = 60000;  // rows of memory banks / learned database codes
   int64_t in_channels = 1, image_size = 28;
+  // --backbone: "" for the model's default (the small CNN; pixels for LSH / ITQ), or a name of
+  // backbone_names(); input_size: the side the torchvision backbones see (0: their default).
+  std::string backbone;
+  int64_t input_size = 0;
   double lr = 1e-3;
   uint64_t seed = 0;
 };
@@ -29,6 +33,8 @@ struct ModelConfig {
 struct TrainBatch {
   Tensor images, labels, indices;
 };
+
+class Backbone;
 
 class HashModel : public nn::Module {
  public:
@@ -54,6 +60,9 @@ class HashModel : public nn::Module {
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
   // The model's random streams (dropout, sampling), saved in checkpoints for exact resume.
   virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
+  // The network that --pretrained weights load into (the CNN, or the feature extractor of
+  // LSH / ITQ on features); null when the model has none.
+  virtual Backbone* backbone() { return nullptr; }
   // Scalars the model reports in the log (e.g. the continuation beta).
   virtual std::map<std::string, double> log_values() const { return {}; }
 };

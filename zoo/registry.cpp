@@ -28,9 +28,12 @@ const std::vector<Entry>& table() {
       {"dsdh", make_dsdh,
        "DSDH (Li 2017): pairwise likelihood + discrete codes and linear classifier per epoch"},
       {"adsh", make_adsh, "ADSH (Jiang 2018): asymmetric, learns the database codes directly"},
-      {"lsh", make_lsh, "LSH (Charikar 2002): signs of Gaussian random projections of the pixels"},
+      {"lsh", make_lsh,
+       "LSH (Charikar 2002): signs of Gaussian random projections of the pixels (or of backbone "
+       "features: --features / --backbone)"},
       {"itq", make_itq,
-       "ITQ (Gong 2013): PCA of the pixels + iterative quantisation (50 rotations)"},
+       "ITQ (Gong 2013): PCA of the pixels (or of backbone features: --features / --backbone) + "
+       "iterative quantisation (50 rotations)"},
   };
   return entries;
 }

@@ -15,6 +15,7 @@
 #include "zoo/checkpoint.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
+#include "zoo/weights.h"
 
 namespace he::zoo {
 
@@ -79,6 +80,8 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   c.image_size = split.train.h;
   c.lr = o.lr;
   c.seed = o.seed;
+  c.backbone = o.backbone;
+  c.input_size = o.input_size;
   return c;
 }
 
@@ -130,6 +133,7 @@ RunSummary train(const TrainOptions& opt_in) {
   Log log(dir + "/train.log", o.quiet);
 
   data::RetrievalSplit split = load_protocol(o);
+  resolve_feature_source(o);
   ModelConfig cfg = model_config(o, split);
   std::shared_ptr<HashModel> model = make_model(o.model, cfg);
   if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
@@ -148,7 +152,8 @@ RunSummary train(const TrainOptions& opt_in) {
           fmt::format("--resume: skipping the newest checkpoint ({}); using {}", skipped, used));
     TrainOptions saved = options_from_json(file.metadata.at("options"));
     if (saved.model != o.model || saved.bits != o.bits || saved.seed != o.seed ||
-        saved.quick != o.quick || saved.batch != o.batch)
+        saved.quick != o.quick || saved.batch != o.batch || saved.backbone != o.backbone ||
+        saved.input_size != o.input_size)
       throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", used,
                                            options_json(saved)));
     if (saved.threads != o.threads)
@@ -165,6 +170,11 @@ RunSummary train(const TrainOptions& opt_in) {
                     "{}  queries {}",
                     o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed,
                     o.threads, split.train.n, split.query.n));
+    if (!o.backbone.empty())
+      log.line(fmt::format("backbone {}{}", o.backbone,
+                           o.input_size ? fmt::format(", input size {}", o.input_size) : ""));
+    const std::string loaded = load_backbone_weights(o, *model);
+    if (!loaded.empty()) log.line(loaded);
   }
 
   if (!model->trains_by_gradient() && pos.epoch < o.epochs) {

@@ -30,6 +30,13 @@ struct TrainOptions {
   int64_t stop_after_iters = -1;  // stop (with a checkpoint) after this many iterations (tests)
   bool quiet = false;
   std::string device = "cpu";
+  // Backbone (zoo/backbones.h): "" for the model's default (the small CNN; pixels for LSH and
+  // ITQ); the side the torchvision backbones see (0: their default); torchvision-named
+  // safetensors weights to start from; for LSH / ITQ, a CNN zoo checkpoint whose backbone's
+  // penultimate features they fit on (its backbone and input size replace these).
+  std::string backbone;
+  int64_t input_size = 0;
+  std::string pretrained, features;
 };
 
 struct RunSummary {

@@ -1,6 +1,8 @@
 // The non-deep baselines every table needs, as zoo models so that they share the binaries'
-// train / eval / encode / search and the run outputs. Both encode u = (x - mean) W on the
-// normalised pixels (flattened), codes = sign(u):
+// train / eval / encode / search and the run outputs. Both encode u = (x - mean) W, codes =
+// sign(u), where x is the normalised pixels (flattened) by default, or with --backbone the
+// penultimate features of a frozen backbone (its weights from --pretrained or from a CNN zoo
+// checkpoint, --features; registered as "backbone" so the run's checkpoint holds them):
 //  LSH (Charikar, 'Similarity estimation techniques from rounding algorithms', STOC 2002):
 //    W Gaussian, random hyperplanes; no training (mean = 0: b = sign(W x) as in recipes.md).
 //  ITQ (Gong, Lazebnik, Gordo, Perronnin, 'Iterative Quantization: A Procrustean Approach to
@@ -19,11 +21,22 @@ namespace {
 class LinearHash : public HashModel {
  public:
   explicit LinearHash(const ModelConfig& c) : cfg_(c) {
-    const int64_t d = c.in_channels * c.image_size * c.image_size;
+    int64_t d = c.in_channels * c.image_size * c.image_size;
+    if (!c.backbone.empty() && c.backbone != "pixels") {
+      Generator init(c.seed);
+      BackboneSpec spec;
+      spec.name = c.backbone, spec.out = 0;  // headless: a feature extractor
+      spec.in_channels = c.in_channels, spec.image_size = c.image_size;
+      spec.input_size = c.input_size;
+      backbone_ = register_module(
+          "backbone", make_backbone(spec, init, std::make_shared<Generator>(c.seed + 1)));
+      d = backbone_->feature_dim();
+    }
     mean = register_buffer("mean", Tensor::zeros({d}));
     proj = register_buffer("proj", Tensor::zeros({d, c.bits}));
   }
-  Tensor encode(const Tensor& x) override { return matmul(sub(x.flatten(1), mean), proj); }
+  Tensor encode(const Tensor& x) override { return matmul(sub(features(x), mean), proj); }
+  Backbone* backbone() override { return backbone_.get(); }
   Tensor loss(const TrainBatch&, int64_t) override {
     throw std::logic_error("closed-form model: fit() instead of gradient steps");
   }
@@ -31,7 +44,20 @@ class LinearHash : public HashModel {
   Tensor mean, proj;
 
  protected:
+  // x:(N,C,H,W) -> (N,d): the flattened pixels, or the backbone's features in eval mode (the
+  // backbone is frozen: BN uses its running statistics, dropout is off), in batches.
+  Tensor features(const Tensor& x) {
+    if (!backbone_) return x.flatten(1);
+    NoGradGuard guard;
+    backbone_->eval();
+    std::vector<Tensor> parts;
+    const int64_t n = x.size(0), batch = 500;
+    for (int64_t at = 0; at < n; at += batch)
+      parts.push_back(backbone_->features_of(x.narrow(0, at, std::min(batch, n - at))));
+    return parts.size() == 1 ? parts[0] : concat(parts, 0);
+  }
   ModelConfig cfg_;
+  std::shared_ptr<Backbone> backbone_;
 };
 
 class Lsh : public LinearHash {
@@ -52,7 +78,7 @@ class Itq : public LinearHash {
   void fit(const Tensor& images) override {
     NoGradGuard guard;
     const int64_t bits = cfg_.bits;
-    Tensor x = images.flatten(1);
+    Tensor x = features(images);
     const int64_t n = x.size(0), d = x.size(1);
     if (bits > d)
       throw std::invalid_argument(fmt::format("itq: {} bits exceed the {} input dims", bits, d));

@@ -1,0 +1,160 @@
+// --backbone, --pretrained and --features in the zoo's runs: the backbone is kept in the
+// checkpoint's options (and only when set, so default runs read as before); a resnet18
+// HashNet trains on FM-quick batches (finite, falling loss); LSH / ITQ fit on a backbone's
+// features, from torchvision-named weights or from a CNN run's checkpoint, and eval rebuilds
+// the model from the checkpoint.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine/data/datasets.h"
+#include "engine/io/safetensors.h"
+#include "zoo/checkpoint.h"
+#include "zoo/encode.h"
+#include "zoo/nets/torchvision_nets.h"
+#include "zoo/weights.h"
+
+namespace he::zoo {
+namespace {
+
+bool have_fashion_mnist() {
+  try {
+    data::resolve_dataset("fashion-mnist");
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / name).string();
+}
+
+TEST(BackboneOptions, StoredInTheCheckpointOptionsOnlyWhenSet) {
+  TrainOptions o;
+  EXPECT_FALSE(nlohmann::json::parse(options_json(o)).contains("backbone"));
+  TrainOptions back = options_from_json(options_json(o));
+  EXPECT_EQ(back.backbone, "");
+  EXPECT_EQ(back.input_size, 0);
+  o.backbone = "resnet18", o.input_size = 32, o.pretrained = "r18.safetensors";
+  back = options_from_json(options_json(o));
+  EXPECT_EQ(back.backbone, "resnet18");
+  EXPECT_EQ(back.input_size, 32);
+  EXPECT_EQ(back.pretrained, "r18.safetensors");
+}
+
+// FM-quick smoke: HashNet on ResNet-18 at 32x32 (resized from 28), two fixed batches of 16
+// alternated; the loss stays finite and falls.
+TEST(BackboneRuns, Resnet18HashNetLossFalls) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  set_num_threads(2);
+  const data::ImageSet train =
+      data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 32);
+  ModelConfig cfg;
+  cfg.bits = 16, cfg.train_size = train.n;
+  cfg.backbone = "resnet18", cfg.input_size = 32;
+  auto model = make_model("hashnet", cfg);
+  ASSERT_NE(model->backbone(), nullptr);
+  EXPECT_EQ(model->backbone()->name(), "ResNet18");
+  auto opt = model->make_optimizer(cfg);
+  std::vector<TrainBatch> batches;
+  for (int i = 0; i < 2; ++i) {
+    TrainBatch b;
+    b.images = images_tensor(train, i * 16, 16);
+    b.labels = labels_tensor(train).narrow(0, i * 16, 16).contiguous();
+    b.indices = Tensor::arange(i * 16, i * 16 + 16, 1, DType::i64);
+    batches.push_back(b);
+  }
+  model->train();
+  double first = 0, last = 0;
+  const int iters = 10;
+  for (int it = 0; it < iters; ++it) {
+    Tensor loss = model->loss(batches[it % 2], it);
+    const double v = loss.item<double>();
+    ASSERT_TRUE(std::isfinite(v)) << "iteration " << it;
+    if (it < 2) first += v;
+    if (it >= iters - 2) last += v;
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+  }
+  EXPECT_LT(last, first) << "loss " << first / 2 << " -> " << last / 2;
+}
+
+// LSH on the features of torchvision-named ResNet-18 weights: the weights load into the
+// headless backbone (the file's 1000-class fc is left out) and the codes are bits wide.
+TEST(BackboneRuns, LshOnPretrainedFeatures) {
+  Generator g(11);
+  ResNet imagenet(18, 1000, g);
+  const std::string path = temp_path("he_lsh_r18.safetensors");
+  save_safetensors(path, imagenet.state_dict());
+  ModelConfig cfg;
+  cfg.bits = 24, cfg.backbone = "resnet18", cfg.input_size = 32;
+  auto model = make_model("lsh", cfg);
+  TrainOptions o;
+  o.model = "lsh", o.pretrained = path;
+  const std::string line = load_backbone_weights(o, *model);
+  EXPECT_NE(line.find("fc.weight"), std::string::npos) << line;
+  std::map<std::string, Tensor> sd;
+  for (auto& [k, t] : model->state_dict()) sd[k] = t;
+  ASSERT_TRUE(sd.count("backbone.conv1.weight"));
+  EXPECT_FALSE(sd.count("backbone.fc.weight"));
+  for (auto& [k, t] : imagenet.state_dict()) {
+    if (k == "layer4.1.conv2.weight") {
+      EXPECT_EQ(sd["backbone." + k].to_vector<float>(), t.to_vector<float>());
+    }
+  }
+  EXPECT_EQ(sd["mean"].shape(), (Shape{512}));
+  Tensor x = Tensor::randn({20, 1, 28, 28}, g);
+  model->fit(x);
+  model->eval();
+  EXPECT_EQ(model->encode(x).shape(), (Shape{20, 24}));
+  std::filesystem::remove(path);
+}
+
+TEST(BackboneRuns, FeaturesIsForClosedFormModelsOnly) {
+  ModelConfig cfg;
+  cfg.bits = 16, cfg.train_size = 4;
+  auto model = make_model("hashnet", cfg);
+  TrainOptions o;
+  o.features = "some/checkpoint.safetensors";
+  EXPECT_THROW(load_backbone_weights(o, *model), std::invalid_argument);
+  auto lsh = make_model("lsh", cfg);  // pixels: no backbone to load into
+  TrainOptions p;
+  p.model = "lsh", p.pretrained = "r18.safetensors";
+  EXPECT_THROW(load_backbone_weights(p, *lsh), std::invalid_argument);
+}
+
+// ITQ on the small CNN features of a (briefly trained) HashNet run: --features takes the
+// run's backbone and its weights; eval rebuilds the model from the ITQ checkpoint alone.
+TEST(BackboneRuns, ItqOnACheckpointsFeatures) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  TrainOptions cnn;
+  cnn.model = "hashnet", cnn.bits = 16, cnn.quick = true, cnn.quiet = true;
+  cnn.stop_after_iters = 1;
+  cnn.out = temp_path("he_features_source");
+  std::filesystem::remove_all(cnn.out);
+  train(cnn);
+  TrainOptions o;
+  o.model = "itq", o.bits = 16, o.quick = true, o.quiet = true;
+  o.features = cnn.out + "/checkpoint.safetensors";
+  o.out = temp_path("he_itq_features");
+  std::filesystem::remove_all(o.out);
+  RunSummary s = train(o);
+  ASSERT_TRUE(s.finished);
+  EXPECT_GT(s.eval.map_k, 0.3);  // chance is 0.1
+  SafetensorsFile src = load_safetensors(o.features);
+  SafetensorsFile ckpt = load_safetensors(o.out + "/checkpoint.safetensors");
+  EXPECT_EQ(ckpt.tensors.at("backbone.fc.0.weight").to_vector<float>(),
+            src.tensors.at("net.fc.0.weight").to_vector<float>());
+  EXPECT_FALSE(ckpt.tensors.count("backbone.head.weight"));
+  EXPECT_EQ(options_from_json(ckpt.metadata.at("options")).backbone, "small");
+  RunSummary again = evaluate_checkpoint(o.out + "/checkpoint.safetensors", 1000, true, 2);
+  EXPECT_DOUBLE_EQ(again.eval.map_k, s.eval.map_k);
+  std::filesystem::remove_all(cnn.out);
+  std::filesystem::remove_all(o.out);
+}
+
+}  // namespace
+}  // namespace he::zoo
