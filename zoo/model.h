@@ -58,6 +58,8 @@ class HashModel : public nn::Module {
   // The learning rate used when the user gives none: protocol FM's Adam 1e-3, or the
   // recipe's own where 1e-3 is known to fail (see the model's file).
   virtual double default_lr() const { return 1e-3; }
+  // The batch size used when the user gives none: protocol FM's 128, or the recipe's own.
+  virtual int64_t default_batch() const { return 128; }
   // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
   // Adversarial training: parts stepped by their own optimisers after the main part (loss()

@@ -31,6 +31,11 @@ const std::vector<Entry>& table() {
       {"lsh", make_lsh, "LSH (Charikar 2002): signs of Gaussian random projections of the pixels"},
       {"itq", make_itq,
        "ITQ (Gong 2013): PCA of the pixels + iterative quantisation (50 rotations)"},
+      {"binae", make_binae,
+       "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE"},
+      {"tbh", make_tbh,
+       "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
+       "discriminators (unsupervised)"},
   };
   return entries;
 }

@@ -17,8 +17,8 @@ struct TrainOptions {
   std::string data = "fashion-mnist";
   int64_t bits = 64;
   int64_t epochs = 5;
-  int64_t batch = 128;
-  double lr = 0;  // 0: the model's default_lr() (protocol FM: Adam 1e-3)
+  int64_t batch = 0;  // 0: the model's default_batch() (protocol FM: 128)
+  double lr = 0;      // 0: the model's default_lr() (protocol FM: Adam 1e-3)
   uint64_t seed = 0;
   int threads = 2;
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
