@@ -3,7 +3,10 @@
 // reconstructs its input. Their encoder is linear and trained by the method of auxiliary
 // coordinates; this is the deep, end-to-end member of the family (shared/recipes.md):
 //   u = fc(1024, ReLU) -> fc(bits)          (encoder on the normalised pixels, flattened)
-//   b = sign(u) in {-1,+1}, straight-through (identity) gradient (SignSTE)
+//   b = sign(tanh(u)) in {-1,+1}, straight through to tanh(u) (SignSTE), so dL/du =
+//       dL/db (1 - tanh^2 u): the straight-through estimator with a soft clip. (The identity
+//       straight-through on u itself lets u drift off: on FM-quick, 32 bits, 5 epochs,
+//       mAP@1000 0.39 and bits stuck at 0.6% / 98% ones, against 0.54 with the soft clip.)
 //   x' = fc(1024, ReLU) -> fc(input dim)    (decoder)
 //   L = mean((x' - x)^2)
 // Labels are not used. Codes are sign(u).
@@ -29,7 +32,7 @@ class BinaryAutoencoder : public HashModel {
   Tensor encode(const Tensor& x) override { return encoder->forward(x.flatten(1)); }
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor x = b.images.flatten(1);
-    Tensor codes = sign_ste(encoder->forward(x)).codes;
+    Tensor codes = sign_ste(tanh(encoder->forward(x))).codes;
     return losses::mse(decoder->forward(codes), x);
   }
   std::shared_ptr<nn::Sequential> encoder, decoder;
