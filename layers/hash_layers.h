@@ -32,16 +32,26 @@ class Continuation : public Module {
 };
 
 // Stochastic binary neuron: p = sigmoid(x), b ~ Bernoulli(p) in training (threshold 0.5 in
-// eval), output in {0,1}; gradient dL/dx = dL/db * p (1 - p) (the straight-through sigmoid
-// estimator TBH uses).
+// eval, or always with sample = false), output in {0,1}; gradient dL/dx = dL/db * p (1 - p)
+// (the straight-through sigmoid estimator TBH uses: the derivative of E[b] = p).
+// forward_full() also returns p itself; through both, dL/dx = p (1 - p) (dL/db + dL/dp), the
+// rule of TBH's binary bottleneck (Shen et al., 'Auto-Encoding Twin-Bottleneck Hashing',
+// CVPR 2020), whose reference code thresholds at 0.5 in training too (sample = false).
 class StochasticBinary : public Module {
  public:
-  explicit StochasticBinary(std::shared_ptr<Generator> gen) : gen_(std::move(gen)) {}
-  Tensor forward(const Tensor& x) override;
+  struct Out {
+    Tensor code, prob;  // b in {0,1} and p, both (N,bits)
+  };
+  // gen: the sampling stream (may be null when sample is false).
+  explicit StochasticBinary(std::shared_ptr<Generator> gen, bool sample = true)
+      : gen_(std::move(gen)), sample_(sample) {}
+  Tensor forward(const Tensor& x) override { return forward_full(x).code; }
+  Out forward_full(const Tensor& x);
   std::string name() const override { return "StochasticBinary"; }
 
  private:
   std::shared_ptr<Generator> gen_;
+  bool sample_;
 };
 
 }  // namespace he::nn

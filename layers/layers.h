@@ -2,6 +2,7 @@
 // Every layer of the engine.
 #include "layers/basic.h"
 #include "layers/hash_layers.h"
+#include "layers/latent.h"
 #include "layers/linear_conv.h"
 #include "layers/module.h"
 #include "layers/norm.h"

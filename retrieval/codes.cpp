@@ -97,6 +97,16 @@ std::vector<float> unpack_signs(const PackedCodes& c) {
   return out;
 }
 
+std::vector<double> bit_balance(const PackedCodes& c) {
+  std::vector<int64_t> ones(c.bits(), 0);
+  for (size_t i = 0; i < c.size(); ++i)
+    for (int j = 0; j < c.bits(); ++j) ones[j] += c.bit(i, j);
+  std::vector<double> out(c.bits(), 0.0);
+  if (c.size() > 0)
+    for (int j = 0; j < c.bits(); ++j) out[j] = static_cast<double>(ones[j]) / c.size();
+  return out;
+}
+
 std::vector<uint8_t> to_bytes(const PackedCodes& c) {
   const size_t nb = (c.bits() + 7) / 8;
   std::vector<uint8_t> out(c.size() * nb, 0);

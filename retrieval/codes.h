@@ -50,6 +50,9 @@ PackedCodes pack_signs(const double* x, size_t n, int bits);
 PackedCodes pack_positive(const int8_t* x, size_t n, int bits);
 // codes -> (n,bits) f32 of +-1.
 std::vector<float> unpack_signs(const PackedCodes& codes);
+// The fraction of codes with bit j = 1 (+1), for each j: (bits) values in [0,1]. A balanced
+// code has every bit near 0.5; a bit stuck at 0 or 1 carries no information.
+std::vector<double> bit_balance(const PackedCodes& codes);
 // codes -> (n, ceil(bits/8)) u8, numpy.packbits / FAISS layout (MSB first in each byte).
 std::vector<uint8_t> to_bytes(const PackedCodes& codes);
 // bytes:(n, ceil(bits/8)) u8 in numpy.packbits layout -> codes. Bits beyond `bits` in the

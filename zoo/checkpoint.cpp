@@ -53,6 +53,9 @@ TrainOptions options_from_json(const std::string& text) {
 namespace {
 std::string exact(double v) { return fmt::format("{:.17g}", v); }
 
+// "optimizer_<name>.": not under "optimizer.", whose keys the main optimiser reads.
+std::string extra_prefix(const ExtraPart& part) { return "optimizer_" + part.name + "."; }
+
 const std::string& meta(const SafetensorsFile& f, const std::string& key) {
   auto it = f.metadata.find(key);
   if (it == f.metadata.end()) throw std::runtime_error("checkpoint: metadata has no '" + key + "'");
@@ -61,7 +64,8 @@ const std::string& meta(const SafetensorsFile& f, const std::string& key) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt,
-                     const TrainOptions& o, const RunPosition& pos) {
+                     const TrainOptions& o, const RunPosition& pos,
+                     const std::vector<ExtraPart>& extra) {
   TensorList tensors = model.state_dict();
   Metadata md{{"format", "hashengine.checkpoint.v1"},
               {"model", o.model},
@@ -78,8 +82,14 @@ void save_checkpoint(const std::string& path, HashModel& model, const optim::Opt
     md["rng." + name + ".offset"] = std::to_string(gen->offset());
   }
   optim::add_to_checkpoint(opt.state_dict(), tensors, md, "optimizer.");
-  tensors.emplace_back("trainer.losses",
-                       Tensor::from_vector(pos.losses, {static_cast<int64_t>(pos.losses.size())}));
+  for (const ExtraPart& part : extra)
+    optim::add_to_checkpoint(part.optimizer->state_dict(), tensors, md, extra_prefix(part));
+  auto losses = [](const std::vector<float>& v) {
+    return Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
+  };
+  tensors.emplace_back("trainer.losses", losses(pos.losses));
+  for (const auto& [name, v] : pos.part_losses)
+    tensors.emplace_back("trainer.losses." + name, losses(v));
   save_safetensors(path, tensors, md, previous_checkpoint_path(path));
 }
 
@@ -113,14 +123,23 @@ SafetensorsFile read_checkpoint_or_previous(const std::string& path, std::string
   }
 }
 
-RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt) {
+RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt,
+                            std::vector<ExtraPart>* extra) {
   if (meta(file, "format") != "hashengine.checkpoint.v1")
     throw std::runtime_error("checkpoint: unknown format '" + meta(file, "format") + "'");
   std::map<std::string, Tensor> weights;
   for (auto& [name, t] : file.tensors)
-    if (name.rfind("optimizer.", 0) != 0 && name.rfind("trainer.", 0) != 0) weights[name] = t;
+    if (name.rfind("optimizer", 0) != 0 && name.rfind("trainer.", 0) != 0) weights[name] = t;
   model.load_state_dict(weights, true);
   if (opt) opt->load_state_dict(optim::state_dict_from_checkpoint(file, "optimizer."));
+  if (extra)
+    for (ExtraPart& part : *extra) {
+      optim::StateDict dict = optim::state_dict_from_checkpoint(file, extra_prefix(part));
+      if (dict.scalars.empty())
+        throw std::runtime_error("checkpoint: no optimiser state for the model's part '" +
+                                 part.name + "'");
+      part.optimizer->load_state_dict(dict);
+    }
   for (auto& [name, gen] : model.generators())
     gen->set_state(std::stoull(meta(file, "rng." + name + ".seed")),
                    std::stoull(meta(file, "rng." + name + ".offset")));
@@ -133,6 +152,10 @@ RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim
   pos.timed_images = std::stoll(meta(file, "timed_images"));
   auto it = file.tensors.find("trainer.losses");
   if (it != file.tensors.end()) pos.losses = it->second.to_vector<float>();
+  const std::string part_key = "trainer.losses.";
+  for (const auto& [name, t] : file.tensors)
+    if (name.rfind(part_key, 0) == 0)
+      pos.part_losses[name.substr(part_key.size())] = t.to_vector<float>();
   return pos;
 }
 

@@ -19,14 +19,18 @@ struct RunPosition {
   int64_t iteration = 0;  // global step count
   double compute_seconds = 0, wall_seconds = 0;
   int64_t timed_images = 0;
-  std::vector<float> losses;  // one per iteration
+  std::vector<float> losses;  // one per iteration (the main part's loss)
+  // The extra parts' losses by part name (HashModel::make_extra_parts), one per iteration.
+  std::map<std::string, std::vector<float>> part_losses;
 };
 
 std::string options_json(const TrainOptions& o);
 TrainOptions options_from_json(const std::string& json);
 
+// `extra`: the model's extra parts, whose optimiser states go under "optimizer_<name>.".
 void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt,
-                     const TrainOptions& o, const RunPosition& pos);
+                     const TrainOptions& o, const RunPosition& pos,
+                     const std::vector<ExtraPart>& extra = {});
 // checkpoint.safetensors -> checkpoint.prev.safetensors: save_checkpoint keeps the one
 // before the newest there, so a damaged newest file still leaves a run to resume.
 std::string previous_checkpoint_path(const std::string& path);
@@ -37,7 +41,9 @@ std::string previous_checkpoint_path(const std::string& path);
 SafetensorsFile read_checkpoint_or_previous(const std::string& path, std::string* used,
                                             std::string* skipped);
 
-// Loads into an already built model and optimiser; returns the position to continue from.
-RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt);
+// Loads into an already built model and optimisers (either may be null: weights only);
+// returns the position to continue from.
+RunPosition load_checkpoint(const SafetensorsFile& file, HashModel& model, optim::Optimizer* opt,
+                            std::vector<ExtraPart>* extra = nullptr);
 
 }  // namespace he::zoo

@@ -21,6 +21,11 @@ std::unique_ptr<optim::Optimizer> HashModel::make_optimizer(const ModelConfig& c
   return std::make_unique<optim::Adam>(parameters(), o);
 }
 
+Tensor HashModel::extra_loss(size_t part, const TrainBatch&, int64_t) {
+  throw std::logic_error("extra_loss(" + std::to_string(part) +
+                         "): this model has no extra parts (make_extra_parts)");
+}
+
 void assign_rows(Tensor& dst, const Tensor& indices, const Tensor& src) {
   Tensor s = src.detach().contiguous().to(dst.dtype());
   Tensor idx = indices.contiguous();

@@ -36,6 +36,14 @@ struct TrainBatch {
 
 class Backbone;
 
+// A part of an adversarial model trained by its own optimiser (TBH's critic, a GAN's
+// discriminator). The trainer owns it; its state is saved in checkpoints under
+// "optimizer_<name>." and its losses under "trainer.losses.<name>".
+struct ExtraPart {
+  std::string name;  // in the log, loss.svg and the checkpoint; unique, [a-z0-9_]
+  std::unique_ptr<optim::Optimizer> optimizer;  // over this part's own parameters
+};
+
 class HashModel : public nn::Module {
  public:
   // The real-valued code u (N,bits) of images x; codes are sign(u) with sign(0) = +1.
@@ -56,8 +64,26 @@ class HashModel : public nn::Module {
   // The learning rate used when the user gives none: protocol FM's Adam 1e-3, or the
   // recipe's own where 1e-3 is known to fail (see the model's file).
   virtual double default_lr() const { return 1e-3; }
+  // The batch size used when the user gives none: protocol FM's 128, or the recipe's own.
+  virtual int64_t default_batch() const { return 128; }
   // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
+  // Adversarial training: parts stepped by their own optimisers after the main part (loss()
+  // and make_optimizer(), which then covers the main part's parameters only), in this order.
+  // In each iteration the trainer takes the parts in turn: it clears every gradient, calls
+  // the part's loss (loss() for the main part, extra_loss(k, ...) for extra part k),
+  // back-propagates it and steps that part's optimiser alone. A later part's loss may reuse
+  // what an earlier part computed on the same batch, but only detached from parameters that
+  // have been stepped since (steps update parameters in place). Both simultaneous updates
+  // (TBH: every gradient taken before any step) and alternating ones (a GAN that re-runs its
+  // generator after the discriminator's step) fit this.
+  virtual std::vector<ExtraPart> make_extra_parts(const ModelConfig& cfg) {
+    (void)cfg;
+    return {};
+  }
+  virtual Tensor extra_loss(size_t part, const TrainBatch& batch, int64_t iter);
+  // The main part's name in the log and plots ("actor" in TBH).
+  virtual std::string loss_name() const { return "loss"; }
   // The model's random streams (dropout, sampling), saved in checkpoints for exact resume.
   virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
   // The network that --pretrained weights load into (the CNN, or the feature extractor of

@@ -34,6 +34,11 @@ const std::vector<Entry>& table() {
       {"itq", make_itq,
        "ITQ (Gong 2013): PCA of the pixels (or of backbone features: --features / --backbone) + "
        "iterative quantisation (50 rotations)"},
+      {"binae", make_binae,
+       "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE"},
+      {"tbh", make_tbh,
+       "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
+       "discriminators (unsupervised)"},
   };
   return entries;
 }

@@ -11,7 +11,8 @@
 
 namespace he::zoo {
 
-std::string metrics_json(const retrieval::EvalResult& r, const RunInfo& info) {
+std::string metrics_json(const retrieval::EvalResult& r, const RunInfo& info,
+                         const std::vector<double>& bit_balance) {
   nlohmann::ordered_json j;
   j["model"] = info.model;
   j["bits"] = info.bits;
@@ -26,6 +27,11 @@ std::string metrics_json(const retrieval::EvalResult& r, const RunInfo& info) {
   j["queries"] = r.queries;
   j["database"] = r.database;
   j["protocol"] = info.quick ? "FM-quick" : "FM";
+  if (!bit_balance.empty()) {
+    j["bit_balance_min"] = *std::min_element(bit_balance.begin(), bit_balance.end());
+    j["bit_balance_max"] = *std::max_element(bit_balance.begin(), bit_balance.end());
+    j["bit_balance"] = bit_balance;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -88,6 +94,25 @@ std::string line_plot_svg(const std::vector<double>& xs, const std::vector<doubl
     if (std::isfinite(ys[i])) s += fmt::format("{:.1f},{:.1f} ", px(xs[i]), py(ys[i]));
   s += "\"/>\n</svg>\n";
   return s;
+}
+
+std::string loss_plot_svg(const std::vector<double>& xs, const std::vector<PlotSeries>& series,
+                          const std::string& title) {
+  auto panel = [&](const PlotSeries& p) {
+    return line_plot_svg(xs, p.ys, fmt::format("{}: training {}", title, p.name), "iteration",
+                         p.name);
+  };
+  if (series.size() == 1) return panel(series[0]);
+  const int H = 400;  // line_plot_svg's height
+  std::string s =
+      fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"{}\">\n",
+                  H * static_cast<int>(series.size()));
+  for (size_t i = 0; i < series.size(); ++i) {
+    std::string inner = panel(series[i]);
+    inner.replace(0, 4, fmt::format("<svg y=\"{}\"", H * static_cast<int>(i)));  // "<svg"
+    s += inner;
+  }
+  return s + "</svg>\n";
 }
 
 }  // namespace he::zoo

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -85,10 +86,22 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   return c;
 }
 
+// "bit balance min 0.48 max 0.53 (0 of 64 bits outside [0.3, 0.7])" of the database codes.
+std::string balance_line(const std::vector<double>& b) {
+  if (b.empty()) return "";
+  const auto [lo, hi] = std::minmax_element(b.begin(), b.end());
+  const auto off = std::count_if(b.begin(), b.end(), [](double v) { return v < 0.3 || v > 0.7; });
+  return fmt::format(
+      "bit balance (fraction of +1 per database bit) min {:.3f} max {:.3f} ({} of {} "
+      "bits outside [0.3, 0.7])",
+      *lo, *hi, off, b.size());
+}
+
 // Encodes database and queries, evaluates, writes metrics.json, codes, labels and pr.svg.
+// `balance` (if given) gets the database codes' bit balance.
 retrieval::EvalResult evaluate_and_write(HashModel& model, const data::RetrievalSplit& split,
                                          const std::string& dir, const RunInfo& info, int64_t k,
-                                         int threads) {
+                                         int threads, std::vector<double>* balance = nullptr) {
   Tensor db_u = model.database_codes().value_or(Tensor());
   retrieval::PackedCodes db = pack(db_u.defined() ? db_u : encode_set(model, split.database));
   retrieval::PackedCodes q = pack(encode_set(model, split.query));
@@ -97,7 +110,9 @@ retrieval::EvalResult evaluate_and_write(HashModel& model, const data::Retrieval
   eo.threads = threads;
   retrieval::EvalResult r = retrieval::evaluate_hamming(db, retrieval_labels(split.database), q,
                                                         retrieval_labels(split.query), eo);
-  write_text_atomic(dir + "/metrics.json", metrics_json(r, info));
+  const std::vector<double> bits_on = retrieval::bit_balance(db);
+  if (balance) *balance = bits_on;
+  write_text_atomic(dir + "/metrics.json", metrics_json(r, info, bits_on));
   write_codes_npy(dir + "/db_codes.npy", db);
   write_codes_npy(dir + "/query_codes.npy", q);
   write_labels_npy(dir + "/db_labels.npy", split.database.labels);
@@ -122,6 +137,38 @@ std::string eval_line(const retrieval::EvalResult& r) {
 }
 }  // namespace
 
+StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<ExtraPart>& extra,
+                      const TrainBatch& batch, int64_t iter) {
+  StepResult r;
+  auto clear_all = [&] {
+    main.zero_grad();
+    for (ExtraPart& p : extra) p.optimizer->zero_grad();
+  };
+  for (size_t k = 0; k <= extra.size(); ++k) {
+    optim::Optimizer& opt = k == 0 ? main : *extra[k - 1].optimizer;
+    const std::string part = k == 0 ? model.loss_name() : extra[k - 1].name;
+    clear_all();
+    Tensor loss = k == 0 ? model.loss(batch, iter) : model.extra_loss(k - 1, batch, iter);
+    const double v = loss.item<double>();
+    r.losses.push_back(v);
+    if (!std::isfinite(v)) {
+      r.problem = fmt::format("the {} loss is {}", part, v);
+      break;
+    }
+    loss.backward();
+    auto params = optim::all_params(opt.groups());
+    const int64_t bad = optim::first_nonfinite_grad(params);
+    if (bad >= 0) {
+      r.problem = fmt::format("the gradient of '{}' ({} loss) is not finite",
+                              parameter_name(model, params[bad]), part);
+      break;
+    }
+    opt.step();
+  }
+  clear_all();  // no gradient outlives the step
+  return r;
+}
+
 RunSummary train(const TrainOptions& opt_in) {
   const auto wall_start = Clock::now();
   TrainOptions o = opt_in;
@@ -137,9 +184,11 @@ RunSummary train(const TrainOptions& opt_in) {
   ModelConfig cfg = model_config(o, split);
   std::shared_ptr<HashModel> model = make_model(o.model, cfg);
   if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
+  if (o.batch <= 0) o.batch = model->default_batch();
   cfg.lr = o.lr;
   model->begin_training(labels_tensor(split.train));
   std::unique_ptr<optim::Optimizer> opt = model->make_optimizer(cfg);
+  std::vector<ExtraPart> extra = model->make_extra_parts(cfg);
 
   RunPosition pos;
   if (o.resume) {
@@ -161,7 +210,7 @@ RunSummary train(const TrainOptions& opt_in) {
           "--resume: the run used --threads {}, this one {}: the continuation is exact only with "
           "the same thread count",
           saved.threads, o.threads));
-    pos = load_checkpoint(file, *model, opt.get());
+    pos = load_checkpoint(file, *model, opt.get(), &extra);
     log.line(fmt::format("resumed {} at epoch {} batch {} (iteration {})", used, pos.epoch + 1,
                          pos.batch, pos.iteration));
   } else {
@@ -181,7 +230,7 @@ RunSummary train(const TrainOptions& opt_in) {
     const auto t0 = Clock::now();
     model->fit(images_tensor(split.train, 0, split.train.n));
     pos.compute_seconds = since(t0), pos.timed_images = split.train.n, pos.epoch = o.epochs;
-    save_checkpoint(ckpt, *model, *opt, o, pos);
+    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
     log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}",
                          split.train.n, pos.compute_seconds, ckpt));
   }
@@ -205,50 +254,45 @@ RunSummary train(const TrainOptions& opt_in) {
     loader.start_epoch(epoch, pos.batch);
     const auto epoch_start = Clock::now();
     double epoch_loss = 0;
+    std::vector<double> epoch_part_loss(extra.size(), 0.0);
     int64_t epoch_steps = 0;
     while (auto b = loader.next()) {
       TrainBatch batch = to_train_batch(*b);
       const auto t0 = Clock::now();
-      Tensor loss = model->loss(batch, pos.iteration);
-      const double lv = loss.item<double>();
+      StepResult step = train_step(*model, *opt, extra, batch, pos.iteration);
       // A non-finite loss or gradient stops the run before the step touches the weights
       // (the last checkpoint stays good), or with --skip-nonfinite skips just this step.
-      std::string problem;
-      if (!std::isfinite(lv)) {
-        problem = fmt::format("the loss is {}", lv);
-      } else {
-        opt->zero_grad();
-        loss.backward();
-        auto params = optim::all_params(opt->groups());
-        const int64_t bad = optim::first_nonfinite_grad(params);
-        if (bad >= 0)
-          problem = fmt::format("the gradient of '{}' is not finite",
-                                parameter_name(*model, params[bad]));
-        else
-          opt->step();
-      }
-      if (!problem.empty()) {
+      if (!step.problem.empty()) {
         const std::string where =
             fmt::format("iteration {} (epoch {}, batch {})", pos.iteration, epoch + 1, pos.batch);
         if (!o.skip_nonfinite)
           throw std::runtime_error(
               fmt::format("{}: {}; the last good checkpoint is {} (use --skip-nonfinite to "
                           "skip such steps)",
-                          where, problem, ckpt));
-        log.line(fmt::format("{}: {}; step skipped", where, problem));
+                          where, step.problem, ckpt));
+        log.line(fmt::format("{}: {}; step skipped", where, step.problem));
       }
+      // Parts not reached this step log NaN (the plots skip it).
+      step.losses.resize(1 + extra.size(), std::nan(""));
+      const double lv = step.losses[0];
       const double dt = since(t0);
       if (pos.iteration >= warmup || o.resume)
         pos.compute_seconds += dt, pos.timed_images += batch.images.size(0);
       pos.losses.push_back(static_cast<float>(lv));
+      for (size_t k = 0; k < extra.size(); ++k) {
+        pos.part_losses[extra[k].name].push_back(static_cast<float>(step.losses[k + 1]));
+        if (std::isfinite(step.losses[k + 1])) epoch_part_loss[k] += step.losses[k + 1];
+      }
       pos.iteration++, pos.batch++, epoch_steps++;
       epoch_loss += std::isfinite(lv) ? lv : 0;
       const double ips = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
       const double left = since(epoch_start) / epoch_steps * (per_epoch - pos.batch);
-      std::string extra;
-      for (auto& [k, v] : model->log_values()) extra += fmt::format("  {} {:.3f}", k, v);
-      log.progress(fmt::format("epoch {}/{} [{}/{}] loss {:.4f}{}  {:.0f} img/s  ETA {}", epoch + 1,
-                               o.epochs, pos.batch, per_epoch, lv, extra, ips, eta(left)),
+      std::string values = fmt::format("{} {:.4f}", model->loss_name(), lv);
+      for (size_t k = 0; k < extra.size(); ++k)
+        values += fmt::format("  {} {:.4f}", extra[k].name, step.losses[k + 1]);
+      for (auto& [k, v] : model->log_values()) values += fmt::format("  {} {:.3f}", k, v);
+      log.progress(fmt::format("epoch {}/{} [{}/{}] {}  {:.0f} img/s  ETA {}", epoch + 1, o.epochs,
+                               pos.batch, per_epoch, values, ips, eta(left)),
                    pos.batch % 100 == 0);
       if (g_interrupted.load() ||
           (o.stop_after_iters >= 0 && pos.iteration >= o.stop_after_iters)) {
@@ -263,26 +307,36 @@ RunSummary train(const TrainOptions& opt_in) {
     }
     pos.wall_seconds += since(wall_mark);  // this process's time since the last checkpoint
     wall_mark = Clock::now();
-    save_checkpoint(ckpt, *model, *opt, o, pos);
-    log.line(fmt::format("epoch {}/{}{}: mean loss {:.4f}, checkpoint {}", epoch + 1, o.epochs,
-                         stopped ? " (interrupted)" : "",
-                         epoch_steps ? epoch_loss / epoch_steps : 0.0, ckpt));
+    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
+    std::string means = fmt::format("mean {} {:.4f}", model->loss_name(),
+                                    epoch_steps ? epoch_loss / epoch_steps : 0.0);
+    for (size_t k = 0; k < extra.size(); ++k)
+      means += fmt::format(", {} {:.4f}", extra[k].name,
+                           epoch_steps ? epoch_part_loss[k] / epoch_steps : 0.0);
+    log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
+                         stopped ? " (interrupted)" : "", means, ckpt));
     if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
       RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick};
-      log.line(
-          fmt::format("eval after epoch {}: {}", epoch + 1,
-                      eval_line(evaluate_and_write(*model, split, dir, info, o.k, o.threads))));
+      std::vector<double> balance;
+      log.line(fmt::format(
+          "eval after epoch {}: {}", epoch + 1,
+          eval_line(evaluate_and_write(*model, split, dir, info, o.k, o.threads, &balance))));
+      log.line(balance_line(balance));
       model->train();
     }
   }
   std::signal(SIGINT, previous);
 
-  std::vector<double> xs, ys;
-  for (size_t i = 0; i < pos.losses.size(); ++i)
-    xs.push_back(static_cast<double>(i)), ys.push_back(pos.losses[i]);
+  std::vector<double> xs;
+  for (size_t i = 0; i < pos.losses.size(); ++i) xs.push_back(static_cast<double>(i));
+  std::vector<PlotSeries> series{
+      {model->loss_name(), std::vector<double>(pos.losses.begin(), pos.losses.end())}};
+  for (const ExtraPart& part : extra) {
+    const std::vector<float>& v = pos.part_losses[part.name];
+    series.push_back({part.name, std::vector<double>(v.begin(), v.end())});
+  }
   write_text_atomic(dir + "/loss.svg",
-                    line_plot_svg(xs, ys, fmt::format("{} {} bits: training loss", o.model, o.bits),
-                                  "iteration", "loss"));
+                    loss_plot_svg(xs, series, fmt::format("{} {} bits", o.model, o.bits)));
   summary.iterations = pos.iteration;
   summary.train_images_per_s = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
   summary.finished = !stopped;
@@ -293,8 +347,10 @@ RunSummary train(const TrainOptions& opt_in) {
   const auto eval_start = Clock::now();
   RunInfo info{o.model, o.bits, o.epochs, summary.train_images_per_s, 0, o.quick};
   info.seconds = since(wall_start);
-  summary.eval = evaluate_and_write(*model, split, dir, info, o.k, o.threads);
+  std::vector<double> balance;
+  summary.eval = evaluate_and_write(*model, split, dir, info, o.k, o.threads, &balance);
   summary.seconds = since(wall_start);
+  log.line(balance_line(balance));
   log.line(fmt::format("{} bits {}: {}  ({:.0f} train img/s, eval {:.1f} s, total {:.1f} s)",
                        o.model, o.bits, eval_line(summary.eval), summary.train_images_per_s,
                        since(eval_start), summary.seconds));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "retrieval/metrics.h"
+#include "zoo/model.h"
 
 namespace he::zoo {
 
@@ -16,8 +17,8 @@ struct TrainOptions {
   std::string data = "fashion-mnist";
   int64_t bits = 64;
   int64_t epochs = 5;
-  int64_t batch = 128;
-  double lr = 0;  // 0: the model's default_lr() (protocol FM: Adam 1e-3)
+  int64_t batch = 0;  // 0: the model's default_batch() (protocol FM: 128)
+  double lr = 0;      // 0: the model's default_lr() (protocol FM: Adam 1e-3)
   uint64_t seed = 0;
   int threads = 2;
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
@@ -46,6 +47,17 @@ struct RunSummary {
   int64_t iterations = 0;
   bool finished = false;  // false when stopped early (SIGINT or stop_after_iters)
 };
+
+// One training iteration on `batch`: for the main part and then each extra part in order
+// (HashModel::make_extra_parts), clear every gradient, compute the part's loss, back-propagate
+// it and step the part's optimiser. A part whose loss or gradient is not finite is not
+// stepped, and neither are the parts after it; `problem` then says what and where.
+struct StepResult {
+  std::vector<double> losses;  // the losses computed, main part first
+  std::string problem;         // empty when every part stepped
+};
+StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<ExtraPart>& extra,
+                      const TrainBatch& batch, int64_t iter);
 
 // Trains (or resumes) and evaluates; writes the run directory. Throws on bad options/data.
 RunSummary train(const TrainOptions& opt);

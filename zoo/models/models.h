@@ -15,4 +15,6 @@ std::shared_ptr<HashModel> make_dsdh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_adsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_lsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_itq(const ModelConfig& c);
+std::shared_ptr<HashModel> make_binae(const ModelConfig& c);
+std::shared_ptr<HashModel> make_tbh(const ModelConfig& c);
 }  // namespace he::zoo

@@ -1,0 +1,135 @@
+// TBH (Shen, Qin, Chen, Yu, Liu, Zhu, Shao, 'Auto-Encoding Twin-Bottleneck Hashing', CVPR
+// 2020), unsupervised, on the normalised pixels (flattened). Per batch (shared/recipes.md):
+//   h  = fc(1024, ReLU)(x)
+//   b  = 1[p > 0.5], p = sigmoid(fc(bits)(h)), gradient p (1 - p) (g_b + g_p)
+//        (binary bottleneck: nn::StochasticBinary with the reference code's fixed threshold)
+//   z  = sigmoid(fc(512)(h))                                  (continuous bottleneck)
+//   A  = (1 - d_H(b_i, b_j) / bits)^1.4                       (code-driven graph)
+//   z' = sigmoid(D^-1/2 A D^-1/2 fc(512)(z))                  (GCN)
+//   x' = fc(input dim)(fc(1024, ReLU)(z'))                    (decoder)
+// Two critics, each Dense(1, sigmoid): D1 tells b from Bernoulli(0.5) codes, D2 tells z' from
+// U[0,1] vectors. With adv_k = BCE(D_k(prior sample), 1) + BCE(D_k(fake), 0):
+//   actor  loss = rec - adv_1 - adv_2   (encoder, GCN, decoder; Adam 1e-4)
+//   critic loss = adv_1 + adv_2         (D1, D2; Adam 1e-4), batch 400.
+// Both gradients are taken at the same weights (the critic's loss reuses the actor's fakes,
+// detached), as in the reference code. rec = 1/2 ||x' - x||^2 per image, mean over the batch:
+// the reference's tf.nn.l2_loss summed over the batch too; the mean keeps the balance of the
+// two terms independent of the batch size. Codes are sign(fc(bits)(h)) = 1[p > 0.5].
+#include <algorithm>
+
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+using nn::Linear;
+
+class Tbh : public HashModel {
+ public:
+  static constexpr int64_t kHidden = 1024, kContinuous = 512;
+  explicit Tbh(const ModelConfig& c) : cfg_(c) {
+    Generator init(c.seed);
+    prior_gen_ = std::make_shared<Generator>(c.seed + 1);
+    const int64_t d = c.in_channels * c.image_size * c.image_size;
+    fc1 = register_module("encoder.fc1", std::make_shared<Linear>(d, kHidden, init));
+    fc_binary = register_module("encoder.binary", std::make_shared<Linear>(kHidden, c.bits, init));
+    fc_continuous =
+        register_module("encoder.continuous", std::make_shared<Linear>(kHidden, kContinuous, init));
+    gcn = register_module("gcn", std::make_shared<nn::GraphConv>(kContinuous, kContinuous, init));
+    dec1 = register_module("decoder.fc1", std::make_shared<Linear>(kContinuous, kHidden, init));
+    dec2 = register_module("decoder.fc2", std::make_shared<Linear>(kHidden, d, init));
+    critic_binary = register_module("critic.binary", std::make_shared<Linear>(c.bits, 1, init));
+    critic_continuous =
+        register_module("critic.continuous", std::make_shared<Linear>(kContinuous, 1, init));
+    binary = register_module("binary", std::make_shared<nn::StochasticBinary>(nullptr, false));
+  }
+
+  Tensor encode(const Tensor& x) override {
+    return fc_binary->forward(relu(fc1->forward(x.flatten(1))));
+  }
+
+  Tensor loss(const TrainBatch& batch, int64_t) override {
+    Tensor x = batch.images.flatten(1);
+    const int64_t n = x.size(0);
+    Tensor h = relu(fc1->forward(x));
+    Tensor b = binary->forward_full(fc_binary->forward(h)).code;
+    Tensor z = sigmoid(fc_continuous->forward(h));
+    Tensor z_graph = sigmoid(gcn->forward(z, nn::code_affinity(b, 1.4)));
+    Tensor rec = div(mul(sum(pow(sub(dec2->forward(relu(dec1->forward(z_graph))), x), 2.0)), 0.5),
+                     static_cast<double>(n));
+    {
+      NoGradGuard guard;  // prior samples, kept for the critic's step on this batch
+      prior_binary_ = gt(Tensor::rand({n, cfg_.bits}, *prior_gen_), 0.5).to(DType::f32);
+      prior_continuous_ = Tensor::rand({n, kContinuous}, *prior_gen_);
+    }
+    fake_binary_ = b.detach(), fake_continuous_ = z_graph.detach();
+    record_balance(fake_binary_);
+    return sub(rec, add(adversarial(*critic_binary, prior_binary_, b),
+                        adversarial(*critic_continuous, prior_continuous_, z_graph)));
+  }
+
+  Tensor extra_loss(size_t part, const TrainBatch&, int64_t) override {
+    if (part != 0) throw std::logic_error("tbh: one extra part (the critic)");
+    return add(adversarial(*critic_binary, prior_binary_, fake_binary_),
+               adversarial(*critic_continuous, prior_continuous_, fake_continuous_));
+  }
+
+  std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& c) override {
+    std::vector<Tensor> actor;
+    for (auto* m : std::initializer_list<nn::Module*>{
+             fc1.get(), fc_binary.get(), fc_continuous.get(), gcn.get(), dec1.get(), dec2.get()})
+      for (const Tensor& p : m->parameters()) actor.push_back(p);
+    return adam(actor, c.lr);
+  }
+  std::vector<ExtraPart> make_extra_parts(const ModelConfig& c) override {
+    std::vector<Tensor> critic = critic_binary->parameters();
+    for (const Tensor& p : critic_continuous->parameters()) critic.push_back(p);
+    std::vector<ExtraPart> parts;
+    parts.push_back({"critic", adam(critic, c.lr)});
+    return parts;
+  }
+  std::string loss_name() const override { return "actor"; }
+  double default_lr() const override { return 1e-4; }
+  int64_t default_batch() const override { return 400; }
+  std::vector<std::pair<std::string, Generator*>> generators() override {
+    return {{"prior", prior_gen_.get()}};
+  }
+  std::map<std::string, double> log_values() const override {
+    return {{"bit_min", balance_min_}, {"bit_max", balance_max_}};
+  }
+
+  std::shared_ptr<Linear> fc1, fc_binary, fc_continuous, dec1, dec2, critic_binary,
+      critic_continuous;
+  std::shared_ptr<nn::GraphConv> gcn;
+  std::shared_ptr<nn::StochasticBinary> binary;
+
+ private:
+  // BCE(D(real), 1) + BCE(D(fake), 0) for a Dense(1, sigmoid) critic, on its logits.
+  static Tensor adversarial(Linear& critic, const Tensor& real, const Tensor& fake) {
+    Tensor r = critic.forward(real), f = critic.forward(fake);
+    return add(losses::bce_with_logits(r, Tensor::ones(r.shape())),
+               losses::bce_with_logits(f, Tensor::zeros(f.shape())));
+  }
+  static std::unique_ptr<optim::Optimizer> adam(std::vector<Tensor> params, double lr) {
+    optim::AdamOptions o;
+    o.lr = lr;
+    return std::make_unique<optim::Adam>(std::move(params), o);
+  }
+  // The batch's fraction of 1 bits, lowest and highest over the bits (a collapsed bit is
+  // stuck at 0 or 1).
+  void record_balance(const Tensor& codes) {
+    std::vector<float> m = mean(codes, {0}).to_vector<float>();
+    balance_min_ = *std::min_element(m.begin(), m.end());
+    balance_max_ = *std::max_element(m.begin(), m.end());
+  }
+
+  ModelConfig cfg_;
+  std::shared_ptr<Generator> prior_gen_;
+  Tensor prior_binary_, prior_continuous_, fake_binary_, fake_continuous_;
+  double balance_min_ = 0, balance_max_ = 0;
+};
+}  // namespace
+
+std::shared_ptr<HashModel> make_tbh(const ModelConfig& c) { return std::make_shared<Tbh>(c); }
+
+}  // namespace he::zoo
