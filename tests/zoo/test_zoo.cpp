@@ -71,6 +71,29 @@ std::vector<std::string> gradient_models() {
 INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
                          [](const auto& info) { return info.param; });
 
+// TBH's reconstruction term is summed over the batch like the reference's tf.nn.l2_loss (a
+// per-image mean let the adversarial terms dominate and the bits collapse): with the codes
+// thresholded at 0.5 (eval mode) a batch repeated twice gets the same graph-smoothed codes,
+// so its loss is twice the batch's, up to the O(1) adversarial terms.
+TEST(ZooTbh, ReconstructionIsSummedOverTheBatch) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const data::ImageSet train =
+      data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 32);
+  ModelConfig cfg;
+  cfg.bits = 16;
+  cfg.train_size = train.n;
+  auto model = make_model("tbh", cfg);
+  model->eval();
+  NoGradGuard guard;
+  TrainBatch once, twice;
+  once.images = images_tensor(train, 0, 32);
+  twice.images = concat({once.images, once.images}, 0);
+  const double one = model->loss(once, 0).item<double>();
+  const double two = model->loss(twice, 0).item<double>();
+  EXPECT_GT(one, 32 * 10.0);  // ~1/2 ||x||^2 per image of 784 normalised pixels
+  EXPECT_NEAR(two / one, 2.0, 0.02);
+}
+
 TEST(ZooRun, MetricsJsonMatchesTheCodesBesideIt) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   TrainOptions o;
