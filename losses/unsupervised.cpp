@@ -1,0 +1,156 @@
+// Unsupervised and semi-supervised hashing losses (see unsupervised.h for the formulas and
+// papers).
+#include "losses/unsupervised.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "losses/check.h"
+
+namespace he::losses {
+
+using detail::require;
+
+namespace {
+
+void check_codes(const Tensor& h, const char* loss, const char* name = "h") {
+  detail::require_floating(h, loss, name);
+  require(h.dim() == 2 && h.size(0) >= 1 && h.size(1) >= 1, loss,
+          fmt::format("{} must be (B,bits), got {}", name, h.shape_str()));
+}
+
+// Rows scaled to unit length; a zero row stays zero.
+Tensor unit_rows(const Tensor& x) {
+  return div(x, detail::safe_sqrt(sum(mul(x, x), {1}, true), 1e-24));
+}
+
+Tensor cosine_matrix(const Tensor& x) {
+  Tensor n = unit_rows(x);
+  return matmul(n, n.t());
+}
+
+Tensor off_diagonal(int64_t n, DType dt) { return rsub(1.0, detail::eye(n, dt)); }
+
+}  // namespace
+
+Tensor binary_quantization_loss(const Tensor& p) {
+  check_codes(p, "binary_quantization_loss", "p");
+  Tensor b = ge(p.detach(), Tensor::scalar(0.5, p.dtype())).to(p.dtype());
+  Tensor d = sub(b, p);
+  return mean(mul(d, d));
+}
+
+Tensor even_distribution_loss(const Tensor& p) {
+  check_codes(p, "even_distribution_loss", "p");
+  Tensor m = sub(mean(p, {0}), 0.5);  // (bits)
+  return mean(mul(m, m));
+}
+
+Tensor bit_entropy_loss(const Tensor& p) {
+  check_codes(p, "bit_entropy_loss", "p");
+  const double eps = 1e-7;
+  Tensor q = clamp(mean(p, {0}), eps, 1 - eps);  // (bits)
+  Tensor r = rsub(1.0, q);
+  Tensor h = neg(add(mul(q, log(q)), mul(r, log(r))));
+  return rsub(1.0, div(mean(h), std::log(2.0)));
+}
+
+Tensor triplet_hinge(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                     double margin) {
+  const char* name = "triplet_hinge";
+  check_codes(anchor, name, "anchor");
+  detail::require_same_shape(anchor, positive, name, "anchor", "positive");
+  detail::require_same_shape(anchor, negative, name, "anchor", "negative");
+  require(positive.dtype() == anchor.dtype() && negative.dtype() == anchor.dtype(), name,
+          "anchor, positive and negative must share one dtype");
+  Tensor dp = sub(anchor, positive), dn = sub(anchor, negative);
+  Tensor t = add(sub(sum(mul(dp, dp), {1}), sum(mul(dn, dn), {1})), margin);
+  return mean(relu(t));
+}
+
+Tensor cosine_structure_loss(const Tensor& h, const Tensor& features) {
+  const char* name = "cosine_structure_loss";
+  check_codes(h, name);
+  detail::require_floating(features, name, "features");
+  require(features.dim() == 2 && features.size(0) == h.size(0) && features.dtype() == h.dtype(),
+          name,
+          fmt::format("features {} {} must be ({},D) {}", dtype_name(features.dtype()),
+                      features.shape_str(), h.size(0), dtype_name(h.dtype())));
+  Tensor target = cosine_matrix(features.detach());
+  Tensor d = sub(cosine_matrix(h), target);
+  return mean(mul(d, d));
+}
+
+Tensor ranking_triplet_loss(const Tensor& h, const Tensor& labels, double margin) {
+  const char* name = "ranking_triplet_loss";
+  check_codes(h, name);
+  require(labels.dtype() == DType::i64 && labels.dim() == 1 && labels.size(0) == h.size(0), name,
+          fmt::format("labels must be ({}) i64, got {} {}", h.size(0), dtype_name(labels.dtype()),
+                      labels.shape_str()));
+  std::vector<int64_t> y = labels.to_vector<int64_t>(), keep, yl;
+  for (int64_t i = 0; i < static_cast<int64_t>(y.size()); ++i)
+    if (y[i] >= 0) keep.push_back(i), yl.push_back(y[i]);
+  const int64_t n = static_cast<int64_t>(keep.size());
+  // valid[a][p][n] = 1 for a triplet (a, p, n) of the labelled items.
+  std::vector<double> valid(n * n * n, 0.0);
+  double count = 0;
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t p = 0; p < n; ++p) {
+      if (p == a || yl[p] != yl[a]) continue;
+      for (int64_t q = 0; q < n; ++q)
+        if (yl[q] != yl[a]) valid[(a * n + p) * n + q] = 1, ++count;
+    }
+  if (count == 0) return mul(sum(h), 0.0);  // keeps the graph and the dtype
+  Tensor hl = index_select(h, 0, Tensor::from_vector(keep));
+  Tensor d = detail::pairwise_sq_dist(hl, hl);                     // (n,n)
+  Tensor t = add(sub(d.unsqueeze(2), d.unsqueeze(1)), margin);     // d_ap - d_an + m
+  Tensor v = Tensor::from_vector(valid, {n, n, n}).to(h.dtype());  // constant
+  return div(sum(mul(v, relu(t))), count);
+}
+
+Tensor neighbour_embedding_loss(const Tensor& h, const Tensor& w, double margin) {
+  const char* name = "neighbour_embedding_loss";
+  check_codes(h, name);
+  const int64_t b = h.size(0);
+  require(w.shape() == Shape{b, b} && w.dtype() == h.dtype(), name,
+          fmt::format("w {} {} must be ({},{}) {}", dtype_name(w.dtype()), w.shape_str(), b, b,
+                      dtype_name(h.dtype())));
+  if (b < 2) return mul(sum(h), 0.0);
+  Tensor wc = w.detach();
+  Tensor d = detail::pairwise_sq_dist(h, h);
+  Tensor per_pair = add(mul(wc, d), mul(rsub(1.0, wc), relu(rsub(margin, d))));
+  return div(sum(mul(off_diagonal(b, h.dtype()), per_pair)), static_cast<double>(b * (b - 1)));
+}
+
+Tensor knn_graph(const Tensor& features, int64_t k) {
+  const char* name = "knn_graph";
+  detail::require_floating(features, name, "features");
+  detail::require_dim(features, 2, name, "features");
+  require(k >= 0, name, fmt::format("k must be >= 0, got {}", k));
+  const int64_t b = features.size(0);
+  std::vector<double> sim;
+  {
+    NoGradGuard guard;
+    sim = cosine_matrix(features.detach().to(DType::f64)).to_vector<double>();
+  }
+  std::vector<double> w(b * b, 0.0);
+  std::vector<int64_t> order(b);
+  for (int64_t i = 0; i < b; ++i) {
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t x, int64_t y) { return sim[i * b + x] > sim[i * b + y]; });
+    int64_t taken = 0;
+    for (int64_t j : order) {
+      if (taken == k) break;
+      if (j == i) continue;
+      w[i * b + j] = w[j * b + i] = 1, ++taken;
+    }
+  }
+  return Tensor::from_vector(w, {b, b}).to(features.dtype());
+}
+
+}  // namespace he::losses
