@@ -39,6 +39,9 @@ const std::vector<Entry>& table() {
       {"tbh", make_tbh,
        "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
        "discriminators (unsupervised)"},
+      {"deepbit", make_deepbit,
+       "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
+       "rotation invariance"},
   };
   return entries;
 }

@@ -17,4 +17,5 @@ std::shared_ptr<HashModel> make_lsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_itq(const ModelConfig& c);
 std::shared_ptr<HashModel> make_binae(const ModelConfig& c);
 std::shared_ptr<HashModel> make_tbh(const ModelConfig& c);
+std::shared_ptr<HashModel> make_deepbit(const ModelConfig& c);
 }  // namespace he::zoo

@@ -1,0 +1,89 @@
+// The unsupervised zoo models learn without labels: their loss is the same whatever labels
+// the batch carries.
+#include <gtest/gtest.h>
+
+#include "engine/data/datasets.h"
+#include "zoo/encode.h"
+#include "zoo/model.h"
+
+namespace he::zoo {
+namespace {
+
+bool have_fashion_mnist() {
+  try {
+    data::resolve_dataset("fashion-mnist");
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+const data::ImageSet& small_train() {
+  static const data::ImageSet train =
+      data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 256);
+  return train;
+}
+
+TrainBatch batch_of(const data::ImageSet& set, int64_t begin, int64_t n, const Tensor& labels) {
+  TrainBatch b;
+  b.images = images_tensor(set, begin, n);
+  b.labels = labels;
+  b.indices = Tensor::arange(begin, begin + n, 1, DType::i64);
+  return b;
+}
+
+// Losses of three steps of a fresh model (same seed) on one batch carrying `labels`; the
+// model steps its optimiser in between, so later losses depend on earlier gradients too.
+std::vector<double> three_losses(const std::string& name, const Tensor& labels) {
+  const data::ImageSet& train = small_train();
+  ModelConfig cfg;
+  cfg.bits = 16;
+  cfg.train_size = train.n;
+  auto model = make_model(name, cfg);
+  model->begin_training(labels_tensor(train));
+  auto opt = model->make_optimizer(cfg);
+  model->train();
+  std::vector<double> out;
+  for (int it = 0; it < 3; ++it) {
+    Tensor loss = model->loss(batch_of(train, 0, 64, labels), it);
+    out.push_back(loss.item<double>());
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+  }
+  return out;
+}
+
+class Unsupervised : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Unsupervised, LossDoesNotDependOnTheBatchLabels) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  set_num_threads(1);
+  Tensor labels = labels_tensor(small_train()).narrow(0, 0, 64).contiguous();
+  Generator g(7);
+  Tensor permuted = index_select(labels, 0, Tensor::randperm(64, g));
+  ASSERT_NE(permuted.to_vector<int64_t>(), labels.to_vector<int64_t>());
+  Tensor constant = Tensor::zeros({64}, DType::i64);
+  std::vector<double> a = three_losses(GetParam(), labels);
+  EXPECT_EQ(three_losses(GetParam(), permuted), a);
+  EXPECT_EQ(three_losses(GetParam(), constant), a);
+}
+
+// The check can fail: a supervised model's loss changes with the labels.
+TEST(Unsupervised, SupervisedControlDependsOnTheLabels) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  set_num_threads(1);
+  Tensor labels = labels_tensor(small_train()).narrow(0, 0, 64).contiguous();
+  EXPECT_NE(three_losses("greedyhash", Tensor::zeros({64}, DType::i64)),
+            three_losses("greedyhash", labels));
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit"), [](const auto& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+});
+
+}  // namespace
+}  // namespace he::zoo
