@@ -42,6 +42,9 @@ const std::vector<Entry>& table() {
       {"deepbit", make_deepbit,
        "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
        "rotation invariance"},
+      {"uth", make_uth,
+       "UTH (Huang 2017), unsupervised: triplets (image, its rotation, another image) + "
+       "quantisation + bit entropy"},
   };
   return entries;
 }

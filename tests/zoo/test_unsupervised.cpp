@@ -78,7 +78,7 @@ TEST(Unsupervised, SupervisedControlDependsOnTheLabels) {
             three_losses("greedyhash", labels));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit"), [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit", "uth"), [](const auto& info) {
   std::string n = info.param;
   for (char& c : n)
     if (c == '-') c = '_';

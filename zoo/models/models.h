@@ -18,4 +18,5 @@ std::shared_ptr<HashModel> make_itq(const ModelConfig& c);
 std::shared_ptr<HashModel> make_binae(const ModelConfig& c);
 std::shared_ptr<HashModel> make_tbh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_deepbit(const ModelConfig& c);
+std::shared_ptr<HashModel> make_uth(const ModelConfig& c);
 }  // namespace he::zoo
