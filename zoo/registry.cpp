@@ -45,6 +45,9 @@ const std::vector<Entry>& table() {
       {"uth", make_uth,
        "UTH (Huang 2017), unsupervised: triplets (image, its rotation, another image) + "
        "quantisation + bit entropy"},
+      {"greedyhash-u", make_greedyhash_u,
+       "GreedyHash (Su 2018), unsupervised: sign straight-through, code cosines fit the "
+       "cosines of the centred pixels"},
   };
   return entries;
 }

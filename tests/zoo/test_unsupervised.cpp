@@ -2,6 +2,8 @@
 // the batch carries.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/data/datasets.h"
 #include "zoo/encode.h"
 #include "zoo/model.h"
@@ -78,12 +80,13 @@ TEST(Unsupervised, SupervisedControlDependsOnTheLabels) {
             three_losses("greedyhash", labels));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit", "uth"), [](const auto& info) {
-  std::string n = info.param;
-  for (char& c : n)
-    if (c == '-') c = '_';
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit", "uth", "greedyhash-u"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
 
 }  // namespace
 }  // namespace he::zoo

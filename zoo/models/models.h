@@ -19,4 +19,5 @@ std::shared_ptr<HashModel> make_binae(const ModelConfig& c);
 std::shared_ptr<HashModel> make_tbh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_deepbit(const ModelConfig& c);
 std::shared_ptr<HashModel> make_uth(const ModelConfig& c);
+std::shared_ptr<HashModel> make_greedyhash_u(const ModelConfig& c);
 }  // namespace he::zoo
