@@ -112,6 +112,57 @@ Tensor ranking_triplet_loss(const Tensor& h, const Tensor& labels, double margin
   return div(sum(mul(v, relu(t))), count);
 }
 
+Tensor ranking_triplet_bank_loss(const Tensor& h, const Tensor& labels, const Tensor& bank,
+                                 const Tensor& bank_labels, double margin) {
+  const char* name = "ranking_triplet_bank_loss";
+  check_codes(h, name);
+  check_codes(bank, name, "bank");
+  require(bank.size(1) == h.size(1) && bank.dtype() == h.dtype(), name,
+          fmt::format("bank {} {} must be (N,{}) {}", dtype_name(bank.dtype()), bank.shape_str(),
+                      h.size(1), dtype_name(h.dtype())));
+  auto check_labels = [&](const Tensor& y, int64_t n, const char* what) {
+    require(y.dtype() == DType::i64 && y.dim() == 1 && y.size(0) == n, name,
+            fmt::format("{} must be ({}) i64, got {} {}", what, n, dtype_name(y.dtype()),
+                        y.shape_str()));
+  };
+  check_labels(labels, h.size(0), "labels");
+  check_labels(bank_labels, bank.size(0), "bank_labels");
+  const int64_t b = h.size(0), n = bank.size(0);
+  Tensor d = detail::pairwise_sq_dist(h, bank.detach());  // (B,N), differentiable in h
+  const std::vector<double> dv = d.detach().to(DType::f64).to_vector<double>();
+  const std::vector<int64_t> y = labels.to_vector<int64_t>(), yb = bank_labels.to_vector<int64_t>();
+  std::vector<double> coef(b * n, 0.0);
+  double triplets = 0, active = 0;
+  std::vector<double> pos, neg;
+  for (int64_t a = 0; a < b; ++a) {
+    if (y[a] < 0) continue;
+    const double* da = dv.data() + a * n;
+    pos.clear(), neg.clear();
+    for (int64_t j = 0; j < n; ++j)
+      if (yb[j] == y[a])
+        pos.push_back(da[j]);
+      else if (yb[j] >= 0)
+        neg.push_back(da[j]);
+    if (pos.empty() || neg.empty()) continue;
+    triplets += static_cast<double>(pos.size()) * static_cast<double>(neg.size());
+    std::sort(pos.begin(), pos.end());
+    std::sort(neg.begin(), neg.end());
+    // (p, n) is active when margin + d_p - d_n > 0, i.e. d_n < margin + d_p.
+    for (int64_t j = 0; j < n; ++j) {
+      if (yb[j] == y[a]) {
+        const double k = std::lower_bound(neg.begin(), neg.end(), margin + da[j]) - neg.begin();
+        coef[a * n + j] = k, active += k;
+      } else if (yb[j] >= 0) {
+        const double k = pos.end() - std::upper_bound(pos.begin(), pos.end(), da[j] - margin);
+        coef[a * n + j] = -k;
+      }
+    }
+  }
+  if (triplets == 0) return mul(sum(h), 0.0);                  // keeps the graph and the dtype
+  Tensor c = Tensor::from_vector(coef, {b, n}).to(h.dtype());  // constant
+  return div(add(sum(mul(c, d)), margin * active), triplets);
+}
+
 Tensor neighbour_embedding_loss(const Tensor& h, const Tensor& w, double margin) {
   const char* name = "neighbour_embedding_loss";
   check_codes(h, name);

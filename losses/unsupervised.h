@@ -45,6 +45,19 @@ Tensor cosine_structure_loss(const Tensor& h, const Tensor& features);
 // has no triplet.
 Tensor ranking_triplet_loss(const Tensor& h, const Tensor& labels, double margin);
 
+// The same ranking loss with the triplets' positives and negatives taken from a bank of
+// stored codes (a constant), so that every labelled anchor of a batch meets every labelled
+// image seen so far: anchors h:(B,bits) with labels y:(B) i64 (-1: not an anchor), bank
+// H:(N,bits) with labels Y:(N) i64 (-1: not a candidate); over all (a, p, n) with
+// y_a >= 0, Y_p == y_a, Y_n >= 0, Y_n != y_a:
+//   sum max(0, margin + ||h_a - H_p||^2 - ||h_a - H_n||^2) / (number of triplets).
+// The hinge sum is piecewise linear in the distances: with c_ap the number of negatives a
+// positive p keeps active and c_an the number of positives keeping n active, it equals
+// sum_p c_ap (margin + d_ap) - sum_n c_an d_an, found by sorting in O(B N log N) instead of
+// O(B N^2). 0 when there is no triplet.
+Tensor ranking_triplet_bank_loss(const Tensor& h, const Tensor& labels, const Tensor& bank,
+                                 const Tensor& bank_labels, double margin);
+
 // SSDH's embedding loss over all (labelled and unlabelled) items: neighbours in feature space
 // keep close codes, the others are pushed to at least `margin` apart,
 //   mean_{i != j} [ w_ij d_ij + (1 - w_ij) max(0, margin - d_ij) ],  d_ij = ||h_i - h_j||^2,

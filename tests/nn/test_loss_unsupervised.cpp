@@ -122,6 +122,41 @@ TEST(LossUnsupervised, RankingTripletsSkipUnlabelled) {
             0.0);
 }
 
+TEST(LossUnsupervised, RankingTripletsAgainstABank) {
+  // Anchors: kH rows 0..2 with labels 0, 1, -1; bank of 6 rows with labels (-1 excluded).
+  const Mat bank = {6,
+                    3,
+                    {0.1, -1.0, 0.2, 0.7, 0.3, -0.2, 0.9, -0.5, 0.0, -0.4, 1.0, 0.8, 0.0, 0.0, 0.0,
+                     0.5, -1.1, 0.4}};
+  const std::vector<int64_t> y = {0, 1, -1}, yb = {0, 1, 0, 2, -1, 1};
+  const Mat h = {3, 3, Vec(kH.v.begin(), kH.v.begin() + 9)};
+  for (double m : {0.5, 2.0, 10.0}) {
+    double l = 0;
+    int count = 0;
+    for (int a = 0; a < 3; ++a)
+      for (int p = 0; p < 6; ++p)
+        for (int n = 0; n < 6; ++n) {
+          if (y[a] < 0 || yb[p] != y[a] || yb[n] < 0 || yb[n] == y[a]) continue;
+          l += std::max(0.0, m + sq_dist(h, a, bank, p) - sq_dist(h, a, bank, n));
+          ++count;
+        }
+    ASSERT_EQ(count, 2 * 3 + 2 * 3);  // anchor 0: 2 positives x 3 negatives; anchor 1 too
+    EXPECT_NEAR(value(losses::ranking_triplet_bank_loss(h.t(), Tensor::from_vector(y), bank.t(),
+                                                        Tensor::from_vector(yb), m)),
+                l / count, 1e-12)
+        << "margin " << m;
+  }
+  // No negative in the bank: 0.
+  EXPECT_EQ(value(losses::ranking_triplet_bank_loss(
+                h.t(), Tensor::from_vector(std::vector<int64_t>{0, 0, -1}), bank.t(),
+                Tensor::from_vector(std::vector<int64_t>{0, -1, 0, -1, -1, -1}), 1.0)),
+            0.0);
+  EXPECT_THROW(losses::ranking_triplet_bank_loss(h.t(), Tensor::from_vector(y),
+                                                 Tensor::ones({6, 2}, DType::f64),
+                                                 Tensor::from_vector(yb), 1.0),
+               std::invalid_argument);
+}
+
 TEST(LossUnsupervised, NeighbourEmbeddingAndKnnGraph) {
   // Features: 0 and 1 point the same way, 2 and 3 too, 4 halfway.
   const Mat f = {5, 2, {1, 0, 2, 0.1, 0, 1, 0.1, 3, 1, 1.2}};
@@ -170,6 +205,8 @@ std::vector<GradCase> grad_cases() {
   const Tensor feats = Tensor::randn({6, 5}, g, DType::f64);
   const Tensor y = Tensor::from_vector(std::vector<int64_t>{0, 1, 0, -1, 1, 0});
   const Tensor w = losses::knn_graph(feats, 2);
+  const Tensor bank = Tensor::uniform({7, 4}, -1, 1, g, DType::f64);
+  const Tensor yb = Tensor::from_vector(std::vector<int64_t>{1, 0, -1, 0, 1, 1, 0});
   return {
       {"binary_quantization", probs,
        [](const In& x) { return losses::binary_quantization_loss(x[0]); }},
@@ -191,6 +228,13 @@ std::vector<GradCase> grad_cases() {
          return In{leaf({6, 4}, 23)};
        },
        [y](const In& x) { return losses::ranking_triplet_loss(x[0], y, 2.0); }},
+      {"ranking_triplet_bank",
+       [] {
+         return In{leaf({6, 4}, 25)};
+       },
+       [y, bank, yb](const In& x) {
+         return losses::ranking_triplet_bank_loss(x[0], y, bank, yb, 1.5);
+       }},
       {"neighbour_embedding",
        [] {
          return In{leaf({6, 4}, 24)};

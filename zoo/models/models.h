@@ -20,4 +20,5 @@ std::shared_ptr<HashModel> make_tbh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_deepbit(const ModelConfig& c);
 std::shared_ptr<HashModel> make_uth(const ModelConfig& c);
 std::shared_ptr<HashModel> make_greedyhash_u(const ModelConfig& c);
+std::shared_ptr<HashModel> make_ssdh(const ModelConfig& c);
 }  // namespace he::zoo
