@@ -4,9 +4,11 @@
 //    IEEE TCSVT 2017): h = sigmoid(u), bit = 1[h >= 1/2] (= sign(u));
 //    L = ranking loss of triplets (squared distances of h, margin 0.125 * bits)
 //        + embedding loss over all images of the batch: pairs that are k-nearest neighbours
-//          in the network's current penultimate features, the hash layer's input (the online
-//          graph: cosine, k = 5, symmetrised), are pulled together, the others pushed to at
-//          least 0.25 * bits apart.
+//          in the network's current features (the online graph: cosine, k = 5, symmetrised)
+//          are pulled together, the others pushed to at least 0.25 * bits apart. The
+//          features are the small CNN's conv features (the 512-d input of its hash layer
+//          passes through dropout: 3 epochs below give 0.586 on those instead of 0.621), or
+//          another --backbone's penultimate features.
 //    The paper draws the triplets inside the mini-batch; with a small labelled share a batch
 //    of 128 holds few labelled images (about 21 at 1,000 of 6,000, 11 at 5,000 of 60,000)
 //    and fewer triplets, so each labelled image of the batch is an anchor against a bank of
@@ -54,8 +56,15 @@ class Ssdh : public CnnHashModel {
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
     if (slot_.empty()) throw std::logic_error("ssdh: loss() before begin_training()");
-    Tensor feats = net->features_of(b.images);  // the head's input
-    Tensor h = sigmoid(net->head->forward(feats));
+    Tensor graph_feats, h;
+    if (auto* small = dynamic_cast<SmallCNN*>(net.get())) {
+      // The small CNN's conv features (3136), ahead of the dropout of its fc block.
+      graph_feats = small->features->forward(b.images).flatten(1);
+      h = sigmoid(small->head->forward(small->fc->forward(graph_feats)));
+    } else {
+      graph_feats = net->features_of(b.images);  // the head's input
+      h = sigmoid(net->head->forward(graph_feats));
+    }
     Tensor y = index_select(labels_, 0, b.indices);
     // The batch's labelled images refresh their bank rows, then meet the whole bank.
     std::vector<int64_t> idx = b.indices.to_vector<int64_t>(), yv = y.to_vector<int64_t>(), rows,
@@ -68,7 +77,7 @@ class Ssdh : public CnnHashModel {
       int64_t* bank_labels = bank_labels_.data<int64_t>();
       for (size_t i = 0; i < rows.size(); ++i) bank_labels[slots[i]] = yv[rows[i]];
     }
-    Tensor w = losses::knn_graph(feats.detach(), kNeighbours);
+    Tensor w = losses::knn_graph(graph_feats.detach(), kNeighbours);
     Tensor embed = losses::neighbour_embedding_loss(h, w, kEmbedMargin * cfg.bits);
     if (labelled_ == 0) return embed;  // --labelled 0: the embedding alone
     return add(losses::ranking_triplet_bank_loss(h, y, bank_, bank_labels_, kRankMargin * cfg.bits),
