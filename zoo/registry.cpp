@@ -42,7 +42,7 @@ const std::vector<Entry>& table() {
        "discriminators (unsupervised)"},
       {"deepbit", make_deepbit,
        "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
-       "rotation invariance"},
+       "decorrelation + rotation invariance"},
       {"uth", make_uth,
        "UTH (Huang 2017), unsupervised: triplets (image, its rotation, another image) + "
        "quantisation + bit entropy"},
