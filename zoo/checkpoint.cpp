@@ -26,6 +26,7 @@ std::string options_json(const TrainOptions& o) {
   if (o.input_size != 0) j["input_size"] = o.input_size;
   if (!o.pretrained.empty()) j["pretrained"] = o.pretrained;
   if (!o.features.empty()) j["features"] = o.features;
+  if (model_is_semi_supervised(o.model)) j["labelled"] = o.labelled;
   return j.dump();
 }
 
@@ -47,6 +48,7 @@ TrainOptions options_from_json(const std::string& text) {
   o.input_size = j.value("input_size", int64_t{0});
   o.pretrained = j.value("pretrained", std::string());
   o.features = j.value("features", std::string());
+  if (j.contains("labelled")) o.labelled = j.at("labelled").get<int64_t>();
   return o;
 }
 

@@ -35,6 +35,7 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   Loaded l{zoo::options_from_json(it->second), nullptr};
   zoo::ModelConfig c;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
+  c.labelled = l.opt.labelled;
   c.in_channels = train.c, c.image_size = train.h;
   c.backbone = l.opt.backbone, c.input_size = l.opt.input_size;
   l.model = zoo::make_model(l.opt.model, c);
@@ -93,6 +94,13 @@ int run(const std::string& model, int argc, char** argv) {
                    "lsh / itq: fit on the penultimate features of this CNN run's backbone "
                    "(checkpoint.safetensors) instead of the pixels")
       ->check(CLI::ExistingFile);
+  if (zoo::model_is_semi_supervised(model))
+    train
+        ->add_option("--labelled", t.labelled,
+                     "training images whose labels the model may use (a seeded random subset; "
+                     "the others are used without labels)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
 
   std::string ckpt;
   int64_t k = 1000;

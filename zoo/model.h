@@ -26,6 +26,9 @@ struct ModelConfig {
   int64_t input_size = 0;
   double lr = 1e-3;
   uint64_t seed = 0;
+  // Semi-supervised models (model_is_semi_supervised): how many training images, drawn once
+  // from the seed, keep their labels; the model never sees the others'.
+  int64_t labelled = 5000;
 };
 
 // One training batch as tensors: images (B,C,H,W) f32, labels (B) i64, indices (B) i64
@@ -99,5 +102,8 @@ std::vector<std::string> model_names();
 std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg);
 // One line per model: its paper and loss, for --help.
 std::string model_summary(const std::string& name);
+// Whether the model learns from the labels of a subset only (ModelConfig::labelled, the
+// --labelled flag); false for an unknown name.
+bool model_is_semi_supervised(const std::string& name);
 
 }  // namespace he::zoo

@@ -12,6 +12,7 @@ struct Entry {
   const char* name;
   std::shared_ptr<HashModel> (*make)(const ModelConfig&);
   const char* summary;
+  bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
 };
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
@@ -39,6 +40,19 @@ const std::vector<Entry>& table() {
       {"tbh", make_tbh,
        "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
        "discriminators (unsupervised)"},
+      {"deepbit", make_deepbit,
+       "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
+       "decorrelation + rotation invariance"},
+      {"uth", make_uth,
+       "UTH (Huang 2017), unsupervised: triplets (image, its rotation, another image) + "
+       "quantisation + bit entropy"},
+      {"greedyhash-u", make_greedyhash_u,
+       "GreedyHash (Su 2018), unsupervised: sign straight-through, code cosines fit the "
+       "cosines of the centred pixels"},
+      {"ssdh", make_ssdh,
+       "SSDH (Zhang 2017), semi-supervised: ranking triplets on the --labelled images + "
+       "neighbour embedding (online k-NN graph) on all",
+       true},
   };
   return entries;
 }
@@ -55,6 +69,12 @@ std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig
     if (name == e.name) return e.make(cfg);
   throw std::invalid_argument(
       fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
+}
+
+bool model_is_semi_supervised(const std::string& name) {
+  for (const Entry& e : table())
+    if (name == e.name) return e.semi_supervised;
+  return false;
 }
 
 std::string model_summary(const std::string& name) {

@@ -83,6 +83,7 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   c.seed = o.seed;
   c.backbone = o.backbone;
   c.input_size = o.input_size;
+  c.labelled = o.labelled;
   return c;
 }
 
@@ -202,7 +203,7 @@ RunSummary train(const TrainOptions& opt_in) {
     TrainOptions saved = options_from_json(file.metadata.at("options"));
     if (saved.model != o.model || saved.bits != o.bits || saved.seed != o.seed ||
         saved.quick != o.quick || saved.batch != o.batch || saved.backbone != o.backbone ||
-        saved.input_size != o.input_size)
+        saved.input_size != o.input_size || saved.labelled != o.labelled)
       throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", used,
                                            options_json(saved)));
     if (saved.threads != o.threads)
@@ -214,11 +215,15 @@ RunSummary train(const TrainOptions& opt_in) {
     log.line(fmt::format("resumed {} at epoch {} batch {} (iteration {})", used, pos.epoch + 1,
                          pos.batch, pos.iteration));
   } else {
-    log.line(
-        fmt::format("{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train "
-                    "{}  queries {}",
-                    o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed,
-                    o.threads, split.train.n, split.query.n));
+    log.line(fmt::format(
+        "{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train {}{}  "
+        "queries {}",
+        o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed, o.threads,
+        split.train.n,
+        model_is_semi_supervised(o.model)
+            ? fmt::format(" ({} labelled)", std::min(o.labelled, split.train.n))
+            : "",
+        split.query.n));
     if (!o.backbone.empty())
       log.line(fmt::format("backbone {}{}", o.backbone,
                            o.input_size ? fmt::format(", input size {}", o.input_size) : ""));

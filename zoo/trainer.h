@@ -20,6 +20,7 @@ struct TrainOptions {
   int64_t batch = 0;  // 0: the model's default_batch() (protocol FM: 128)
   double lr = 0;      // 0: the model's default_lr() (protocol FM: Adam 1e-3)
   uint64_t seed = 0;
+  int64_t labelled = 5000;  // semi-supervised models only: training images that keep labels
   int threads = 2;
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
   std::string out;         // default runs/<model>-<bits>

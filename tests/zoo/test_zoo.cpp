@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stb/stb_image.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -68,8 +69,13 @@ std::vector<std::string> gradient_models() {
     if (n != "lsh" && n != "itq") out.push_back(n);
   return out;
 }
+// Test names allow only letters, digits and '_' ("greedyhash-u" -> "greedyhash_u").
 INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
 
 // TBH's reconstruction term is summed over the batch like the reference's tf.nn.l2_loss (a
 // per-image mean let the adversarial terms dominate and the bits collapse): with the codes

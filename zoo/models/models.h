@@ -17,4 +17,8 @@ std::shared_ptr<HashModel> make_lsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_itq(const ModelConfig& c);
 std::shared_ptr<HashModel> make_binae(const ModelConfig& c);
 std::shared_ptr<HashModel> make_tbh(const ModelConfig& c);
+std::shared_ptr<HashModel> make_deepbit(const ModelConfig& c);
+std::shared_ptr<HashModel> make_uth(const ModelConfig& c);
+std::shared_ptr<HashModel> make_greedyhash_u(const ModelConfig& c);
+std::shared_ptr<HashModel> make_ssdh(const ModelConfig& c);
 }  // namespace he::zoo
