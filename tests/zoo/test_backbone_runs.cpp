@@ -14,18 +14,12 @@
 #include "zoo/encode.h"
 #include "zoo/nets/torchvision_nets.h"
 #include "zoo/weights.h"
+#include "zoo_test_util.h"
 
 namespace he::zoo {
 namespace {
 
-bool have_fashion_mnist() {
-  try {
-    data::resolve_dataset("fashion-mnist");
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+using test::have_fashion_mnist;
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / name).string();

@@ -8,18 +8,12 @@
 #include "zoo/checkpoint.h"
 #include "zoo/encode.h"
 #include "zoo/model.h"
+#include "zoo_test_util.h"
 
 namespace he::zoo {
 namespace {
 
-bool have_fashion_mnist() {
-  try {
-    data::resolve_dataset("fashion-mnist");
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+using test::have_fashion_mnist;
 
 const data::ImageSet& small_train() {
   static const data::ImageSet train =

@@ -14,18 +14,12 @@
 #include "zoo/encode.h"
 #include "zoo/search_grid.h"
 #include "zoo/trainer.h"
+#include "zoo_test_util.h"
 
 namespace he::zoo {
 namespace {
 
-bool have_fashion_mnist() {
-  try {
-    data::resolve_dataset("fashion-mnist");
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+using test::have_fashion_mnist;
 
 class ZooModel : public ::testing::TestWithParam<std::string> {};
 
