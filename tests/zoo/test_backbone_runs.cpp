@@ -53,13 +53,7 @@ TEST(BackboneRuns, Resnet18HashNetLossFalls) {
   EXPECT_EQ(model->backbone()->name(), "ResNet18");
   auto opt = model->make_optimizer(cfg);
   std::vector<TrainBatch> batches;
-  for (int i = 0; i < 2; ++i) {
-    TrainBatch b;
-    b.images = images_tensor(train, i * 16, 16);
-    b.labels = labels_tensor(train).narrow(0, i * 16, 16).contiguous();
-    b.indices = Tensor::arange(i * 16, i * 16 + 16, 1, DType::i64);
-    batches.push_back(b);
-  }
+  for (int i = 0; i < 2; ++i) batches.push_back(test::batch_of(train, i * 16, 16));
   model->train();
   double first = 0, last = 0;
   const int iters = 10;

@@ -21,11 +21,10 @@ const data::ImageSet& small_train() {
   return train;
 }
 
+// The batch of images [begin, begin + n) carrying `labels` instead of its own.
 TrainBatch batch_of(const data::ImageSet& set, int64_t begin, int64_t n, const Tensor& labels) {
-  TrainBatch b;
-  b.images = images_tensor(set, begin, n);
+  TrainBatch b = test::batch_of(set, begin, n);
   b.labels = labels;
-  b.indices = Tensor::arange(begin, begin + n, 1, DType::i64);
   return b;
 }
 

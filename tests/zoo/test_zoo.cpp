@@ -37,13 +37,7 @@ TEST_P(ZooModel, TrainsWithFiniteFallingLoss) {
   std::vector<ExtraPart> extra = model->make_extra_parts(cfg);  // critics of adversarial models
   // Two fixed batches of 64, alternated: the (main part's) loss on them must fall.
   std::vector<TrainBatch> batches;
-  for (int i = 0; i < 2; ++i) {
-    TrainBatch b;
-    b.images = images_tensor(train, i * 64, 64);
-    b.labels = labels_tensor(train).narrow(0, i * 64, 64).contiguous();
-    b.indices = Tensor::arange(i * 64, i * 64 + 64, 1, DType::i64);
-    batches.push_back(b);
-  }
+  for (int i = 0; i < 2; ++i) batches.push_back(test::batch_of(train, i * 64, 64));
   model->train();
   double first = 0, last = 0;
   for (int it = 0; it < 20; ++it) {
