@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI after scripts/test.sh: the test suite under ASan + UBSan, then a short run of every
-# fuzz target (FUZZ_SECONDS each, default 30). Installs clang's sanitizer and fuzzer runtimes.
+# fuzz target (FUZZ_SECONDS each, default 30) with a fixed seed and at most FUZZ_RUNS inputs, so
+# the pass is reproducible (see scripts/fuzz.sh). Installs clang's sanitizer and fuzzer runtimes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(clang libclang-rt-14-dev libomp-dev)
@@ -17,5 +18,5 @@ fi
 start=$(date +%s)
 scripts/test-sanitize.sh
 echo "ci-extra: sanitizer tests done in $(($(date +%s) - start)) s"
-scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_RUNS=${FUZZ_RUNS:-250000} scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 echo "ci-extra: done in $(($(date +%s) - start)) s"

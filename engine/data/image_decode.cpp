@@ -40,20 +40,27 @@ bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
   return true;
 }
 
-// stb_image 2.27 copies a zero-length PNG IDAT chunk with memcpy(NULL, src, 0) before any data
-// buffer exists (undefined behaviour, found by fuzz_image); such a chunk carries nothing, so a
-// PNG that has one is rejected before stb sees it. Walks the chunk list within bounds.
-bool png_chunks_ok(const std::vector<uint8_t>& b) {
+// Two PNG chunk lists stb_image 2.27 mishandles, both found by fuzz_image; returns what is
+// wrong, or nullptr. A zero-length IDAT chunk is copied with memcpy(NULL, src, 0) before any
+// data buffer exists (undefined behaviour; such a chunk carries nothing). An IDAT chunk whose
+// length runs past the end of the file makes stb grow its buffer to that length (up to 2 GiB)
+// before it finds the data missing, so every chunk up to IEND must fit in the file.
+const char* png_chunk_problem(const std::vector<uint8_t>& b) {
   static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (b.size() < 8 || !std::equal(sig, sig + 8, b.begin())) return true;  // not PNG
+  if (b.size() < 8 || !std::equal(sig, sig + 8, b.begin())) return nullptr;  // not PNG
   size_t at = 8;
   while (at + 8 <= b.size()) {
     const uint64_t len = (uint64_t{b[at]} << 24) | (uint64_t{b[at + 1]} << 16) |
                          (uint64_t{b[at + 2]} << 8) | b[at + 3];
-    if (len == 0 && std::equal(b.begin() + at + 4, b.begin() + at + 8, "IDAT")) return false;
+    auto type_is = [&](const char* t) {
+      return std::equal(b.begin() + at + 4, b.begin() + at + 8, t);
+    };
+    if (type_is("IEND")) return nullptr;  // stb stops reading here
+    if (len > b.size() - at - 8) return "PNG chunk longer than the rest of the file";
+    if (len == 0 && type_is("IDAT")) return "PNG with an empty IDAT chunk";
     at += 12 + len;  // length, type, data, CRC
   }
-  return true;
+  return nullptr;
 }
 
 // stb allocates the whole image as soon as the header is read, and a header can claim
@@ -116,9 +123,8 @@ DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::st
         fmt::format("{}: cannot decode image: corrupt JPEG Huffman table "
                     "(more than 256 codes)",
                     path));
-  if (!png_chunks_ok(bytes))
-    throw std::runtime_error(
-        fmt::format("{}: cannot decode image: PNG with an empty IDAT chunk", path));
+  if (const char* problem = png_chunk_problem(bytes))
+    throw std::runtime_error(fmt::format("{}: cannot decode image: {}", path, problem));
   int w = 0, h = 0, file_channels = 0;
   if (is_binary_pnm(bytes)) {
     const std::vector<uint8_t> hwc = decode_pnm(bytes, path, opts.channels, w, h);

@@ -260,3 +260,25 @@ TEST(Corrupt, JpegHuffmanCheckSeesPastLeadingFillBytes) {
 }
 }  // namespace
 }  // namespace he::data
+
+namespace he::data {
+namespace {
+// fuzz_image found stb 2.27 growing its IDAT buffer to a chunk's claimed length (2 GiB) before
+// finding the data missing; a chunk longer than the rest of the file is rejected first.
+TEST(Corrupt, PngChunkLongerThanTheFileIsRejected) {
+  const std::vector<uint8_t> png{0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00,
+                                 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x05,
+                                 0x00, 0x00, 0x00, 0x04, 0x08, 0x02, 0x00, 0x00, 0x00, 0xc9,
+                                 0x51, 0x62, 0x17, 0x40, 0x00, 0x00, 0x00, 0x49, 0x44, 0x41,
+                                 0x54, 0x78, 0x5e, 0x63, 0x08, 0x02, 0x00};
+  try {
+    decode_image_bytes(png, "long_idat.png", DecodeOptions{});
+    FAIL() << "expected a rejection";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("long_idat.png"), std::string::npos) << what;
+    EXPECT_NE(what.find("longer than the rest of the file"), std::string::npos) << what;
+  }
+}
+}  // namespace
+}  // namespace he::data
