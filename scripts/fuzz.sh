@@ -21,7 +21,8 @@ corpus=$BUILD/corpus
 "$BUILD/bin/make_seeds" "$corpus/seeds"
 mkdir -p "$BUILD/artifacts"
 extra=()
-[ -z "${FUZZ_SEED:-}" ] || extra+=(-seed="$FUZZ_SEED")
+# -reload=0: re-reading the corpus folder every second makes the input order timing-dependent.
+[ -z "${FUZZ_SEED:-}" ] || extra+=(-seed="$FUZZ_SEED" -reload=0)
 [ -z "${FUZZ_RUNS:-}" ] || extra+=(-runs="$FUZZ_RUNS")
 for t in "${targets[@]}"; do
   # A reproducible pass starts from the seeds alone, not from a corpus grown by earlier runs.
