@@ -177,6 +177,21 @@ Tensor greedy_hash_penalty(const Tensor& u, double alpha) {
   return mul(mean(pow(abs(sub(abs(u), 1.0)), 3.0)), alpha);
 }
 
+Tensor adsh(const Tensor& h, const Tensor& V, const Tensor& S, const Tensor& V_own, double gamma) {
+  const char* name = "adsh";
+  check_bank(h, V, S, name);
+  require(V_own.shape() == h.shape() && V_own.dtype() == h.dtype(), name,
+          fmt::format("V_own {} {} must match h {} {}", dtype_name(V_own.dtype()),
+                      V_own.shape_str(), dtype_name(h.dtype()), h.shape_str()));
+  const double similar = sum(S).item_double();
+  const double dissimilar = static_cast<double>(S.numel()) - similar;
+  const double r = dissimilar > 0 ? similar / dissimilar : 0.0;
+  Tensor target = mul(sub(mul(S.detach(), 1 + r), r), static_cast<double>(h.size(1)));
+  Tensor fit = sum(pow(sub(matmul(h, V.detach().t()), target), 2.0));
+  Tensor pull = sum(pow(sub(V_own.detach(), h), 2.0));
+  return div(add(fit, mul(pull, gamma)), static_cast<double>(S.numel()));
+}
+
 Tensor csq(const Tensor& u, const Tensor& centers, double lambda) {
   const char* name = "csq";
   check_codes(u, name);

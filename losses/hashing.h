@@ -57,6 +57,15 @@ Tensor dch_bank(const Tensor& u, const Tensor& U, const Tensor& S, double gamma 
 // The triplet term is 0 when the batch has no triplet. alpha = 5 is the setting for bits >= 32.
 Tensor dtsh(const Tensor& u, const Tensor& S, double alpha = 5, double lambda = 1);
 
+// ADSH (Jiang & Li 2018, "Asymmetric Deep Supervised Hashing"), on h = tanh(u) of a batch of
+// queries against database codes V:(M,bits) (+-1, constants):
+//   L = ( ||h V^T - bits * S'||^2 + gamma * ||V_own - h||^2 ) / (B M),
+// S' = (1 + r) S - r softens the 0/1 similarity S:(B,M), r = similar / dissimilar pairs of
+// S (0 without dissimilar pairs), as the authors' code does: each row of S' then sums to
+// about 0. V_own:(B,bits) is each query's own database code.
+Tensor adsh(const Tensor& h, const Tensor& V, const Tensor& S, const Tensor& V_own,
+            double gamma = 200);
+
 // GreedyHash (Su, Zhang, Zhou & Tian 2018, "Greedy Hash"): the cubic penalty
 //   alpha * mean(| |u| - 1 |^3).
 // (The classification half, cross-entropy of fc(sign-STE(u)), is generic::cross_entropy.)

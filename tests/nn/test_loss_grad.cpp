@@ -34,6 +34,7 @@ std::vector<LossGradCase> cases() {
   Generator gen(5);
   const Tensor bank = Tensor::uniform({5, 4}, -1, 1, gen, DType::f64);
   const Tensor s_bank = losses::similarity(y6, labels({0, 1, 2, 2, 3}), DType::f64);
+  const Tensor own = sign(Tensor::uniform({6, 4}, -1, 1, gen, DType::f64));
   const Tensor centers = losses::centers_for_labels(losses::hash_centers(3, 4, 0, DType::f64), y6);
   return {
       // generic
@@ -91,6 +92,10 @@ std::vector<LossGradCase> cases() {
       {"dch_bank", one({6, 4}),
        [bank, s_bank](const In& x) { return losses::dch_bank(x[0], bank, s_bank); }},
       {"dtsh", one({6, 4}), [s6](const In& x) { return losses::dtsh(x[0], s6, 0.5, 1.0); }},
+      {"adsh", one({6, 4}),
+       [bank, s_bank, own](const In& x) {
+         return losses::adsh(tanh(x[0]), bank, s_bank, own, 2.0);
+       }},
       {"greedy_hash_penalty", one({6, 4}, -2, 2),
        [](const In& x) { return losses::greedy_hash_penalty(x[0]); }},
       {"csq", one({6, 4}, -2, 2),

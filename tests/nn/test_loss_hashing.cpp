@@ -216,3 +216,33 @@ TEST(LossHashing, RejectsBadShapes) {
 
 }  // namespace
 }  // namespace he
+
+namespace he {
+namespace {
+// ADSH: plain loops over the soft similarity (1 + r) s - r, r = similar / dissimilar.
+TEST(LossAdsh, MatchesLoops) {
+  const Mat V = {3, 3, {1, -1, 1, -1, -1, 1, 1, 1, -1}};
+  const Mat S = labels_sim(kY, {0, 1, 3});  // 3 similar pairs of 12
+  const Mat own = {4, 3, {1, -1, 1, 1, 1, -1, -1, 1, 1, -1, -1, 1}};
+  const double gamma = 2.5, r = 3.0 / 9.0;
+  Mat h = kU;
+  for (double& x : h.v) x = std::tanh(x);
+  double l = 0;
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      const double d = dot(h, i, V, j) - 3 * ((1 + r) * S(i, j) - r);
+      l += d * d;
+    }
+    for (int k = 0; k < 3; ++k) l += gamma * (own(i, k) - h(i, k)) * (own(i, k) - h(i, k));
+  }
+  EXPECT_NEAR(value(losses::adsh(h.t(), V.t(), S.t(), own.t(), gamma)), l / 12, 1e-12);
+  // Every pair similar: r = 0, S' = S.
+  const Mat all = labels_sim({0, 0, 0, 0}, {0, 0, 0});
+  double l1 = 0;
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) l1 += std::pow(dot(h, i, V, j) - 3, 2);
+  EXPECT_NEAR(value(losses::adsh(h.t(), V.t(), all.t(), h.t(), gamma)), l1 / 12, 1e-12);
+  EXPECT_THROW(losses::adsh(h.t(), V.t(), S.t(), V.t()), std::invalid_argument);
+}
+}  // namespace
+}  // namespace he

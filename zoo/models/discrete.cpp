@@ -108,15 +108,9 @@ class Adsh : public CnnHashModel {
     Tensor h = tanh(net->forward(b.images));
     assign_rows(bank_, b.indices, h);
     assign_rows(seen_, b.indices, Tensor::ones({b.indices.numel(), 1}));
-    const double bits = static_cast<double>(cfg.bits);
-    Tensor same = losses::similarity(b.labels, index_select(train_labels_, 0, partners));
-    const double similar = sum(same).item<double>();
-    const double r = ratio(similar, static_cast<double>(same.numel()) - similar);
-    Tensor S = sub(mul(same, 1 + r), r);
-    Tensor fit =
-        sum(pow(sub(matmul(h, index_select(db_codes_, 0, partners).t()), mul(S, bits)), 2.0));
-    Tensor pull = sum(pow(sub(index_select(db_codes_, 0, b.indices), h), 2.0));
-    return div(add(fit, mul(pull, kGamma)), static_cast<double>(S.numel()));
+    Tensor S = losses::similarity(b.labels, index_select(train_labels_, 0, partners));
+    return losses::adsh(h, index_select(db_codes_, 0, partners), S,
+                        index_select(db_codes_, 0, b.indices), kGamma);
   }
   void end_epoch(int64_t) override { update_codes(); }
   std::optional<Tensor> database_codes() const override { return db_codes_; }
