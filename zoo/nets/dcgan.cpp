@@ -14,12 +14,17 @@ Conv2dOptions stride2() {
 }
 }  // namespace
 
-std::shared_ptr<Sequential> dcgan_trunk(int64_t hidden, Generator& gen) {
-  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 32, 4, gen, stride2()), LeakyReLU(0.2),
-      std::make_shared<Conv2d>(32, 64, 4, gen, stride2()), std::make_shared<BatchNorm>(64),
-      LeakyReLU(0.2), std::make_shared<Flatten>(),
-      std::make_shared<Linear>(64 * 7 * 7, hidden, gen), LeakyReLU(0.2)});
+std::shared_ptr<Sequential> dcgan_trunk(int64_t hidden, Generator& gen, bool batch_norm) {
+  auto trunk = std::make_shared<Sequential>();
+  trunk->push_back(std::make_shared<Conv2d>(1, 32, 4, gen, stride2()));
+  trunk->push_back(LeakyReLU(0.2));
+  trunk->push_back(std::make_shared<Conv2d>(32, 64, 4, gen, stride2()));
+  if (batch_norm) trunk->push_back(std::make_shared<BatchNorm>(64));
+  trunk->push_back(LeakyReLU(0.2));
+  trunk->push_back(std::make_shared<Flatten>());
+  trunk->push_back(std::make_shared<Linear>(64 * 7 * 7, hidden, gen));
+  trunk->push_back(LeakyReLU(0.2));
+  return trunk;
 }
 
 std::shared_ptr<Sequential> dcgan_generator(int64_t in, Generator& gen) {

@@ -11,9 +11,11 @@
 namespace he::nn {
 
 // Discriminator trunk: x:(N,1,28,28) -> (N,hidden):
-//   conv(1->32, 4, s2, p1) - LReLU -> conv(32->64, 4, s2, p1) - BN - LReLU -> flatten (3136)
+//   conv(1->32, 4, s2, p1) - LReLU -> conv(32->64, 4, s2, p1) [- BN] - LReLU -> flatten (3136)
 //   -> fc hidden - LReLU.
-std::shared_ptr<Sequential> dcgan_trunk(int64_t hidden, Generator& gen);
+// Without batch norm where the trunk also judges generated batches and its eval-mode output is
+// the code: running statistics mixed over real and generated batches would shift the codes.
+std::shared_ptr<Sequential> dcgan_trunk(int64_t hidden, Generator& gen, bool batch_norm = true);
 
 // Generator: z:(N,in) -> images:(N,1,28,28) in the loader's normalised pixel range:
 //   fc(in -> 64*7*7) - BN - ReLU -> convT(64->32, 4, s2, p1) (14x14) - BN - ReLU
