@@ -72,6 +72,17 @@ Tensor triplet_hinge(const Tensor& anchor, const Tensor& positive, const Tensor&
   return mean(relu(t));
 }
 
+Tensor similarity_matching_loss(const Tensor& h, const Tensor& target) {
+  const char* name = "similarity_matching_loss";
+  check_codes(h, name);
+  const int64_t b = h.size(0);
+  require(target.shape() == Shape{b, b} && target.dtype() == h.dtype(), name,
+          fmt::format("target {} {} must be ({},{}) {}", dtype_name(target.dtype()),
+                      target.shape_str(), b, b, dtype_name(h.dtype())));
+  Tensor d = sub(cosine_matrix(h), target.detach());
+  return mean(mul(d, d));
+}
+
 Tensor cosine_structure_loss(const Tensor& h, const Tensor& features) {
   const char* name = "cosine_structure_loss";
   check_codes(h, name);
@@ -80,9 +91,20 @@ Tensor cosine_structure_loss(const Tensor& h, const Tensor& features) {
           name,
           fmt::format("features {} {} must be ({},D) {}", dtype_name(features.dtype()),
                       features.shape_str(), h.size(0), dtype_name(h.dtype())));
-  Tensor target = cosine_matrix(features.detach());
-  Tensor d = sub(cosine_matrix(h), target);
-  return mean(mul(d, d));
+  return similarity_matching_loss(h, cosine_matrix(features.detach()));
+}
+
+Tensor bre_loss(const Tensor& h, double eps) {
+  const char* name = "bre_loss";
+  check_codes(h, name);
+  const int64_t b = h.size(0), bits = h.size(1);
+  require(b >= 2 && eps > 0, name,
+          fmt::format("needs B >= 2 and eps > 0, got B = {}, eps = {}", b, eps));
+  Tensor s = div(h, add(abs(h), eps));
+  Tensor m = mean(s, {0});  // (bits)
+  Tensor me = mean(mul(m, m));
+  Tensor ac = sum(mul(off_diagonal(b, h.dtype()), abs(matmul(s, s.t()))));
+  return add(me, div(ac, static_cast<double>(b * (b - 1) * bits)));
 }
 
 Tensor ranking_triplet_loss(const Tensor& h, const Tensor& labels, double margin) {

@@ -30,12 +30,31 @@ Tensor bit_entropy_loss(const Tensor& p);
 Tensor triplet_hinge(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
                      double margin);
 
+// Similarity matching: mean_{i,j} ( cos(h_i, h_j) - t_ij )^2 over all B x B pairs (diagonal
+// included), t:(B,B) a target similarity (a constant), h:(B,bits). With codes in {-1,+1} the
+// cosine is 1 - 2 d_H / bits, so this matches normalised Hamming distances. A zero row has
+// cosine 0 with every row. Used as BGAN's neighbourhood structure loss (Song, He, Gao, Xu &
+// Shen 2018, 'Binary Generative Adversarial Networks for Image Retrieval', AAAI) with t = a
+// k-NN graph plus the identity, and by cosine_structure_loss below.
+Tensor similarity_matching_loss(const Tensor& h, const Tensor& target);
+
 // Cosine-structure preservation (GreedyHash's unsupervised loss, Su, Zhang, Han & Tian 2018,
 // 'Greedy Hash: Towards Fast Optimization for Accurate Hash Coding in CNN', NeurIPS):
 //   mean_{i,j} ( cos(h_i, h_j) - cos(f_i, f_j) )^2 over all B x B pairs (diagonal included),
 // h:(B,bits) the codes (with GreedyHash, sign-STE(u), whose cosine is <b_i,b_j>/bits),
 // f:(B,D) features of the same images (a constant). A zero row has cosine 0 with every row.
 Tensor cosine_structure_loss(const Tensor& h, const Tensor& features);
+
+// Binarised representation entropy (BRE; Cao, Ding, Lui & Huang 2018, 'Improving GAN Training
+// via Binarized Representation Entropy (BRE) Regularization', ICLR), BinGAN's regulariser of its
+// binary layer (Zieba, Semberecki, El-Gaaly & Trzcinski 2018, 'BinGAN: Learning Compact Binary
+// Descriptors with a Regularized GAN', NeurIPS). With s = h / (|h| + eps) (a softsign that is
+// near +-1 unless |h| is within a few eps of 0, so the terms see the bits):
+//   ME = mean_k ( mean_i s_ik )^2                    (each bit balanced over the batch)
+//   AC = mean_{i != j} | <s_i, s_j> | / bits          (codes of different images decorrelated)
+//   BRE = ME + AC.
+// h:(B,bits) float, B >= 2 -> scalar.
+Tensor bre_loss(const Tensor& h, double eps);
 
 // SSDH's supervised ranking loss (Zhang & Peng 2017, 'SSDH: Semi-supervised Deep Hashing for
 // Large Scale Image Retrieval', TCSVT) over every in-batch triplet (a, p, n) of labelled

@@ -53,6 +53,12 @@ const std::vector<Entry>& table() {
        "SSDH (Zhang 2017), semi-supervised: ranking triplets on the --labelled images + "
        "neighbour embedding (online k-NN graph) on all",
        true},
+      {"bingan", make_bingan,
+       "BinGAN (Zieba 2018), unsupervised: the DCGAN discriminator's sign-STE penultimate layer, "
+       "distance matching + BRE regularisers, feature-matching generator"},
+      {"bgan", make_bgan,
+       "BGAN (Song 2018), unsupervised: encoder -> continuation sign code -> generator, "
+       "discriminator, content + adversarial + k-NN neighbourhood structure losses"},
   };
   return entries;
 }

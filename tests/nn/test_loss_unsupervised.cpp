@@ -100,6 +100,51 @@ TEST(LossUnsupervised, CosineStructure) {
                std::invalid_argument);
 }
 
+TEST(LossUnsupervised, SimilarityMatching) {
+  const Mat t = {
+      5, 5, {1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0.5, 0, 0, 1, 1, 0, 0, 0, 0.5, 0, 1}};
+  double l = 0;
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) {
+      const double d = cosine(kH, i, j) - t(i, j);
+      l += d * d / 25;
+    }
+  EXPECT_NEAR(value(losses::similarity_matching_loss(kH.t(), t.t())), l, 1e-12);
+  // Codes in {-1,+1}: the cosine is 1 - 2 d_H / bits. Two codes 1 bit apart of 4, target 1/2.
+  const Mat b = {2, 4, {1, 1, -1, 1, 1, -1, -1, 1}}, half = {2, 2, {1, 0.5, 0.5, 1}};
+  EXPECT_NEAR(value(losses::similarity_matching_loss(b.t(), half.t())), 0.0, 1e-12);
+  EXPECT_THROW(losses::similarity_matching_loss(kH.t(), Tensor::ones({4, 4}, DType::f64)),
+               std::invalid_argument);
+}
+
+TEST(LossUnsupervised, BinarisedRepresentationEntropy) {
+  const double eps = 0.1;
+  Mat s = kH;
+  for (double& v : s.v) v = v / (std::abs(v) + eps);
+  double me = 0, ac = 0;
+  for (int k = 0; k < 3; ++k) {
+    double m = 0;
+    for (int i = 0; i < 5; ++i) m += s(i, k) / 5;
+    me += m * m / 3;
+  }
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) {
+      if (i == j) continue;
+      double d = 0;
+      for (int k = 0; k < 3; ++k) d += s(i, k) * s(j, k);
+      ac += std::abs(d) / 3 / 20;
+    }
+  EXPECT_NEAR(value(losses::bre_loss(kH.t(), eps)), me + ac, 1e-12);
+  // Activations far from 0 (s = +-1000/1000.1). Two opposite codes: balanced bits (ME = 0) but
+  // fully anti-correlated codes (AC = 1).
+  const Mat opposite = {2, 2, {1e3, 1e3, -1e3, -1e3}};
+  EXPECT_NEAR(value(losses::bre_loss(opposite.t(), eps)), 1.0, 1e-3);
+  // Two orthogonal codes sharing their first bit: ME = (1^2 + 0^2) / 2, AC = 0.
+  const Mat orthogonal = {2, 2, {1e3, -1e3, 1e3, 1e3}};
+  EXPECT_NEAR(value(losses::bre_loss(orthogonal.t(), eps)), 0.5, 1e-3);
+  EXPECT_THROW(losses::bre_loss(Tensor::ones({1, 3}, DType::f64), eps), std::invalid_argument);
+}
+
 TEST(LossUnsupervised, RankingTripletsSkipUnlabelled) {
   // Items 0, 1 share label 3, item 2 has label 1, item 3 label 3, item 4 is unlabelled.
   const std::vector<int64_t> y = {3, 3, 1, 3, -1};
@@ -223,6 +268,18 @@ std::vector<GradCase> grad_cases() {
          return In{leaf({6, 4}, 22)};
        },
        [feats](const In& x) { return losses::cosine_structure_loss(x[0], feats); }},
+      {"similarity_matching",
+       [] {
+         return In{leaf({6, 4}, 26)};
+       },
+       [w](const In& x) {
+         return losses::similarity_matching_loss(x[0], add(w, Tensor::ones({6, 6}, DType::f64)));
+       }},
+      {"bre",
+       [] {
+         return In{leaf({6, 4}, 27)};
+       },
+       [](const In& x) { return losses::bre_loss(x[0], 0.5); }},
       {"ranking_triplet",
        [] {
          return In{leaf({6, 4}, 23)};

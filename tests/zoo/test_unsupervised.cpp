@@ -77,7 +77,8 @@ TEST(Unsupervised, SupervisedControlDependsOnTheLabels) {
             three_losses("greedyhash", labels));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit", "uth", "greedyhash-u"),
+INSTANTIATE_TEST_SUITE_P(All, Unsupervised,
+                         ::testing::Values("deepbit", "uth", "greedyhash-u", "bingan", "bgan"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
