@@ -40,6 +40,7 @@ std::vector<double> three_losses(const std::string& name, const Tensor& labels,
   cfg.labelled = labelled;
   auto model = make_model(name, cfg);
   model->begin_training(train_labels.defined() ? train_labels : labels_tensor(train));
+  model->fit_targets(images_tensor(train, 0, train.n));
   auto opt = model->make_optimizer(cfg);
   model->train();
   std::vector<double> out;
@@ -77,7 +78,8 @@ TEST(Unsupervised, SupervisedControlDependsOnTheLabels) {
             three_losses("greedyhash", labels));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Unsupervised, ::testing::Values("deepbit", "uth", "greedyhash-u"),
+INSTANTIATE_TEST_SUITE_P(All, Unsupervised,
+                         ::testing::Values("deepbit", "uth", "greedyhash-u", "pseudo", "dvb"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
