@@ -106,9 +106,10 @@ int run(const std::string& model, int argc, char** argv) {
         ->capture_default_str();
 
   if (zoo::model_fits_clusters(model))
-    train->add_option("--clusters", t.clusters, "k-means clusters of the features")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    train
+        ->add_option("--clusters", t.clusters,
+                     "k-means clusters of the features (default: the model's, pseudo 20, dvb 200)")
+        ->check(CLI::PositiveNumber);
   if (model == "pseudo")
     train
         ->add_option("--pseudo-loss", t.pseudo_loss,

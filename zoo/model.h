@@ -29,10 +29,11 @@ struct ModelConfig {
   // Semi-supervised models (model_is_semi_supervised): how many training images, drawn once
   // from the seed, keep their labels; the model never sees the others'.
   int64_t labelled = 5000;
-  // Models that cluster the training set (pseudo, dvb): the k-means clusters, the backbone
+  // Models that cluster the training set (pseudo, dvb): the k-means clusters (0: the model's
+  // default), the backbone
   // whose penultimate features they cluster ("" : the pixels; --features loads its weights)
   // and pseudo's supervised loss on the pseudo-labels.
-  int64_t clusters = 10;
+  int64_t clusters = 0;
   std::string feature_backbone;
   std::string pseudo_loss = "dpsh";
 };
