@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "losses/check.h"
+#include "losses/generic.h"
 
 namespace he::losses {
 
@@ -224,6 +225,25 @@ Tensor knn_graph(const Tensor& features, int64_t k) {
     }
   }
   return Tensor::from_vector(w, {b, b}).to(features.dtype());
+}
+
+Tensor dvb_loss(const Tensor& reconstruction, const Tensor& x, const Tensor& mu,
+                const Tensor& logvar, const Tensor& prior_mu, double kl_weight,
+                double quantization_weight) {
+  const char* name = "dvb_loss";
+  check_codes(mu, name, "mu");
+  detail::require_same_shape(reconstruction, x, name, "reconstruction", "x");
+  detail::require_same_shape(mu, prior_mu, name, "mu", "prior_mu");
+  require(reconstruction.dim() == 2 && reconstruction.size(0) == mu.size(0), name,
+          fmt::format("reconstruction {} must be (B,D) for mu {}", reconstruction.shape_str(),
+                      mu.shape_str()));
+  const double batch = static_cast<double>(mu.size(0));
+  Tensor d = sub(reconstruction, x.detach());
+  Tensor rec = div(mul(sum(mul(d, d)), 0.5), batch);
+  Tensor kl = kl_gaussian(mu, logvar, prior_mu.detach(), Tensor::zeros({mu.size(1)}, mu.dtype()));
+  Tensor q = sub(mu, detail::sign_pm1(mu));
+  Tensor quant = div(sum(mul(q, q)), batch);
+  return add(rec, add(mul(kl, kl_weight), mul(quant, quantization_weight)));
 }
 
 }  // namespace he::losses

@@ -89,4 +89,16 @@ Tensor neighbour_embedding_loss(const Tensor& h, const Tensor& w, double margin)
 // same dtype, a constant.
 Tensor knn_graph(const Tensor& features, int64_t k);
 
+// DVB's objective (Shen, Liu & Shao 2019, 'Unsupervised Binary Representation Learning with
+// Deep Variational Networks', IJCV): per image, mean over the batch,
+//   1/2 ||x' - x||^2 + kl_weight * KL( N(mu, e^logvar) || N(c, I) )
+//                    + quantization_weight * ||mu - sign(mu)||^2,
+// the reconstruction's Gaussian negative log-likelihood (up to a constant), the KL to the
+// image's prior centred on c (losses::kl_gaussian) and the quantisation of the latent mean
+// (sign(0) = +1, sign a constant). reconstruction, x:(B,D); mu, logvar, prior_mu:(B,bits);
+// x and prior_mu constants -> scalar.
+Tensor dvb_loss(const Tensor& reconstruction, const Tensor& x, const Tensor& mu,
+                const Tensor& logvar, const Tensor& prior_mu, double kl_weight = 1,
+                double quantization_weight = 1);
+
 }  // namespace he::losses

@@ -27,6 +27,8 @@ std::string options_json(const TrainOptions& o) {
   if (!o.pretrained.empty()) j["pretrained"] = o.pretrained;
   if (!o.features.empty()) j["features"] = o.features;
   if (model_is_semi_supervised(o.model)) j["labelled"] = o.labelled;
+  if (model_fits_clusters(o.model)) j["clusters"] = o.clusters;
+  if (o.model == "pseudo") j["pseudo_loss"] = o.pseudo_loss;
   return j.dump();
 }
 
@@ -49,6 +51,8 @@ TrainOptions options_from_json(const std::string& text) {
   o.pretrained = j.value("pretrained", std::string());
   o.features = j.value("features", std::string());
   if (j.contains("labelled")) o.labelled = j.at("labelled").get<int64_t>();
+  if (j.contains("clusters")) o.clusters = j.at("clusters").get<int64_t>();
+  if (j.contains("pseudo_loss")) o.pseudo_loss = j.at("pseudo_loss").get<std::string>();
   return o;
 }
 

@@ -36,6 +36,8 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   zoo::ModelConfig c;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.labelled = l.opt.labelled;
+  c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss;
+  if (!l.opt.features.empty()) c.feature_backbone = l.opt.backbone;
   c.in_channels = train.c, c.image_size = train.h;
   c.backbone = l.opt.backbone, c.input_size = l.opt.input_size;
   l.model = zoo::make_model(l.opt.model, c);
@@ -91,8 +93,9 @@ int run(const std::string& model, int argc, char** argv) {
       ->check(CLI::ExistingFile);
   train
       ->add_option("--features", t.features,
-                   "lsh / itq: fit on the penultimate features of this CNN run's backbone "
-                   "(checkpoint.safetensors) instead of the pixels")
+                   "lsh / itq / pseudo / dvb: fit (pseudo / dvb: their k-means) on the "
+                   "penultimate features of this CNN run's backbone (checkpoint.safetensors) "
+                   "instead of the pixels")
       ->check(CLI::ExistingFile);
   if (zoo::model_is_semi_supervised(model))
     train
@@ -100,6 +103,18 @@ int run(const std::string& model, int argc, char** argv) {
                      "training images whose labels the model may use (a seeded random subset; "
                      "the others are used without labels)")
         ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+
+  if (zoo::model_fits_clusters(model))
+    train
+        ->add_option("--clusters", t.clusters,
+                     "k-means clusters of the features (default: the model's, pseudo 20, dvb 200)")
+        ->check(CLI::PositiveNumber);
+  if (model == "pseudo")
+    train
+        ->add_option("--pseudo-loss", t.pseudo_loss,
+                     "supervised pairwise loss trained on the pseudo-labels")
+        ->check(CLI::IsMember(zoo::pseudo_loss_names()))
         ->capture_default_str();
 
   std::string ckpt;

@@ -29,6 +29,13 @@ struct ModelConfig {
   // Semi-supervised models (model_is_semi_supervised): how many training images, drawn once
   // from the seed, keep their labels; the model never sees the others'.
   int64_t labelled = 5000;
+  // Models that cluster the training set (pseudo, dvb): the k-means clusters (0: the model's
+  // default), the backbone
+  // whose penultimate features they cluster ("" : the pixels; --features loads its weights)
+  // and pseudo's supervised loss on the pseudo-labels.
+  int64_t clusters = 0;
+  std::string feature_backbone;
+  std::string pseudo_loss = "dpsh";
 };
 
 // One training batch as tensors: images (B,C,H,W) f32, labels (B) i64, indices (B) i64
@@ -55,6 +62,14 @@ class HashModel : public nn::Module {
   virtual Tensor loss(const TrainBatch& batch, int64_t iter) = 0;
   // Called once before training with the training labels (N) i64.
   virtual void begin_training(const Tensor& train_labels) { (void)train_labels; }
+  // Called once before the first step of a fresh run (not on --resume, after --features
+  // loaded) with the training images (N,C,H,W), normalised as the batches. Models whose
+  // training targets come from the data (k-means pseudo-labels, DVB's priors) fit them here
+  // and keep them in buffers. Returns a line for the log ("" : nothing to say).
+  virtual std::string fit_targets(const Tensor& images) {
+    (void)images;
+    return "";
+  }
   // Called after each epoch (discrete code updates, ...).
   virtual void end_epoch(int64_t epoch) { (void)epoch; }
   // Database codes learned directly (asymmetric models), else nullopt: the database is
@@ -92,6 +107,10 @@ class HashModel : public nn::Module {
   // The network that --pretrained weights load into (the CNN, or the feature extractor of
   // LSH / ITQ on features); null when the model has none.
   virtual Backbone* backbone() { return nullptr; }
+  // The frozen network whose penultimate features the model fits on, which --features loads
+  // (LSH / ITQ on features: their backbone; pseudo / dvb: the network of their k-means);
+  // null when the model fits on no features.
+  virtual Backbone* feature_backbone() { return trains_by_gradient() ? nullptr : backbone(); }
   // Scalars the model reports in the log (e.g. the continuation beta).
   virtual std::map<std::string, double> log_values() const { return {}; }
 };
@@ -105,5 +124,10 @@ std::string model_summary(const std::string& name);
 // Whether the model learns from the labels of a subset only (ModelConfig::labelled, the
 // --labelled flag); false for an unknown name.
 bool model_is_semi_supervised(const std::string& name);
+// Whether the model fits k-means clusters of features before training (ModelConfig::clusters,
+// the --clusters flag); false for an unknown name.
+bool model_fits_clusters(const std::string& name);
+// The supervised losses pseudo trains on its pseudo-labels (--pseudo-loss).
+std::vector<std::string> pseudo_loss_names();
 
 }  // namespace he::zoo

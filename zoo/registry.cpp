@@ -13,6 +13,7 @@ struct Entry {
   std::shared_ptr<HashModel> (*make)(const ModelConfig&);
   const char* summary;
   bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
+  bool clusters = false;         // fits k-means clusters of features (ModelConfig::clusters)
 };
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
@@ -59,6 +60,15 @@ const std::vector<Entry>& table() {
       {"bgan", make_bgan,
        "BGAN (Song 2018), unsupervised: encoder -> continuation sign code -> generator, "
        "discriminator, content + adversarial + k-NN neighbourhood structure losses"},
+      {"pseudo", make_pseudo,
+       "Pseudo-supervised (Hu 2017): k-means pseudo-labels on ITQ projections of the pixels (or "
+       "of backbone features: --features), then a supervised pairwise loss (--pseudo-loss, "
+       "default DPSH)",
+       false, true},
+      {"dvb", make_dvb,
+       "DVB (Shen 2019), unsupervised: Gaussian latent per image, prior centred on k-means "
+       "centres of ITQ-projected features; reconstruction + KL + quantisation",
+       false, true},
   };
   return entries;
 }
@@ -80,6 +90,12 @@ std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig
 bool model_is_semi_supervised(const std::string& name) {
   for (const Entry& e : table())
     if (name == e.name) return e.semi_supervised;
+  return false;
+}
+
+bool model_fits_clusters(const std::string& name) {
+  for (const Entry& e : table())
+    if (name == e.name) return e.clusters;
   return false;
 }
 

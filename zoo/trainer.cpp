@@ -84,6 +84,9 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   c.backbone = o.backbone;
   c.input_size = o.input_size;
   c.labelled = o.labelled;
+  c.clusters = o.clusters;
+  c.pseudo_loss = o.pseudo_loss;
+  if (!o.features.empty()) c.feature_backbone = o.backbone;  // resolve_feature_source's
   return c;
 }
 
@@ -203,7 +206,9 @@ RunSummary train(const TrainOptions& opt_in) {
     TrainOptions saved = options_from_json(file.metadata.at("options"));
     if (saved.model != o.model || saved.bits != o.bits || saved.seed != o.seed ||
         saved.quick != o.quick || saved.batch != o.batch || saved.backbone != o.backbone ||
-        saved.input_size != o.input_size || saved.labelled != o.labelled)
+        saved.input_size != o.input_size || saved.labelled != o.labelled ||
+        saved.clusters != o.clusters || saved.pseudo_loss != o.pseudo_loss ||
+        saved.features != o.features)
       throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", used,
                                            options_json(saved)));
     if (saved.threads != o.threads)
@@ -229,6 +234,11 @@ RunSummary train(const TrainOptions& opt_in) {
                            o.input_size ? fmt::format(", input size {}", o.input_size) : ""));
     const std::string loaded = load_backbone_weights(o, *model);
     if (!loaded.empty()) log.line(loaded);
+    if (model->trains_by_gradient()) {  // fixed targets from the data (pseudo-labels, priors)
+      const auto t0 = Clock::now();
+      const std::string fitted = model->fit_targets(images_tensor(split.train, 0, split.train.n));
+      if (!fitted.empty()) log.line(fmt::format("{} ({:.1f} s)", fitted, since(t0)));
+    }
   }
 
   if (!model->trains_by_gradient() && pos.epoch < o.epochs) {

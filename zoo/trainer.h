@@ -21,6 +21,8 @@ struct TrainOptions {
   double lr = 0;      // 0: the model's default_lr() (protocol FM: Adam 1e-3)
   uint64_t seed = 0;
   int64_t labelled = 5000;  // semi-supervised models only: training images that keep labels
+  int64_t clusters = 0;     // pseudo, dvb only: k-means clusters (0: the model's default)
+  std::string pseudo_loss = "dpsh";  // pseudo only: the supervised loss on its pseudo-labels
   int threads = 2;
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
   std::string out;         // default runs/<model>-<bits>

@@ -59,11 +59,11 @@ std::string load_backbone_weights(const TrainOptions& o, HashModel& model) {
                : "";
   if (!o.pretrained.empty() && !o.features.empty())
     throw std::invalid_argument("--pretrained and --features both name weights; give one");
-  if (!o.features.empty() && model.trains_by_gradient())
+  if (!o.features.empty() && !model.feature_backbone())
     throw std::invalid_argument(
-        "--features: only lsh and itq fit on a checkpoint's features; start a CNN model from "
-        "torchvision weights with --pretrained");
-  Backbone* net = model.backbone();
+        "--features: only lsh, itq, pseudo and dvb fit on a checkpoint's features; start a CNN "
+        "model from torchvision weights with --pretrained");
+  Backbone* net = o.features.empty() ? model.backbone() : model.feature_backbone();
   if (!net)
     throw std::invalid_argument(
         fmt::format("--pretrained: {} has no backbone here; give --backbone", o.model));

@@ -77,6 +77,27 @@ TEST(LossUnsupervised, BitEntropy) {
   EXPECT_NEAR(value(losses::bit_entropy_loss(Tensor::ones({3, 1}, DType::f64))), 1.0, 1e-5);
 }
 
+// DVB by hand: B = 2 images of 2 pixels, 2 bits.
+//   rec: x' - x = [[1, 0], [0, 1]], 1/2 * 2 / B = 0.5;
+//   KL per element 1/2 (e^lv - lv + (mu - c)^2 - 1): 0.125, 1 - ln2/2, 0, 0.5; / B;
+//   quantisation: (mu - sign(mu))^2 = 0.25, 1, 1 (sign(0) = +1), 0; sum 2.25 / B.
+TEST(LossUnsupervised, DvbByHand) {
+  const Mat rec = {2, 2, {1, 0, 0.5, 2}}, x = {2, 2, {0, 0, 0.5, 1}};
+  const Mat mu = {2, 2, {0.5, -2, 0, 1}}, lv = {2, 2, {0, std::log(2.0), 0, 0}};
+  const Mat c = {2, 2, {1, -1, 0, 0}};
+  const double kl = (0.125 + 1 - std::log(2.0) / 2 + 0 + 0.5) / 2, quant = 2.25 / 2;
+  EXPECT_NEAR(value(losses::dvb_loss(rec.t(), x.t(), mu.t(), lv.t(), c.t())), 0.5 + kl + quant,
+              1e-12);
+  EXPECT_NEAR(value(losses::dvb_loss(rec.t(), x.t(), mu.t(), lv.t(), c.t(), 2.0, 0.5)),
+              0.5 + 2 * kl + 0.5 * quant, 1e-12);
+  // A perfect reconstruction with mu = c = sign(mu) and unit variance costs nothing.
+  const Mat pm = {1, 2, {1, -1}}, one = {1, 2, {0.3, 0.7}};
+  EXPECT_NEAR(
+      value(losses::dvb_loss(one.t(), one.t(), pm.t(), Tensor::zeros({1, 2}, DType::f64), pm.t())),
+      0.0, 1e-12);
+  EXPECT_THROW(losses::dvb_loss(rec.t(), x.t(), mu.t(), lv.t(), pm.t()), std::invalid_argument);
+}
+
 TEST(LossUnsupervised, TripletHinge) {
   const Mat a = {2, 2, {0, 0, 1, 1}}, p = {2, 2, {1, 0, 1, 1}}, n = {2, 2, {0, 2, 3, 1}};
   // Row 0: 1 + 1 - 4 < 0 -> 0. Row 1: 1 + 0 - 4 < 0 -> 0 with margin 1; margin 5: 5 - 4 = 1.
@@ -297,6 +318,12 @@ std::vector<GradCase> grad_cases() {
          return In{leaf({6, 4}, 24)};
        },
        [w](const In& x) { return losses::neighbour_embedding_loss(x[0], w, 2.0); }},
+      {"dvb",
+       [] {
+         return In{leaf({3, 5}, 26), leaf({3, 4}, 27), leaf({3, 4}, 28)};
+       },
+       [x = Tensor::randn({3, 5}, g, DType::f64), c = Tensor::randn({3, 4}, g, DType::f64)](
+           const In& in) { return losses::dvb_loss(in[0], x, in[1], in[2], c, 0.7, 1.3); }},
   };
 }
 

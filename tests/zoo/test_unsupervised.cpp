@@ -40,6 +40,7 @@ std::vector<double> three_losses(const std::string& name, const Tensor& labels,
   cfg.labelled = labelled;
   auto model = make_model(name, cfg);
   model->begin_training(train_labels.defined() ? train_labels : labels_tensor(train));
+  model->fit_targets(images_tensor(train, 0, train.n));
   auto opt = model->make_optimizer(cfg);
   model->train();
   std::vector<double> out;
@@ -78,7 +79,8 @@ TEST(Unsupervised, SupervisedControlDependsOnTheLabels) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Unsupervised,
-                         ::testing::Values("deepbit", "uth", "greedyhash-u", "bingan", "bgan"),
+                         ::testing::Values("deepbit", "uth", "greedyhash-u", "bingan", "bgan",
+                                           "pseudo", "dvb"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)

@@ -33,6 +33,7 @@ TEST_P(ZooModel, TrainsWithFiniteFallingLoss) {
   cfg.train_size = train.n;
   auto model = make_model(GetParam(), cfg);
   model->begin_training(labels_tensor(train));
+  model->fit_targets(images_tensor(train, 0, train.n));  // pseudo-labels, priors
   auto opt = model->make_optimizer(cfg);
   std::vector<ExtraPart> extra = model->make_extra_parts(cfg);  // critics of adversarial models
   // Two fixed batches of 64, alternated: the (main part's) loss on them must fall.

@@ -23,4 +23,6 @@ std::shared_ptr<HashModel> make_greedyhash_u(const ModelConfig& c);
 std::shared_ptr<HashModel> make_ssdh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_bingan(const ModelConfig& c);
 std::shared_ptr<HashModel> make_bgan(const ModelConfig& c);
+std::shared_ptr<HashModel> make_pseudo(const ModelConfig& c);
+std::shared_ptr<HashModel> make_dvb(const ModelConfig& c);
 }  // namespace he::zoo
