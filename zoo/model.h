@@ -30,9 +30,8 @@ struct ModelConfig {
   // from the seed, keep their labels; the model never sees the others'.
   int64_t labelled = 5000;
   // Models that cluster the training set (pseudo, dvb): the k-means clusters (0: the model's
-  // default), the backbone
-  // whose penultimate features they cluster ("" : the pixels; --features loads its weights)
-  // and pseudo's supervised loss on the pseudo-labels.
+  // default), the backbone whose penultimate features they cluster ("": the pixels;
+  // --features loads its weights) and pseudo's supervised loss on the pseudo-labels.
   int64_t clusters = 0;
   std::string feature_backbone;
   std::string pseudo_loss = "dpsh";
