@@ -21,9 +21,7 @@ namespace {
 
 using test::have_fashion_mnist;
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / name).string();
-}
+using test::temp_path;
 
 TEST(BackboneOptions, StoredInTheCheckpointOptionsOnlyWhenSet) {
   TrainOptions o;
@@ -118,15 +116,9 @@ TEST(BackboneRuns, FeaturesIsForClosedFormModelsOnly) {
 // run's backbone and its weights; eval rebuilds the model from the ITQ checkpoint alone.
 TEST(BackboneRuns, ItqOnACheckpointsFeatures) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
-  TrainOptions cnn;
-  cnn.model = "hashnet", cnn.bits = 16, cnn.quick = true, cnn.quiet = true;
-  cnn.stop_after_iters = 1;
-  cnn.out = temp_path("he_features_source");
-  std::filesystem::remove_all(cnn.out);
-  train(cnn);
   TrainOptions o;
   o.model = "itq", o.bits = 16, o.quick = true, o.quiet = true;
-  o.features = cnn.out + "/checkpoint.safetensors";
+  o.features = test::briefly_trained_cnn("he_features_source");
   o.out = temp_path("he_itq_features");
   std::filesystem::remove_all(o.out);
   RunSummary s = train(o);
@@ -140,7 +132,7 @@ TEST(BackboneRuns, ItqOnACheckpointsFeatures) {
   EXPECT_EQ(options_from_json(ckpt.metadata.at("options")).backbone, "small");
   RunSummary again = evaluate_checkpoint(o.out + "/checkpoint.safetensors", 1000, true, 2);
   EXPECT_DOUBLE_EQ(again.eval.map_k, s.eval.map_k);
-  std::filesystem::remove_all(cnn.out);
+  std::filesystem::remove_all(std::filesystem::path(o.features).parent_path());
   std::filesystem::remove_all(o.out);
 }
 

@@ -123,17 +123,10 @@ TEST(PseudoDvb, ClusterOptionsTravelInTheCheckpointOptions) {
 // into its k-means' feature network, and the run logs the clustering of backbone features.
 TEST(PseudoDvb, PseudoClustersACheckpointsFeatures) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
-  auto temp = [](const char* n) { return (std::filesystem::temp_directory_path() / n).string(); };
-  TrainOptions cnn;
-  cnn.model = "hashnet", cnn.bits = 16, cnn.quick = true, cnn.quiet = true;
-  cnn.stop_after_iters = 1;
-  cnn.out = temp("he_pseudo_features_source");
-  std::filesystem::remove_all(cnn.out);
-  train(cnn);
   TrainOptions o;
   o.model = "pseudo", o.bits = 16, o.quick = true, o.quiet = true, o.stop_after_iters = 2;
-  o.features = cnn.out + "/checkpoint.safetensors";
-  o.out = temp("he_pseudo_features");
+  o.features = test::briefly_trained_cnn("he_pseudo_features_source");
+  o.out = test::temp_path("he_pseudo_features");
   std::filesystem::remove_all(o.out);
   train(o);
   std::stringstream log;
@@ -145,7 +138,7 @@ TEST(PseudoDvb, PseudoClustersACheckpointsFeatures) {
   cfg.bits = 16, cfg.train_size = 4;
   auto hashnet = make_model("hashnet", cfg);
   EXPECT_THROW(load_backbone_weights(o, *hashnet), std::invalid_argument);
-  std::filesystem::remove_all(cnn.out);
+  std::filesystem::remove_all(std::filesystem::path(o.features).parent_path());
   std::filesystem::remove_all(o.out);
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 // Shared by the zoo tests: whether the Fashion-MNIST package is installed (tests that train
-// on it skip themselves without it), and training batches cut from an image set.
+// on it skip themselves without it), training batches cut from an image set, and a briefly
+// trained CNN run whose backbone --features can load.
+#include <filesystem>
+
 #include "engine/data/datasets.h"
 #include "zoo/encode.h"
 #include "zoo/model.h"
+#include "zoo/trainer.h"
 
 namespace he::zoo::test {
 inline bool have_fashion_mnist() {
@@ -22,5 +26,22 @@ inline TrainBatch batch_of(const data::ImageSet& set, int64_t begin, int64_t n) 
   b.labels = labels_tensor(set).narrow(0, begin, n).contiguous();
   b.indices = Tensor::arange(begin, begin + n, 1, DType::i64);
   return b;
+}
+
+// `name` in the system's temporary folder.
+inline std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / name).string();
+}
+
+// A HashNet run (16 bits, FM-quick) stopped after one step in the temporary folder `dir`
+// (emptied first); returns its checkpoint, whose small-CNN backbone --features loads.
+inline std::string briefly_trained_cnn(const std::string& dir) {
+  TrainOptions cnn;
+  cnn.model = "hashnet", cnn.bits = 16, cnn.quick = true, cnn.quiet = true;
+  cnn.stop_after_iters = 1;
+  cnn.out = temp_path(dir);
+  std::filesystem::remove_all(cnn.out);
+  train(cnn);
+  return cnn.out + "/checkpoint.safetensors";
 }
 }  // namespace he::zoo::test
