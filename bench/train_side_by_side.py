@@ -5,9 +5,10 @@ Both do forward + loss + backward + optimiser step on batch 128 of 28x28x1 input
 loading excluded, 10 warm-up steps), at 1 and 2 threads, alternating systems so that both
 see the same machine. hashengine's figure comes from build/bin/bench_train (Google Benchmark,
 a plain SGD step), PyTorch's from the same network with SGD. PyTorch (pip) is needed only
-for this script. Usage: python3 bench/train_side_by_side.py [build_dir]
+for this script. Usage: python3 bench/train_side_by_side.py [build_dir] [rounds (3)]
 """
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -52,11 +53,18 @@ def engine_images_per_s(build, threads):
 
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
-    print(f"{'threads':>7} {'hashengine img/s':>17} {'PyTorch img/s':>14} {'ratio':>6}")
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    # Several rounds, the two systems in turn within each, and the median of each column:
+    # on a 2-core machine one measurement of either swings by 10% from run to run.
+    print(f"{'threads':>7} {'round':>5} {'hashengine img/s':>17} {'PyTorch img/s':>14} {'ratio':>6}")
     for threads in (1, 2):
-        ours = engine_images_per_s(build, threads)
-        theirs = torch_images_per_s(threads)
-        print(f"{threads:>7} {ours:>17.0f} {theirs:>14.0f} {ours / theirs:>6.2f}")
+        ours, theirs = [], []
+        for r in range(rounds):
+            ours.append(engine_images_per_s(build, threads))
+            theirs.append(torch_images_per_s(threads))
+            print(f"{threads:>7} {r + 1:>5} {ours[-1]:>17.0f} {theirs[-1]:>14.0f} {ours[-1] / theirs[-1]:>6.2f}")
+        mo, mt = statistics.median(ours), statistics.median(theirs)
+        print(f"{threads:>7} {'med':>5} {mo:>17.0f} {mt:>14.0f} {mo / mt:>6.2f}")
 
 
 if __name__ == "__main__":

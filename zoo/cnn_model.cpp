@@ -5,7 +5,7 @@
 
 namespace he::zoo {
 
-CnnHashModel::CnnHashModel(const ModelConfig& c) : cfg(c) {
+CnnHashModel::CnnHashModel(const ModelConfig& c, std::optional<double> hash_bn_gamma) : cfg(c) {
   Generator init(c.seed);
   dropout_gen = std::make_shared<Generator>(c.seed + 1);
   BackboneSpec spec;
@@ -13,6 +13,10 @@ CnnHashModel::CnnHashModel(const ModelConfig& c) : cfg(c) {
   spec.out = c.bits, spec.in_channels = c.in_channels, spec.image_size = c.image_size;
   spec.input_size = c.input_size;
   net = register_module("net", make_backbone(spec, init, dropout_gen));
+  if (hash_bn_gamma) {
+    hash_bn = register_module("hash_bn", std::make_shared<nn::BatchNorm>(c.bits));
+    hash_bn->weight.detach().fill_(*hash_bn_gamma);
+  }
 }
 
 std::unique_ptr<optim::Optimizer> HashModel::make_optimizer(const ModelConfig& cfg) {
@@ -39,14 +43,6 @@ void assign_rows(Tensor& dst, const Tensor& indices, const Tensor& src) {
     std::memcpy(static_cast<char*>(dst.raw_data()) + ip[i] * row,
                 static_cast<const char*>(s.raw_data()) + i * row, row);
   }
-}
-
-MemoryBank::MemoryBank(nn::Module&, int64_t rows, int64_t bits)
-    : bank(Tensor::zeros({rows, bits})) {}
-
-Tensor MemoryBank::update(const Tensor& u, const Tensor& indices) {
-  assign_rows(bank, indices, u);
-  return bank;
 }
 
 }  // namespace he::zoo

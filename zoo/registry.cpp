@@ -19,7 +19,8 @@ const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
       {"hashnet", make_hashnet,
        "HashNet (Cao 2017): continuation tanh(beta u), weighted pairwise likelihood"},
-      {"dpsh", make_dpsh, "DPSH (Li 2016): pairwise likelihood + quantisation, in-batch pairs"},
+      {"dpsh", make_dpsh,
+       "DPSH (Li 2016): pairwise likelihood + quantisation, in-batch pairs, hash-layer batch norm"},
       {"dhn", make_dhn, "DHN (Zhu 2016): pairwise likelihood + log-cosh quantisation, memory bank"},
       {"dsh", make_dsh, "DSH (Liu 2016): contrastive pairs with margin 2*bits + |.|-1 regulariser"},
       {"dch", make_dch, "DCH (Cao 2018): Cauchy pairwise loss, gamma 20"},

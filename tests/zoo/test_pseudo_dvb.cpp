@@ -11,6 +11,7 @@
 #include "engine/data/datasets.h"
 #include "zoo/checkpoint.h"
 #include "zoo/models/feature_clusters.h"
+#include "zoo/models/models.h"
 #include "zoo/trainer.h"
 #include "zoo/weights.h"
 #include "zoo_test_util.h"
@@ -68,16 +69,18 @@ TEST(Pseudo, LossFlagPicksTheSupervisedRecipe) {
   TrainBatch b = test::batch_of(train, 0, 32);
   auto dpsh = make_model("pseudo", config("dpsh"));
   auto dsh = make_model("pseudo", config("dsh"));
-  EXPECT_DOUBLE_EQ(dpsh->default_lr(), 1e-4);  // DPSH's own default (pairwise.cpp)
+  EXPECT_DOUBLE_EQ(dpsh->default_lr(), DpshSettings::lr);  // the zoo's DPSH's (pairwise.cpp)
   EXPECT_DOUBLE_EQ(dsh->default_lr(), 1e-3);
   dpsh->fit_targets(images), dsh->fit_targets(images);
   dpsh->eval(), dsh->eval();
   NoGradGuard guard;
-  // Same seed, same network: the same u, scored by each recipe on the pseudo-labels.
-  Tensor u = dsh->encode(b.images);
+  // Each model's u (dpsh's through its hash-layer batch norm), scored by its own recipe on
+  // the pseudo-labels.
   Tensor S = losses::similarity(index_select(buffer(*dsh, "pseudo_labels"), 0, b.indices));
-  EXPECT_DOUBLE_EQ(dsh->loss(b, 0).item<double>(), losses::dsh(u, S, 0.01, 32).item<double>());
-  EXPECT_DOUBLE_EQ(dpsh->loss(b, 0).item<double>(), losses::dpsh(u, S, 0.1).item<double>());
+  EXPECT_DOUBLE_EQ(dsh->loss(b, 0).item<double>(),
+                   losses::dsh(dsh->encode(b.images), S, 0.01, 32).item<double>());
+  EXPECT_DOUBLE_EQ(dpsh->loss(b, 0).item<double>(),
+                   losses::dpsh(dpsh->encode(b.images), S, DpshSettings::eta).item<double>());
   EXPECT_THROW(make_model("pseudo", config("hashnet")), std::invalid_argument);
   for (const char* n : {"dpsh", "dsh", "dch", "dtsh"})
     EXPECT_NO_THROW(make_model("pseudo", config(n)));

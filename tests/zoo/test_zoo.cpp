@@ -11,7 +11,9 @@
 #include "engine/data/datasets.h"
 #include "retrieval/metrics.h"
 #include "retrieval/npy.h"
+#include "zoo/cnn_model.h"
 #include "zoo/encode.h"
+#include "zoo/models/models.h"
 #include "zoo/search_grid.h"
 #include "zoo/trainer.h"
 #include "zoo_test_util.h"
@@ -65,6 +67,39 @@ INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
+
+// DPSH and DSDH normalise the hash layer (pairwise.cpp says why): the codes come from u
+// through that batch norm's running statistics, which the state_dict carries.
+TEST(ZooHashBatchNorm, CodesGoThroughTheNormsRunningStatistics) {
+  for (const char* name : {"dpsh", "dsdh"}) {
+    ModelConfig cfg;
+    cfg.bits = 8, cfg.train_size = 16;
+    auto model = make_model(name, cfg);
+    auto* cnn = dynamic_cast<CnnHashModel*>(model.get());
+    ASSERT_TRUE(cnn && cnn->hash_bn) << name;
+    bool saved = false;
+    for (const auto& [key, value] : model->state_dict()) saved |= key == "hash_bn.running_var";
+    EXPECT_TRUE(saved) << name;
+    const double gamma = std::string(name) == "dpsh" ? DpshSettings::hash_bn_gamma(8) : 1.0;
+    EXPECT_NEAR(cnn->hash_bn->weight.to_vector<float>()[0], gamma, 1e-7) << name;
+    Generator g(5);
+    cnn->hash_bn->running_mean.copy_(Tensor::randn({8}, g));
+    cnn->hash_bn->running_var.copy_(add(Tensor::rand({8}, g), Tensor::scalar(0.5)));
+    cnn->hash_bn->weight.detach().copy_(Tensor::randn({8}, g));
+    model->eval();
+    NoGradGuard guard;
+    Tensor x = Tensor::randn({3, 1, 28, 28}, g);
+    Tensor u = cnn->net->forward(x);
+    Tensor want = add(mul(div(sub(u, cnn->hash_bn->running_mean),
+                              sqrt(add(cnn->hash_bn->running_var, Tensor::scalar(1e-5)))),
+                          cnn->hash_bn->weight),
+                      cnn->hash_bn->bias);
+    EXPECT_LT(amax(abs(sub(model->encode(x), want))).item<double>(), 1e-5) << name;
+  }
+  ModelConfig cfg;
+  cfg.bits = 8;
+  EXPECT_FALSE(dynamic_cast<CnnHashModel*>(make_model("dsh", cfg).get())->hash_bn);
+}
 
 // TBH's reconstruction term is summed over the batch like the reference's tf.nn.l2_loss (a
 // per-image mean let the adversarial terms dominate and the bits collapse): with the codes

@@ -4,7 +4,8 @@
 //    B_i)^2) towards its discrete code; after each epoch the classifier W = (B^T B + nu/mu I)^-1
 //    B^T Y is solved in closed form and B is updated bit by bit (discrete cyclic coordinate
 //    descent, 10 sweeps) on mu ||Y - B W||^2 + eta ||B - U||^2, mu = nu = 1, eta = 55.
-//    eta_net = 0.1 weights the network's pull towards B in the mean-normalised loss.
+//    eta_net = 0.1 weights the network's pull towards B in the mean-normalised loss. A
+//    BatchNorm1d on the hash layer, as the zoo's DPSH has.
 //  ADSH (Jiang, Li, 'Asymmetric Deep Supervised Hashing', AAAI 2018): the database codes V are
 //    learned directly; the network h = tanh(u) of each query image fits
 //    ||h V^T - bits * S||^2 + gamma ||V_i - h||^2 (S in {-1,+1}, gamma = 200), and V is
@@ -30,7 +31,10 @@ Tensor random_codes(int64_t n, int64_t bits, uint64_t seed) {
 
 class Dsdh : public CnnHashModel {
  public:
-  explicit Dsdh(const ModelConfig& c) : CnnHashModel(c) {
+  // The hash-layer batch norm for the reason DPSH has one (pairwise.cpp): DSDH trains on the
+  // same likelihood, and without it the codes stalled as DPSH's did. FM-quick, 32 bits,
+  // 6 epochs, mAP@1000: 0.507 without, 0.691 with (ITQ 0.566).
+  explicit Dsdh(const ModelConfig& c) : CnnHashModel(c, /*hash_bn_gamma=*/1.0) {
     bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
     codes_ = register_buffer("codes", random_codes(c.train_size, c.bits, c.seed + 11));
     classifier_ = register_buffer("classifier", Tensor::zeros({c.bits, c.num_classes}));
@@ -39,7 +43,7 @@ class Dsdh : public CnnHashModel {
   void begin_training(const Tensor& labels) override { train_labels_.copy_(labels); }
   double default_lr() const override { return 1e-4; }  // as DPSH: 1e-3 collapses the codes
   Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor u = net->forward(b.images);
+    Tensor u = output(b.images);
     assign_rows(bank_, b.indices, u);
     Tensor S = losses::similarity(b.labels, train_labels_);
     Tensor target = index_select(codes_, 0, b.indices);

@@ -1,8 +1,20 @@
 #pragma once
 // Factories of the zoo's models (one file per family in zoo/models/).
+#include <cmath>
+
 #include "zoo/cnn_model.h"
 
 namespace he::zoo {
+
+// The zoo's DPSH settings (pairwise.cpp says why they differ from the recipe's eta 0.1 and
+// raw u), shared by `dpsh` and by `pseudo --pseudo-loss dpsh`: a BatchNorm1d on the hash
+// layer whose scale starts at sqrt(8 / bits) (so |u|^2 starts near 8 at any length),
+// eta = 1, Adam 1e-3.
+struct DpshSettings {
+  static double hash_bn_gamma(int64_t bits) { return std::sqrt(8.0 / static_cast<double>(bits)); }
+  static constexpr double eta = 1.0, lr = 1e-3;
+};
+
 std::shared_ptr<HashModel> make_hashnet(const ModelConfig& c);
 std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_dhn(const ModelConfig& c);

@@ -7,7 +7,7 @@
 // a frozen backbone's features (--features CKPT; feature_clusters.h), k = --clusters.
 // The supervised loss (--pseudo-loss) is one of the zoo's in-batch pairwise recipes with
 // s_ij = 1 for the same pseudo-label, at its supervised settings (pairwise.cpp):
-//   dpsh (Li, Wang & Kang, IJCAI 2016; eta 0.1, Adam 1e-4), the default;
+//   dpsh (Li, Wang & Kang, IJCAI 2016; the zoo's settings, DpshSettings), the default;
 //   dsh  (Liu, Wang, Shan & Chen, CVPR 2016; m = 2 bits, alpha 0.01, Adam 1e-3);
 //   dch  (Cao, Long, Liu & Wang, CVPR 2018; gamma 20, lambda 0.1, Adam 1e-3);
 //   dtsh (Wang, Shi & Kitani, ACCV 2016; alpha 5, lambda 1, Adam 1e-3).
@@ -26,11 +26,15 @@ struct PairwiseRecipe {
   const char* name;
   Tensor (*loss)(const Tensor& u, const Tensor& S, int64_t bits);
   double lr;
+  bool dpsh_hash_norm = false;  // DPSH's batch norm on the hash layer (DpshSettings)
 };
 const std::vector<PairwiseRecipe>& recipes() {
   static const std::vector<PairwiseRecipe> r{
-      {"dpsh", [](const Tensor& u, const Tensor& S, int64_t) { return losses::dpsh(u, S, 0.1); },
-       1e-4},
+      {"dpsh",
+       [](const Tensor& u, const Tensor& S, int64_t) {
+         return losses::dpsh(u, S, DpshSettings::eta);
+       },
+       DpshSettings::lr, true},
       {"dsh",
        [](const Tensor& u, const Tensor& S, int64_t bits) {
          return losses::dsh(u, S, 0.01, 2.0 * bits);
@@ -42,6 +46,10 @@ const std::vector<PairwiseRecipe>& recipes() {
        1e-3},
   };
   return r;
+}
+std::optional<double> hash_bn_gamma(const PairwiseRecipe& r, int64_t bits) {
+  if (!r.dpsh_hash_norm) return std::nullopt;
+  return DpshSettings::hash_bn_gamma(bits);
 }
 const PairwiseRecipe& recipe(const std::string& name) {
   for (const PairwiseRecipe& r : recipes())
@@ -58,7 +66,7 @@ class Pseudo : public CnnHashModel {
   // 0.457 (10 clusters); with 20 clusters dch 0.527, dtsh 0.555 (30 clusters: 0.548).
   static constexpr int64_t kDefaultClusters = 20;
   explicit Pseudo(const ModelConfig& c)
-      : CnnHashModel(c),
+      : CnnHashModel(c, hash_bn_gamma(recipe(c.pseudo_loss), c.bits)),
         recipe_(recipe(c.pseudo_loss)),
         clusters_(c.clusters > 0 ? c.clusters : kDefaultClusters),
         clusterer_(c) {
@@ -75,7 +83,7 @@ class Pseudo : public CnnHashModel {
     Tensor y = index_select(labels_, 0, b.indices);
     for (int64_t v : y.to_vector<int64_t>())
       if (v < 0) throw std::logic_error("pseudo: loss() before fit_targets()");
-    return recipe_.loss(net->forward(b.images), losses::similarity(y), cfg.bits);
+    return recipe_.loss(output(b.images), losses::similarity(y), cfg.bits);
   }
   double default_lr() const override { return recipe_.lr; }
   Backbone* feature_backbone() override { return clusterer_.backbone(); }
