@@ -4,8 +4,7 @@
 //    B_i)^2) towards its discrete code; after each epoch the classifier W = (B^T B + nu/mu I)^-1
 //    B^T Y is solved in closed form and B is updated bit by bit (discrete cyclic coordinate
 //    descent, 10 sweeps) on mu ||Y - B W||^2 + eta ||B - U||^2, mu = nu = 1, eta = 55.
-//    eta_net = 0.1 weights the network's pull towards B in the mean-normalised loss. A
-//    BatchNorm1d on the hash layer, as the zoo's DPSH has.
+//    eta_net = 0.1 weights the network's pull towards B in the mean-normalised loss.
 //  ADSH (Jiang, Li, 'Asymmetric Deep Supervised Hashing', AAAI 2018): the database codes V are
 //    learned directly; the network h = tanh(u) of each query image fits
 //    ||h V^T - bits * S||^2 + gamma ||V_i - h||^2 (S in {-1,+1}, gamma = 200), and V is
@@ -31,10 +30,11 @@ Tensor random_codes(int64_t n, int64_t bits, uint64_t seed) {
 
 class Dsdh : public CnnHashModel {
  public:
-  // The hash-layer batch norm for the reason DPSH has one (pairwise.cpp): DSDH trains on the
-  // same likelihood, and without it the codes stalled as DPSH's did. FM-quick, 32 bits,
-  // 6 epochs, mAP@1000: 0.507 without, 0.691 with (ITQ 0.566).
-  explicit Dsdh(const ModelConfig& c) : CnnHashModel(c, /*hash_bn_gamma=*/1.0) {
+  // No batch norm on the hash layer, unlike the zoo's DPSH: with it (scale 1, Adam 1e-4,
+  // memory bank) FM-quick at 32 bits went from 0.507 to 0.691, but protocol FM collapsed at
+  // both lengths (every database code the same, mAP@1000 0.106): the backbone's u stopped
+  // varying and the norm only scaled up what was left of it in training mode.
+  explicit Dsdh(const ModelConfig& c) : CnnHashModel(c) {
     bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
     codes_ = register_buffer("codes", random_codes(c.train_size, c.bits, c.seed + 11));
     classifier_ = register_buffer("classifier", Tensor::zeros({c.bits, c.num_classes}));
