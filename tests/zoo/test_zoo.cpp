@@ -68,10 +68,10 @@ INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
                            return n;
                          });
 
-// DPSH normalises the hash layer (pairwise.cpp says why): the codes come from u through
-// that batch norm's running statistics, which the state_dict carries.
+// DPSH and DSDH normalise the hash layer (pairwise.cpp says why): the codes come from u
+// through that batch norm's running statistics, which the state_dict carries.
 TEST(ZooHashBatchNorm, CodesGoThroughTheNormsRunningStatistics) {
-  for (const char* name : {"dpsh", "pseudo"}) {
+  for (const char* name : {"dpsh", "pseudo", "dsdh"}) {
     ModelConfig cfg;
     cfg.bits = 8, cfg.train_size = 16;
     auto model = make_model(name, cfg);
@@ -80,8 +80,8 @@ TEST(ZooHashBatchNorm, CodesGoThroughTheNormsRunningStatistics) {
     bool saved = false;
     for (const auto& [key, value] : model->state_dict()) saved |= key == "hash_bn.running_var";
     EXPECT_TRUE(saved) << name;
-    EXPECT_NEAR(cnn->hash_bn->weight.to_vector<float>()[0], DpshSettings::hash_bn_gamma(8), 1e-7)
-        << name;
+    const double gamma = std::string(name) == "dsdh" ? 1.0 : DpshSettings::hash_bn_gamma(8);
+    EXPECT_NEAR(cnn->hash_bn->weight.to_vector<float>()[0], gamma, 1e-7) << name;
     Generator g(5);
     cnn->hash_bn->running_mean.copy_(Tensor::randn({8}, g));
     cnn->hash_bn->running_var.copy_(add(Tensor::rand({8}, g), Tensor::scalar(0.5)));
@@ -98,7 +98,7 @@ TEST(ZooHashBatchNorm, CodesGoThroughTheNormsRunningStatistics) {
   }
   ModelConfig cfg;
   cfg.bits = 8;
-  for (const char* name : {"dsh", "dsdh"})
+  for (const char* name : {"dsh", "hashnet"})
     EXPECT_FALSE(dynamic_cast<CnnHashModel*>(make_model(name, cfg).get())->hash_bn) << name;
 }
 
