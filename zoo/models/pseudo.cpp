@@ -60,10 +60,12 @@ const PairwiseRecipe& recipe(const std::string& name) {
 
 class Pseudo : public CnnHashModel {
  public:
-  // Measured on FM-quick, 32 bits, 3 epochs (mAP@1000; ITQ 0.566), DPSH: 10 clusters 0.444,
-  // 15 0.518, 20 0.513 (the default), 30 0.504, 50 0.485; Adam 1e-3 0.283 (10 clusters);
-  // only the half of each cluster nearest its centroid labelled 0.495. Other recipes: dsh
-  // 0.457 (10 clusters); with 20 clusters dch 0.527, dtsh 0.555 (30 clusters: 0.548).
+  // Measured on FM-quick, 32 bits, 3 epochs (mAP@1000; ITQ 0.566), with DPSH as it was
+  // before DpshSettings (no norm, eta 0.1, Adam 1e-4): 10 clusters 0.444, 15 0.518, 20 0.513
+  // (the default), 30 0.504, 50 0.485; Adam 1e-3 0.283 (10 clusters); only the half of
+  // each cluster nearest its centroid labelled 0.495. Other recipes: dsh 0.457 (10
+  // clusters); with 20 clusters dch 0.527, dtsh 0.555 (30 clusters: 0.548). With
+  // DpshSettings, 20 clusters: 0.587 at 32 bits, 0.595 at 64 (ITQ 0.585).
   static constexpr int64_t kDefaultClusters = 20;
   explicit Pseudo(const ModelConfig& c)
       : CnnHashModel(c, hash_bn_gamma(recipe(c.pseudo_loss), c.bits)),
