@@ -64,7 +64,8 @@ class HashModel : public nn::Module {
   // Called once before the first step of a fresh run (not on --resume, after --features
   // loaded) with the training images (N,C,H,W), normalised as the batches. Models whose
   // training targets come from the data (k-means pseudo-labels, DVB's priors) fit them here
-  // and keep them in buffers. Returns a line for the log ("" : nothing to say).
+  // and keep them in buffers; the trainer calls it for the models the registry marks as
+  // fitting clusters (model_fits_clusters). Returns a line for the log ("" : nothing to say).
   virtual std::string fit_targets(const Tensor& images) {
     (void)images;
     return "";
