@@ -21,11 +21,7 @@ namespace {
 
 using test::have_fashion_mnist;
 
-const data::ImageSet& small_train() {
-  static const data::ImageSet train =
-      data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 600);
-  return train;
-}
+const data::ImageSet& small_train() { return test::first_train_images(600); }
 
 ModelConfig config(const std::string& pseudo_loss = "dpsh") {
   ModelConfig c;

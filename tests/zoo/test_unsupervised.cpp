@@ -15,11 +15,7 @@ namespace {
 
 using test::have_fashion_mnist;
 
-const data::ImageSet& small_train() {
-  static const data::ImageSet train =
-      data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), 256);
-  return train;
-}
+const data::ImageSet& small_train() { return test::first_train_images(256); }
 
 // The batch of images [begin, begin + n) carrying `labels` instead of its own.
 TrainBatch batch_of(const data::ImageSet& set, int64_t begin, int64_t n, const Tensor& labels) {

@@ -1,8 +1,9 @@
 #pragma once
 // Shared by the zoo tests: whether the Fashion-MNIST package is installed (tests that train
-// on it skip themselves without it), training batches cut from an image set, and a briefly
-// trained CNN run whose backbone --features can load.
+// on it skip themselves without it), the first n training images, training batches cut from
+// an image set, and a briefly trained CNN run whose backbone --features can load.
 #include <filesystem>
+#include <map>
 
 #include "engine/data/datasets.h"
 #include "zoo/encode.h"
@@ -17,6 +18,18 @@ inline bool have_fashion_mnist() {
   } catch (...) {
     return false;
   }
+}
+
+// The first n Fashion-MNIST training images, loaded once per n in a test binary.
+inline const data::ImageSet& first_train_images(int64_t n) {
+  static std::map<int64_t, data::ImageSet> loaded;
+  auto it = loaded.find(n);
+  if (it == loaded.end())
+    it =
+        loaded
+            .emplace(n, data::take_first(data::load_split("fashion-mnist", data::Split::kTrain), n))
+            .first;
+  return it->second;
 }
 
 // Images [begin, begin + n) of `set` with their labels and training-set indices.
