@@ -22,12 +22,16 @@ Tensor Backbone::forward(const Tensor& x) {
 SmallCNN::SmallCNN(int64_t out, Generator& init, std::shared_ptr<Generator> dropout_gen,
                    int64_t in_channels, int64_t image_size) {
   using namespace nn;
+  // ReLU after the max pooling, not before as in the protocol's (and PyTorch's) listing: the
+  // two commute (both monotone; an all-negative window gives 0 either way, with a zero
+  // gradient), so outputs and gradients are the same, and ReLU then runs on a quarter of
+  // the values. tests/zoo/test_torch_parity_zoo.cpp checks this against PyTorch's order.
   features = register_module(
       "features", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
                       std::make_shared<Conv2d>(in_channels, 32, 5, init, same_padding(5)),
-                      std::make_shared<BatchNorm>(32), ReLU(), std::make_shared<MaxPool2d>(2),
+                      std::make_shared<BatchNorm>(32), std::make_shared<MaxPool2d>(2), ReLU(),
                       std::make_shared<Conv2d>(32, 64, 5, init, same_padding(5)),
-                      std::make_shared<BatchNorm>(64), ReLU(), std::make_shared<MaxPool2d>(2)}));
+                      std::make_shared<BatchNorm>(64), std::make_shared<MaxPool2d>(2), ReLU()}));
   const int64_t side = image_size / 4;
   fc = register_module("fc", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
                                  std::make_shared<Linear>(64 * side * side, 512, init), ReLU(),
