@@ -93,9 +93,9 @@ int run(const std::string& model, int argc, char** argv) {
       ->check(CLI::ExistingFile);
   train
       ->add_option("--features", t.features,
-                   "lsh / itq / pseudo / dvb: fit (pseudo / dvb: their k-means) on the "
-                   "penultimate features of this CNN run's backbone (checkpoint.safetensors) "
-                   "instead of the pixels")
+                   "lsh / itq / pseudo / dvb / tbh: fit (pseudo / dvb: their k-means; tbh: "
+                   "its autoencoder) on the penultimate features of this CNN run's backbone "
+                   "(checkpoint.safetensors) instead of the pixels")
       ->check(CLI::ExistingFile);
   if (zoo::model_is_semi_supervised(model))
     train

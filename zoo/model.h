@@ -30,8 +30,9 @@ struct ModelConfig {
   // from the seed, keep their labels; the model never sees the others'.
   int64_t labelled = 5000;
   // Models that cluster the training set (pseudo, dvb): the k-means clusters (0: the model's
-  // default), the backbone whose penultimate features they cluster ("": the pixels;
-  // --features loads its weights) and pseudo's supervised loss on the pseudo-labels.
+  // default) and pseudo's supervised loss on the pseudo-labels. feature_backbone: the
+  // backbone whose penultimate features pseudo and dvb cluster and tbh encodes ("": the
+  // pixels; --features loads its weights).
   int64_t clusters = 0;
   std::string feature_backbone;
   std::string pseudo_loss = "dpsh";
@@ -108,7 +109,8 @@ class HashModel : public nn::Module {
   // LSH / ITQ on features); null when the model has none.
   virtual Backbone* backbone() { return nullptr; }
   // The frozen network whose penultimate features the model fits on, which --features loads
-  // (LSH / ITQ on features: their backbone; pseudo / dvb: the network of their k-means);
+  // (LSH / ITQ on features: their backbone; pseudo / dvb: the network of their k-means; tbh:
+  // the network its autoencoder reads);
   // null when the model fits on no features.
   virtual Backbone* feature_backbone() { return trains_by_gradient() ? nullptr : backbone(); }
   // Scalars the model reports in the log (e.g. the continuation beta).

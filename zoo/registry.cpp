@@ -41,7 +41,7 @@ const std::vector<Entry>& table() {
        "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE"},
       {"tbh", make_tbh,
        "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
-       "discriminators (unsupervised)"},
+       "discriminators (unsupervised), on the pixels or backbone features (--features)"},
       {"deepbit", make_deepbit,
        "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
        "decorrelation + rotation invariance"},

@@ -61,7 +61,8 @@ std::string load_backbone_weights(const TrainOptions& o, HashModel& model) {
     throw std::invalid_argument("--pretrained and --features both name weights; give one");
   if (!o.features.empty() && !model.feature_backbone())
     throw std::invalid_argument(
-        "--features: only lsh, itq, pseudo and dvb fit on a checkpoint's features; start a CNN "
+        "--features: only lsh, itq, pseudo, dvb and tbh fit on a checkpoint's features; start a "
+        "CNN "
         "model from torchvision weights with --pretrained");
   Backbone* net = o.features.empty() ? model.backbone() : model.feature_backbone();
   if (!net)

@@ -136,5 +136,32 @@ TEST(BackboneRuns, ItqOnACheckpointsFeatures) {
   std::filesystem::remove_all(o.out);
 }
 
+// TBH on the small CNN features of a (briefly trained) HashNet run: the autoencoder reads
+// and rebuilds the 512-d features, the backbone stays frozen (its weights in the TBH
+// checkpoint are the source run's, untouched by the steps), and eval rebuilds the model from
+// the TBH checkpoint alone.
+TEST(BackboneRuns, TbhOnACheckpointsFeatures) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  TrainOptions o;
+  o.model = "tbh", o.bits = 16, o.quick = true, o.quiet = true, o.epochs = 1;
+  o.features = test::briefly_trained_cnn("he_tbh_features_source");
+  o.out = temp_path("he_tbh_features");
+  std::filesystem::remove_all(o.out);
+  RunSummary s = train(o);
+  ASSERT_TRUE(s.finished);  // (15 steps say nothing of TBH's mAP: its codes start near chance)
+  SafetensorsFile src = load_safetensors(o.features);
+  SafetensorsFile ckpt = load_safetensors(o.out + "/checkpoint.safetensors");
+  for (const char* name : {"fc.0.weight", "features.0.weight", "features.1.running_mean"})
+    EXPECT_EQ(ckpt.tensors.at(std::string("backbone.") + name).to_vector<float>(),
+              src.tensors.at(std::string("net.") + name).to_vector<float>())
+        << name;
+  EXPECT_EQ(ckpt.tensors.at("encoder.fc1.weight").shape(), (Shape{1024, 512}));
+  EXPECT_EQ(ckpt.tensors.at("decoder.fc2.weight").shape(), (Shape{512, 1024}));
+  RunSummary again = evaluate_checkpoint(o.out + "/checkpoint.safetensors", 1000, true, 2);
+  EXPECT_DOUBLE_EQ(again.eval.map_k, s.eval.map_k);
+  std::filesystem::remove_all(std::filesystem::path(o.features).parent_path());
+  std::filesystem::remove_all(o.out);
+}
+
 }  // namespace
 }  // namespace he::zoo
