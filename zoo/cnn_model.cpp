@@ -5,14 +5,20 @@
 
 namespace he::zoo {
 
+BackboneSpec backbone_spec(const ModelConfig& c, const std::string& name, int64_t out) {
+  BackboneSpec spec;
+  spec.name = name, spec.out = out;
+  spec.in_channels = c.in_channels, spec.image_size = c.image_size;
+  spec.input_size = c.input_size;
+  return spec;
+}
+
 CnnHashModel::CnnHashModel(const ModelConfig& c, std::optional<double> hash_bn_gamma) : cfg(c) {
   Generator init(c.seed);
   dropout_gen = std::make_shared<Generator>(c.seed + 1);
-  BackboneSpec spec;
-  spec.name = c.backbone.empty() ? "small" : c.backbone;
-  spec.out = c.bits, spec.in_channels = c.in_channels, spec.image_size = c.image_size;
-  spec.input_size = c.input_size;
-  net = register_module("net", make_backbone(spec, init, dropout_gen));
+  net = register_module(
+      "net", make_backbone(backbone_spec(c, c.backbone.empty() ? "small" : c.backbone, c.bits),
+                           init, dropout_gen));
   if (hash_bn_gamma) {
     hash_bn = register_module("hash_bn", std::make_shared<nn::BatchNorm>(c.bits));
     hash_bn->weight.detach().fill_(*hash_bn_gamma);

@@ -12,6 +12,10 @@
 
 namespace he::zoo {
 
+// The spec of the network `name` for the data of `c` (channels, side, --input-size), with a
+// head of `out` units (0: headless, a feature extractor).
+BackboneSpec backbone_spec(const ModelConfig& c, const std::string& name, int64_t out);
+
 class CnnHashModel : public HashModel {
  public:
   // hash_bn_gamma: when set, the recipe puts a BatchNorm1d (hash_bn) on the hash layer's

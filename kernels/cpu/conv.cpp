@@ -73,35 +73,36 @@ void col2im_plane(const ConvGeom g, const T* cols, int64_t ncols, T* plane, T* p
   for (int64_t i = 0; i < g.h; ++i)
     std::memcpy(plane + i * g.w, pad + (i + g.ph) * pd.w + g.pw, sizeof(T) * g.w);
 }
-}  // namespace
 
-// Planes (n, c) split across threads: each writes its own rows and columns of cols.
-template <class T>
-void im2col(const ConvGeom& g, const T* x, T* cols) {
-  const int64_t p = g.oh * g.ow, ncols = g.n * p, kk = g.kh * g.kw;
-#pragma omp parallel if (g.c * kk * ncols >= kParallelGrain)
+// fn(n, c, pad) for every plane (n, c) of the input, the planes split across threads, each
+// thread with its own padded scratch plane.
+template <class T, class Fn>
+void for_each_plane(const ConvGeom& g, Fn fn) {
+#pragma omp parallel if (g.c * g.kh * g.kw * g.n * g.oh * g.ow >= kParallelGrain)
   {
     std::vector<T> pad(static_cast<size_t>(Padded(g).size()));
 #pragma omp for collapse(2) schedule(static)
     for (int64_t n = 0; n < g.n; ++n)
-      for (int64_t c = 0; c < g.c; ++c)
-        im2col_plane(g, x + (n * g.c + c) * g.h * g.w, cols + c * kk * ncols + n * p, ncols,
-                     pad.data());
+      for (int64_t c = 0; c < g.c; ++c) fn(n, c, pad.data());
   }
+}
+}  // namespace
+
+// Each plane (n, c) writes its own rows (c, *, *) and columns (n, *) of cols.
+template <class T>
+void im2col(const ConvGeom& g, const T* x, T* cols) {
+  const int64_t p = g.oh * g.ow, ncols = g.n * p, kk = g.kh * g.kw;
+  for_each_plane<T>(g, [&](int64_t n, int64_t c, T* pad) {
+    im2col_plane(g, x + (n * g.c + c) * g.h * g.w, cols + c * kk * ncols + n * p, ncols, pad);
+  });
 }
 
 template <class T>
 void col2im(const ConvGeom& g, const T* cols, T* x) {
   const int64_t p = g.oh * g.ow, ncols = g.n * p, kk = g.kh * g.kw;
-#pragma omp parallel if (g.c * kk * ncols >= kParallelGrain)
-  {
-    std::vector<T> pad(static_cast<size_t>(Padded(g).size()));
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t n = 0; n < g.n; ++n)
-      for (int64_t c = 0; c < g.c; ++c)
-        col2im_plane(g, cols + c * kk * ncols + n * p, ncols, x + (n * g.c + c) * g.h * g.w,
-                     pad.data());
-  }
+  for_each_plane<T>(g, [&](int64_t n, int64_t c, T* pad) {
+    col2im_plane(g, cols + c * kk * ncols + n * p, ncols, x + (n * g.c + c) * g.h * g.w, pad);
+  });
 }
 
 template void im2col<float>(const ConvGeom&, const float*, float*);

@@ -24,12 +24,9 @@ class LinearHash : public HashModel {
     int64_t d = c.in_channels * c.image_size * c.image_size;
     if (!c.backbone.empty() && c.backbone != "pixels") {
       Generator init(c.seed);
-      BackboneSpec spec;
-      spec.name = c.backbone, spec.out = 0;  // headless: a feature extractor
-      spec.in_channels = c.in_channels, spec.image_size = c.image_size;
-      spec.input_size = c.input_size;
-      backbone_ = register_module(
-          "backbone", make_backbone(spec, init, std::make_shared<Generator>(c.seed + 1)));
+      backbone_ =
+          register_module("backbone", make_backbone(backbone_spec(c, c.backbone, 0), init,
+                                                    std::make_shared<Generator>(c.seed + 1)));
       d = backbone_->feature_dim();
     }
     mean = register_buffer("mean", Tensor::zeros({d}));

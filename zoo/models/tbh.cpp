@@ -42,12 +42,9 @@ class Tbh : public HashModel {
     sample_gen_ = std::make_shared<Generator>(c.seed + 2);
     int64_t d = c.in_channels * c.image_size * c.image_size;
     if (!c.feature_backbone.empty()) {
-      BackboneSpec spec;
-      spec.name = c.feature_backbone, spec.out = 0;  // headless: a feature extractor
-      spec.in_channels = c.in_channels, spec.image_size = c.image_size;
-      spec.input_size = c.input_size;
-      backbone_ = register_module(
-          "backbone", make_backbone(spec, init, std::make_shared<Generator>(c.seed + 3)));
+      backbone_ = register_module(  // headless: a feature extractor
+          "backbone", make_backbone(backbone_spec(c, c.feature_backbone, 0), init,
+                                    std::make_shared<Generator>(c.seed + 3)));
       d = backbone_->feature_dim();
     }
     fc1 = register_module("encoder.fc1", std::make_shared<Linear>(d, kHidden, init));
