@@ -38,7 +38,8 @@ const std::vector<Entry>& table() {
        "ITQ (Gong 2013): PCA of the pixels (or of backbone features: --features / --backbone) + "
        "iterative quantisation (50 rotations)"},
       {"binae", make_binae,
-       "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE"},
+       "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE of "
+       "the clean input from a corrupted one (denoising, Vincent 2008)"},
       {"tbh", make_tbh,
        "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
        "discriminators (unsupervised), on the pixels or backbone features (--features)"},
