@@ -2,6 +2,8 @@
 // Shared by the zoo tests: whether the Fashion-MNIST package is installed (tests that train
 // on it skip themselves without it), the first n training images, training batches cut from
 // an image set, and a briefly trained CNN run whose backbone --features can load.
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 
@@ -41,9 +43,12 @@ inline TrainBatch batch_of(const data::ImageSet& set, int64_t begin, int64_t n) 
   return b;
 }
 
-// `name` in the system's temporary folder.
+// `name`, suffixed with this process's id, in the system's temporary folder: two test runs
+// at once (two checkouts, or the sanitizer suite beside the plain one) must not empty each
+// other's run folders.
 inline std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / name).string();
+  return (std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid())))
+      .string();
 }
 
 // A HashNet run (16 bits, FM-quick) stopped after one step in the temporary folder `dir`
