@@ -19,6 +19,16 @@ Tensor Backbone::forward(const Tensor& x) {
   return head->forward(features_of(x));
 }
 
+Tensor Backbone::frozen_features(const Tensor& x, int64_t batch) {
+  NoGradGuard guard;
+  eval();
+  std::vector<Tensor> parts;
+  const int64_t n = x.size(0);
+  for (int64_t at = 0; at < n; at += batch)
+    parts.push_back(features_of(x.narrow(0, at, std::min(batch, n - at))));
+  return parts.size() == 1 ? parts[0] : concat(parts, 0);
+}
+
 SmallCNN::SmallCNN(int64_t out, Generator& init, std::shared_ptr<Generator> dropout_gen,
                    int64_t in_channels, int64_t image_size) {
   using namespace nn;

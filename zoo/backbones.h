@@ -23,6 +23,9 @@ class Backbone : public nn::Module {
   Tensor forward(const Tensor& x) override;  // x:(N,C,H,W) -> (N,out)
   // x:(N,C,H,W) -> (N,feature_dim()): the input of the head.
   virtual Tensor features_of(const Tensor& x) = 0;
+  // features_of(x) as a frozen feature extractor: eval mode (BN on its running statistics,
+  // no dropout), no gradient, `batch` images at a time so the activations stay small.
+  Tensor frozen_features(const Tensor& x, int64_t batch = 500);
   virtual int64_t feature_dim() const = 0;
   // The head's state_dict prefix ("fc.", "classifier.6.", "head."), whether or not it exists.
   virtual std::string head_prefix() const = 0;

@@ -62,8 +62,7 @@ std::string load_backbone_weights(const TrainOptions& o, HashModel& model) {
   if (!o.features.empty() && !model.feature_backbone())
     throw std::invalid_argument(
         "--features: only lsh, itq, pseudo, dvb and tbh fit on a checkpoint's features; start a "
-        "CNN "
-        "model from torchvision weights with --pretrained");
+        "CNN model from torchvision weights with --pretrained");
   Backbone* net = o.features.empty() ? model.backbone() : model.feature_backbone();
   if (!net)
     throw std::invalid_argument(

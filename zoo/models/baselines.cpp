@@ -41,17 +41,9 @@ class LinearHash : public HashModel {
   Tensor mean, proj;
 
  protected:
-  // x:(N,C,H,W) -> (N,d): the flattened pixels, or the backbone's features in eval mode (the
-  // backbone is frozen: BN uses its running statistics, dropout is off), in batches.
+  // x:(N,C,H,W) -> (N,d): the flattened pixels, or the frozen backbone's features.
   Tensor features(const Tensor& x) {
-    if (!backbone_) return x.flatten(1);
-    NoGradGuard guard;
-    backbone_->eval();
-    std::vector<Tensor> parts;
-    const int64_t n = x.size(0), batch = 500;
-    for (int64_t at = 0; at < n; at += batch)
-      parts.push_back(backbone_->features_of(x.narrow(0, at, std::min(batch, n - at))));
-    return parts.size() == 1 ? parts[0] : concat(parts, 0);
+    return backbone_ ? backbone_->frozen_features(x) : x.flatten(1);
   }
   ModelConfig cfg_;
   std::shared_ptr<Backbone> backbone_;

@@ -14,9 +14,9 @@
 //    0.824; norm (scale 1), eta 0.1, Adam 1e-3 0.851; scale 1, eta 1, Adam 1e-4 0.847;
 //    scale 1, eta 1, Adam 1e-3 0.864; 0.35 0.869; sqrt(8/64) 0.871; 0.25 0.870; 0.177
 //    0.842; at sqrt(8/64), Adam 5e-4 0.866, 2e-3 0.871, eta 0.5 0.871, eta 2 0.861. At 32
-//    bits: scale 1 0.860; 0.5 0.863; 0.25 0.634 (stuck at the saddle). The
-//    reference code's memory-bank form, with the norm, 1 epoch: 0.762 against 0.784
-//    in-batch, a third as fast;
+//    bits: scale 1 0.860; 0.5 0.863; 0.25 0.634 (stuck at the saddle). The reference
+//    code's memory-bank form, with the norm, 1 epoch: 0.762 against 0.784 in-batch, a third
+//    as fast;
 //  DHN (Zhu, Long, Wang, Cao, 'Deep Hashing Network for Efficient Similarity Retrieval',
 //    AAAI 2016) against the memory bank, as in its reference code, Adam 1e-4 by default;
 //  DSH (Liu, Wang, Shan, Chen, 'Deep Supervised Hashing for Fast Image Retrieval', CVPR

@@ -145,10 +145,7 @@ class Tbh : public HashModel {
   // normalised pixels' scale, did no better: FM-quick, 32 bits, 10 epochs, on a dvb run's
   // features, mAP@1000 0.351 against 0.372.)
   Tensor input_of(const Tensor& images) {
-    if (!backbone_) return images.flatten(1);
-    NoGradGuard guard;
-    backbone_->eval();
-    return backbone_->features_of(images);
+    return backbone_ ? backbone_->frozen_features(images) : images.flatten(1);
   }
 
   ModelConfig cfg_;
