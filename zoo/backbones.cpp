@@ -53,6 +53,15 @@ Tensor SmallCNN::features_of(const Tensor& x) {
   return fc->forward(features->forward(x).flatten(1));
 }
 
+MlpBackbone::MlpBackbone(int64_t out, Generator& init, int64_t input_dim) {
+  fc = register_module("fc",
+                       std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+                           std::make_shared<nn::Linear>(input_dim, kWidth, init), nn::ReLU()}));
+  if (out > 0) head = register_module("head", std::make_shared<nn::Linear>(kWidth, out, init));
+}
+
+Tensor MlpBackbone::features_of(const Tensor& x) { return fc->forward(x.flatten(1)); }
+
 Tensor bilinear_matrix(int64_t in, int64_t out) {
   std::vector<float> r(static_cast<size_t>(out * in), 0.0f);
   const double scale = static_cast<double>(in) / static_cast<double>(out);
@@ -94,13 +103,21 @@ Tensor InputAdapter::apply(const Tensor& x) const {
 }
 
 const std::vector<std::string>& backbone_names() {
-  static const std::vector<std::string> names{"small",    "alexnet",  "vgg16",
+  static const std::vector<std::string> names{"small",    "mlp",      "alexnet", "vgg16",
                                               "vgg16_bn", "resnet18", "resnet50"};
   return names;
 }
 
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& s, Generator& init,
                                         std::shared_ptr<Generator> dropout_gen) {
+  if (s.name == "mlp") {
+    if (s.input_size != 0 && s.input_size != s.image_size)
+      throw std::invalid_argument(fmt::format(
+          "--input-size {}: the mlp backbone takes the data as it is; --input-size is for "
+          "the torchvision backbones",
+          s.input_size));
+    return std::make_shared<MlpBackbone>(s.out, init, s.in_channels * s.image_size * s.image_size);
+  }
   if (s.name == "small") {
     if (s.input_size != 0 && s.input_size != s.image_size)
       throw std::invalid_argument(fmt::format(

@@ -44,6 +44,18 @@ class SmallCNN : public Backbone {
   std::shared_ptr<nn::Sequential> features, fc;
 };
 
+// One hidden layer on the flattened pixels: fc(input dim -> 1024) - ReLU -> fc `out`.
+class MlpBackbone : public Backbone {
+ public:
+  static constexpr int64_t kWidth = 1024;
+  MlpBackbone(int64_t out, Generator& init, int64_t input_dim);
+  Tensor features_of(const Tensor& x) override;  // (N,1024)
+  int64_t feature_dim() const override { return kWidth; }
+  std::string head_prefix() const override { return "head."; }
+  std::string name() const override { return "MlpBackbone"; }
+  std::shared_ptr<nn::Sequential> fc;
+};
+
 // How a torchvision backbone sees the zoo's images. The zoo feeds protocol-normalised pixels
 // ((p/255 - 0.2860) / 0.3530, 1 channel, 28x28 for Fashion-MNIST); torchvision's weights
 // expect 3 channels normalised with ImageNet's mean and std, and AlexNet needs at least
@@ -61,7 +73,7 @@ struct InputAdapter {
 // The (out, in) matrix R of 1-D bilinear resizing (align_corners = false): y = R x.
 Tensor bilinear_matrix(int64_t in, int64_t out);
 
-// --backbone names: small, alexnet, vgg16, vgg16_bn, resnet18, resnet50.
+// --backbone names: small, mlp, alexnet, vgg16, vgg16_bn, resnet18, resnet50.
 const std::vector<std::string>& backbone_names();
 // The torchvision backbones' default input side when the data is smaller (AlexNet's minimum
 // is 63; one size for all keeps runs comparable across backbones).

@@ -78,8 +78,8 @@ int run(const std::string& model, int argc, char** argv) {
   backbones.push_back("pixels");
   train
       ->add_option("--backbone", t.backbone,
-                   "network (default: small; lsh and itq: pixels, or the backbone whose "
-                   "penultimate features they fit on)")
+                   "network (default: small; pseudo, dvb and greedyhash-u: mlp; lsh and itq: "
+                   "pixels, or the backbone whose penultimate features they fit on)")
       ->check(CLI::IsMember(backbones));
   train->add_option("--input-size", t.input_size,
                     fmt::format("side the torchvision backbones see: the images are resized "
@@ -108,7 +108,7 @@ int run(const std::string& model, int argc, char** argv) {
   if (zoo::model_fits_clusters(model))
     train
         ->add_option("--clusters", t.clusters,
-                     "k-means clusters of the features (default: the model's, pseudo 20, dvb 200)")
+                     "k-means clusters of the features (default: one per 60 training images)")
         ->check(CLI::PositiveNumber);
   if (model == "pseudo")
     train

@@ -14,6 +14,7 @@ struct Entry {
   const char* summary;
   bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
   bool clusters = false;         // fits k-means clusters of features (ModelConfig::clusters)
+  const char* backbone = "";     // network without --backbone ("": the small CNN, if it has one)
 };
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
@@ -51,7 +52,8 @@ const std::vector<Entry>& table() {
        "quantisation + bit entropy"},
       {"greedyhash-u", make_greedyhash_u,
        "GreedyHash (Su 2018), unsupervised: sign straight-through, code cosines fit the "
-       "cosines of the centred pixels"},
+       "cosines of the centred pixels",
+       false, false, "mlp"},
       {"ssdh", make_ssdh,
        "SSDH (Zhang 2017), semi-supervised: ranking triplets on the --labelled images + "
        "neighbour embedding (online k-NN graph) on all",
@@ -66,11 +68,11 @@ const std::vector<Entry>& table() {
        "Pseudo-supervised (Hu 2017): k-means pseudo-labels on ITQ projections of the pixels (or "
        "of backbone features: --features), then a supervised pairwise loss (--pseudo-loss, "
        "default DPSH)",
-       false, true},
+       false, true, "mlp"},
       {"dvb", make_dvb,
        "DVB (Shen 2019), unsupervised: Gaussian latent per image, prior centred on k-means "
        "centres of ITQ-projected features; reconstruction + KL + quantisation",
-       false, true},
+       false, true, "mlp"},
   };
   return entries;
 }
@@ -84,7 +86,11 @@ std::vector<std::string> model_names() {
 
 std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg) {
   for (const Entry& e : table())
-    if (name == e.name) return e.make(cfg);
+    if (name == e.name) {
+      ModelConfig c = cfg;
+      if (c.backbone.empty()) c.backbone = e.backbone;
+      return e.make(c);
+    }
   throw std::invalid_argument(
       fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
 }
@@ -99,6 +105,12 @@ bool model_fits_clusters(const std::string& name) {
   for (const Entry& e : table())
     if (name == e.name) return e.clusters;
   return false;
+}
+
+std::string model_default_backbone(const std::string& name) {
+  for (const Entry& e : table())
+    if (name == e.name) return *e.backbone ? e.backbone : "small";
+  return "small";
 }
 
 std::string model_summary(const std::string& name) {

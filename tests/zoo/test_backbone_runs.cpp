@@ -10,6 +10,7 @@
 
 #include "engine/data/datasets.h"
 #include "engine/io/safetensors.h"
+#include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
 #include "zoo/encode.h"
 #include "zoo/nets/torchvision_nets.h"
@@ -160,6 +161,64 @@ TEST(BackboneRuns, TbhOnACheckpointsFeatures) {
   RunSummary again = evaluate_checkpoint(o.out + "/checkpoint.safetensors", 1000, true, 2);
   EXPECT_DOUBLE_EQ(again.eval.map_k, s.eval.map_k);
   std::filesystem::remove_all(std::filesystem::path(o.features).parent_path());
+  std::filesystem::remove_all(o.out);
+}
+
+// The mlp network: fc(784 -> 1024) - ReLU -> head, under "fc.0." and "head."; the default of
+// the pixel-similarity models only, and --backbone still overrides it.
+TEST(MlpBackbone, ShapesNamesAndWhichModelsDefaultToIt) {
+  Generator init(0);
+  BackboneSpec spec;
+  spec.name = "mlp", spec.out = 16;
+  auto net = make_backbone(spec, init, std::make_shared<Generator>(1));
+  Tensor x = Tensor::randn({4, 1, 28, 28}, init);
+  EXPECT_EQ(net->forward(x).shape(), (Shape{4, 16}));
+  EXPECT_EQ(net->features_of(x).shape(), (Shape{4, 1024}));
+  std::vector<std::string> names;
+  for (auto& [n, p] : net->named_parameters()) names.push_back(n);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"fc.0.weight", "fc.0.bias", "head.weight", "head.bias"}));
+  spec.input_size = 32;
+  EXPECT_THROW(make_backbone(spec, init, nullptr), std::invalid_argument);
+
+  ModelConfig cfg;
+  cfg.bits = 16, cfg.train_size = 600, cfg.clusters = 10;
+  for (const char* m : {"pseudo", "dvb", "greedyhash-u"}) {
+    EXPECT_EQ(model_default_backbone(m), "mlp") << m;
+    EXPECT_EQ(make_model(m, cfg)->backbone()->name(), "MlpBackbone") << m;
+  }
+  for (const char* m : {"dpsh", "uth", "ssdh"}) {
+    EXPECT_EQ(model_default_backbone(m), "small") << m;
+    EXPECT_EQ(make_model(m, cfg)->backbone()->name(), "SmallCNN") << m;
+  }
+  cfg.backbone = "small";
+  EXPECT_EQ(make_model("dvb", cfg)->backbone()->name(), "SmallCNN");
+}
+
+// --features on a run whose network is its model's default mlp (the checkpoint's options
+// name no backbone): ITQ rebuilds an mlp, takes its weights, and records "mlp".
+TEST(BackboneRuns, ItqOnAnMlpRunsFeatures) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  TrainOptions src;
+  src.model = "pseudo", src.bits = 16, src.quick = true, src.quiet = true;
+  src.stop_after_iters = 1;
+  src.out = temp_path("he_mlp_features_source");
+  std::filesystem::remove_all(src.out);
+  train(src);
+  TrainOptions o;
+  o.model = "itq", o.bits = 16, o.quick = true, o.quiet = true;
+  o.features = src.out + "/checkpoint.safetensors";
+  o.out = temp_path("he_itq_mlp_features");
+  std::filesystem::remove_all(o.out);
+  RunSummary s = train(o);
+  ASSERT_TRUE(s.finished);
+  SafetensorsFile ckpt = load_safetensors(o.out + "/checkpoint.safetensors");
+  EXPECT_EQ(ckpt.tensors.at("backbone.fc.0.weight").to_vector<float>(),
+            load_safetensors(o.features).tensors.at("net.fc.0.weight").to_vector<float>());
+  EXPECT_EQ(options_from_json(ckpt.metadata.at("options")).backbone, "mlp");
+  RunSummary again = evaluate_checkpoint(o.out + "/checkpoint.safetensors", 1000, true, 2);
+  EXPECT_DOUBLE_EQ(again.eval.map_k, s.eval.map_k);
+  std::filesystem::remove_all(src.out);
   std::filesystem::remove_all(o.out);
 }
 

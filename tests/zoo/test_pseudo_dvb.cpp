@@ -92,11 +92,13 @@ TEST(Dvb, PriorOfEachImageIsItsClustersCentroid) {
   FeatureClusters f = FeatureClusterer(config()).fit(images, 10, 0);
   EXPECT_EQ(buffer(*model, "prior_mean").to_vector<float>(),
             index_select(f.centroids, 0, f.assign).to_vector<float>());
-  // Without --clusters each model takes its own default.
+  // Without --clusters both take one cluster per 60 training images (10 of these 600).
   ModelConfig c = config();
   c.clusters = 0;
-  EXPECT_NE(make_model("dvb", c)->fit_targets(images).find("200 clusters"), std::string::npos);
-  EXPECT_NE(make_model("pseudo", c)->fit_targets(images).find("20 clusters"), std::string::npos);
+  EXPECT_NE(make_model("dvb", c)->fit_targets(images).find(" 10 clusters"), std::string::npos);
+  EXPECT_NE(make_model("pseudo", c)->fit_targets(images).find(" 10 clusters"), std::string::npos);
+  EXPECT_EQ(default_cluster_count(60000), 1000);
+  EXPECT_EQ(default_cluster_count(50), 2);
   // Codes are the latent mean: deterministic in eval mode, while training samples z.
   model->eval();
   NoGradGuard guard;
