@@ -46,7 +46,8 @@ const std::vector<Entry>& table() {
        "discriminators (unsupervised), on the pixels or backbone features (--features)"},
       {"deepbit", make_deepbit,
        "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
-       "decorrelation + rotation invariance"},
+       "decorrelation + rotation invariance",
+       false, false, "mlp"},
       {"uth", make_uth,
        "UTH (Huang 2017), unsupervised: triplets (image, its rotation, another image) + "
        "quantisation + bit entropy"},
