@@ -1,8 +1,8 @@
 #pragma once
 // Augmented copies of a training batch for the self-supervised recipes (DeepBit's rotation
-// invariance, UTH's rotated positives): whole-batch tensor versions of engine/data's
+// invariance, UTH's augmented positives): whole-batch tensor versions of engine/data's
 // per-sample transforms, drawn from a model-owned Generator so that a resumed run draws the
-// same angles.
+// same distortions.
 #include <vector>
 
 #include "engine/engine.h"
@@ -13,11 +13,28 @@ namespace he::zoo {
 // rotation shows where the source falls outside the image.
 double normalized_black();
 
-// x:(N,C,H,W) f32 -> (N,C,H,W) f32: image i rotated by degrees[i] (counter-clockwise on
-// screen) about its centre, bilinear, `fill` where the source falls outside. No gradient.
+// One image's distortion about its centre: turned by `degrees` (counter-clockwise on
+// screen), zoomed by `scale` (> 1 enlarges), then moved by (shift_x, shift_y) pixels (right,
+// down).
+struct Warp {
+  double degrees = 0, scale = 1, shift_x = 0, shift_y = 0;
+};
+
+// x:(N,C,H,W) f32 -> (N,C,H,W) f32: image i distorted by warps[i], read bilinearly, `fill`
+// where the source falls outside. The identity warp copies the image exactly. No gradient.
+Tensor warp_images(const Tensor& x, const std::vector<Warp>& warps, double fill);
+
+// warp_images with rotations only.
 Tensor rotate_images(const Tensor& x, const std::vector<double>& degrees, double fill);
 
 // n angles, each of magnitude uniform in [min_deg, max_deg] and of random sign.
 std::vector<double> random_rotations(int64_t n, double min_deg, double max_deg, Generator& gen);
+
+// The ranges random_warps draws from: angle uniform in [-max_degrees, max_degrees], zoom in
+// [1 - max_zoom, 1 + max_zoom], each shift in [-max_shift, max_shift].
+struct WarpRange {
+  double max_degrees = 0, max_zoom = 0, max_shift = 0;
+};
+std::vector<Warp> random_warps(int64_t n, const WarpRange& range, Generator& gen);
 
 }  // namespace he::zoo

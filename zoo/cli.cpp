@@ -77,10 +77,9 @@ int run(const std::string& model, int argc, char** argv) {
   std::vector<std::string> backbones = zoo::backbone_names();
   backbones.push_back("pixels");
   train
-      ->add_option(
-          "--backbone", t.backbone,
-          "network (default: small; pseudo, dvb, greedyhash-u and deepbit: mlp; lsh and itq: "
-          "pixels, or the backbone whose penultimate features they fit on)")
+      ->add_option("--backbone", t.backbone,
+                   "network (default: small; pseudo, dvb, greedyhash-u, deepbit and uth: mlp; "
+                   "lsh and itq: pixels, or the backbone whose penultimate features they fit on)")
       ->check(CLI::IsMember(backbones));
   train->add_option("--input-size", t.input_size,
                     fmt::format("side the torchvision backbones see: the images are resized "

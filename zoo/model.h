@@ -122,7 +122,7 @@ std::vector<std::string> model_names();
 // Throws std::invalid_argument listing the known names for an unknown one.
 std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg);
 // The network a model builds when --backbone is not given: "small" (the small CNN) for most,
-// "mlp" for pseudo, dvb, greedyhash-u and deepbit; make_model applies it.
+// "mlp" for pseudo, dvb, greedyhash-u, deepbit and uth; make_model applies it.
 std::string model_default_backbone(const std::string& name);
 // One line per model: its paper and loss, for --help.
 std::string model_summary(const std::string& name);

@@ -49,8 +49,9 @@ const std::vector<Entry>& table() {
        "decorrelation + rotation invariance",
        false, false, "mlp"},
       {"uth", make_uth,
-       "UTH (Huang 2017), unsupervised: triplets (image, its rotation, another image) + "
-       "quantisation + bit entropy"},
+       "UTH (Huang 2017), unsupervised: triplets (image, a rotated, zoomed and shifted copy, "
+       "another image) + quantisation + bit entropy",
+       false, false, "mlp"},
       {"greedyhash-u", make_greedyhash_u,
        "GreedyHash (Su 2018), unsupervised: sign straight-through, code cosines fit the "
        "cosines of the centred pixels",

@@ -165,7 +165,7 @@ TEST(BackboneRuns, TbhOnACheckpointsFeatures) {
 }
 
 // The mlp network: fc(784 -> 1024) - ReLU -> head, under "fc.0." and "head."; the default of
-// four unsupervised models only, and --backbone still overrides it.
+// five unsupervised models only, and --backbone still overrides it.
 TEST(MlpBackbone, ShapesNamesAndWhichModelsDefaultToIt) {
   Generator init(0);
   BackboneSpec spec;
@@ -183,11 +183,11 @@ TEST(MlpBackbone, ShapesNamesAndWhichModelsDefaultToIt) {
 
   ModelConfig cfg;
   cfg.bits = 16, cfg.train_size = 600, cfg.clusters = 10;
-  for (const char* m : {"pseudo", "dvb", "greedyhash-u", "deepbit"}) {
+  for (const char* m : {"pseudo", "dvb", "greedyhash-u", "deepbit", "uth"}) {
     EXPECT_EQ(model_default_backbone(m), "mlp") << m;
     EXPECT_EQ(make_model(m, cfg)->backbone()->name(), "MlpBackbone") << m;
   }
-  for (const char* m : {"dpsh", "uth", "ssdh"}) {
+  for (const char* m : {"dpsh", "hashnet", "ssdh"}) {
     EXPECT_EQ(model_default_backbone(m), "small") << m;
     EXPECT_EQ(make_model(m, cfg)->backbone()->name(), "SmallCNN") << m;
   }
