@@ -110,20 +110,15 @@ const std::vector<std::string>& backbone_names() {
 
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& s, Generator& init,
                                         std::shared_ptr<Generator> dropout_gen) {
-  if (s.name == "mlp") {
+  if (s.name == "small" || s.name == "mlp") {  // the zoo's own networks: no resizing
     if (s.input_size != 0 && s.input_size != s.image_size)
       throw std::invalid_argument(fmt::format(
-          "--input-size {}: the mlp backbone takes the data as it is; --input-size is for "
+          "--input-size {}: --backbone {} takes the data as it is ({}x{}); --input-size is for "
           "the torchvision backbones",
-          s.input_size));
-    return std::make_shared<MlpBackbone>(s.out, init, s.in_channels * s.image_size * s.image_size);
-  }
-  if (s.name == "small") {
-    if (s.input_size != 0 && s.input_size != s.image_size)
-      throw std::invalid_argument(fmt::format(
-          "--input-size {}: the small CNN takes the data as it is ({}x{}); --input-size is for "
-          "the torchvision backbones",
-          s.input_size, s.image_size, s.image_size));
+          s.input_size, s.name, s.image_size, s.image_size));
+    if (s.name == "mlp")
+      return std::make_shared<MlpBackbone>(s.out, init,
+                                           s.in_channels * s.image_size * s.image_size);
     return std::make_shared<SmallCNN>(s.out, init, dropout_gen, s.in_channels, s.image_size);
   }
   if (std::find(backbone_names().begin(), backbone_names().end(), s.name) == backbone_names().end())
