@@ -50,33 +50,41 @@ void hflip(float* img, int64_t c, int64_t h, int64_t w) {
   for (int64_t r = 0; r < c * h; ++r) std::reverse(img + r * w, img + (r + 1) * w);
 }
 
-void rotate_bilinear(const float* src, int64_t c, int64_t h, int64_t w, double radians,
-                     float* dst) {
-  if (radians == 0.0) {
-    std::copy(src, src + c * h * w, dst);
-    return;
-  }
-  const double cs = std::cos(radians), sn = std::sin(radians);
+void warp_bilinear(const float* src, int64_t c, int64_t h, int64_t w, const Affine& a, float fill,
+                   float* dst) {
+  const double cs = std::cos(a.radians) / a.scale, sn = std::sin(a.radians) / a.scale;
   const double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1);
-  auto at = [&](const float* plane, int64_t y, int64_t x) {
-    return (y < 0 || y >= h || x < 0 || x >= w) ? 0.0f : plane[y * w + x];
-  };
   for (int64_t y = 0; y < h; ++y) {
     for (int64_t x = 0; x < w; ++x) {
-      // Inverse map: the source point that lands on (x, y) (y grows downwards on screen).
-      const double dx = x - cx, dy = y - cy;
+      // Inverse map: the source point that lands on (x, y) (y grows downwards on screen, so a
+      // counter-clockwise turn reads the source at -angle).
+      const double dx = x - cx - a.shift_x, dy = y - cy - a.shift_y;
       const double sx = cs * dx - sn * dy + cx, sy = sn * dx + cs * dy + cy;
       const double fx = std::floor(sx), fy = std::floor(sy);
       const int64_t ix = static_cast<int64_t>(fx), iy = static_cast<int64_t>(fy);
       const float ax = static_cast<float>(sx - fx), ay = static_cast<float>(sy - fy);
       for (int64_t k = 0; k < c; ++k) {
         const float* p = src + k * h * w;
-        const float top = at(p, iy, ix) * (1 - ax) + at(p, iy, ix + 1) * ax;
-        const float bot = at(p, iy + 1, ix) * (1 - ax) + at(p, iy + 1, ix + 1) * ax;
-        dst[(k * h + y) * w + x] = top * (1 - ay) + bot * ay;
+        auto at = [&](int64_t r, int64_t col) {
+          return (r < 0 || r >= h || col < 0 || col >= w) ? fill : p[r * w + col];
+        };
+        // A weight of 0 skips its term, so a whole-pixel position copies the value exactly.
+        float top = at(iy, ix), bottom = at(iy + 1, ix);
+        if (ax != 0) {
+          top = top * (1 - ax) + at(iy, ix + 1) * ax;
+          bottom = bottom * (1 - ax) + at(iy + 1, ix + 1) * ax;
+        }
+        dst[(k * h + y) * w + x] = ay != 0 ? top * (1 - ay) + bottom * ay : top;
       }
     }
   }
+}
+
+void rotate_bilinear(const float* src, int64_t c, int64_t h, int64_t w, double radians,
+                     float* dst) {
+  Affine a;
+  a.radians = radians;
+  warp_bilinear(src, c, h, w, a, 0.0f, dst);
 }
 
 void normalize(float* img, int64_t c, int64_t hw, const std::vector<float>& mean,

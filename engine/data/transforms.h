@@ -19,8 +19,16 @@ void crop(const float* src, int64_t c, int64_t h, int64_t w, int64_t top, int64_
           int64_t out_h, int64_t out_w, float* dst);
 // (c,h,w) in place: x -> w - 1 - x.
 void hflip(float* img, int64_t c, int64_t h, int64_t w);
-// (c,h,w) -> (c,h,w): rotation by `radians` (counter-clockwise on screen) about the image
-// centre, bilinear, 0 where the source falls outside. radians = 0 copies exactly.
+// A distortion about the image centre: turned by `radians` (counter-clockwise on screen),
+// zoomed by `scale` (> 1 enlarges, > 0), then moved by (shift_x, shift_y) pixels (right, down).
+struct Affine {
+  double radians = 0, scale = 1, shift_x = 0, shift_y = 0;
+};
+// (c,h,w) -> (c,h,w): the image distorted by `a`, bilinear, `fill` where the source falls
+// outside. The identity, and whole-pixel shifts, copy values exactly.
+void warp_bilinear(const float* src, int64_t c, int64_t h, int64_t w, const Affine& a, float fill,
+                   float* dst);
+// warp_bilinear turning by `radians` only, 0 outside. radians = 0 copies exactly.
 void rotate_bilinear(const float* src, int64_t c, int64_t h, int64_t w, double radians, float* dst);
 // (c, hw) in place: x = (x - mean[k]) / std[k]; mean/std of size c, or 1 (all channels).
 void normalize(float* img, int64_t c, int64_t hw, const std::vector<float>& mean,
