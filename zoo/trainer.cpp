@@ -232,6 +232,8 @@ RunSummary train(const TrainOptions& opt_in) {
     if (!o.backbone.empty())
       log.line(fmt::format("backbone {}{}", o.backbone,
                            o.input_size ? fmt::format(", input size {}", o.input_size) : ""));
+    else if (model->backbone())  // the model's default network, which differs between models
+      log.line(fmt::format("backbone {} (the model's default)", model_default_backbone(o.model)));
     const std::string loaded = load_backbone_weights(o, *model);
     if (!loaded.empty()) log.line(loaded);
     // Fixed targets from the data (pseudo-labels, priors). Only the models that have them get

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "engine/data/datasets.h"
@@ -196,7 +198,8 @@ TEST(MlpBackbone, ShapesNamesAndWhichModelsDefaultToIt) {
 }
 
 // --features on a run whose network is its model's default mlp (the checkpoint's options
-// name no backbone): ITQ rebuilds an mlp, takes its weights, and records "mlp".
+// name no backbone, the run's log does): ITQ rebuilds an mlp, takes its weights, and records
+// "mlp".
 TEST(BackboneRuns, ItqOnAnMlpRunsFeatures) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   TrainOptions src;
@@ -205,6 +208,9 @@ TEST(BackboneRuns, ItqOnAnMlpRunsFeatures) {
   src.out = temp_path("he_mlp_features_source");
   std::filesystem::remove_all(src.out);
   train(src);
+  std::ifstream log(src.out + "/train.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("backbone mlp (the model's default)"), std::string::npos) << text;
   TrainOptions o;
   o.model = "itq", o.bits = 16, o.quick = true, o.quiet = true;
   o.features = src.out + "/checkpoint.safetensors";
