@@ -5,6 +5,7 @@
 // same distortions.
 #include <vector>
 
+#include "engine/data/transforms.h"
 #include "engine/engine.h"
 
 namespace he::zoo {
@@ -13,16 +14,10 @@ namespace he::zoo {
 // rotation shows where the source falls outside the image.
 double normalized_black();
 
-// One image's distortion about its centre: turned by `degrees` (counter-clockwise on
-// screen), zoomed by `scale` (> 1 enlarges), then moved by (shift_x, shift_y) pixels (right,
-// down).
-struct Warp {
-  double degrees = 0, scale = 1, shift_x = 0, shift_y = 0;
-};
-
-// x:(N,C,H,W) f32 -> (N,C,H,W) f32: image i distorted by warps[i], read bilinearly, `fill`
-// where the source falls outside. The identity warp copies the image exactly. No gradient.
-Tensor warp_images(const Tensor& x, const std::vector<Warp>& warps, double fill);
+// x:(N,C,H,W) f32 -> (N,C,H,W) f32: image i distorted by warps[i] (data::warp_bilinear:
+// rotation, zoom, shift about the centre), `fill` where the source falls outside. The
+// identity warp copies the image exactly. No gradient.
+Tensor warp_images(const Tensor& x, const std::vector<data::Affine>& warps, double fill);
 
 // warp_images with rotations only.
 Tensor rotate_images(const Tensor& x, const std::vector<double>& degrees, double fill);
@@ -35,6 +30,6 @@ std::vector<double> random_rotations(int64_t n, double min_deg, double max_deg, 
 struct WarpRange {
   double max_degrees = 0, max_zoom = 0, max_shift = 0;
 };
-std::vector<Warp> random_warps(int64_t n, const WarpRange& range, Generator& gen);
+std::vector<data::Affine> random_warps(int64_t n, const WarpRange& range, Generator& gen);
 
 }  // namespace he::zoo

@@ -54,16 +54,16 @@ TEST(Augment, RandomRotationsWithinBoundsBothSigns) {
 TEST(Augment, WarpShiftsExactlyAndZoomsAboutTheCentre) {
   Generator g(5);
   Tensor x = Tensor::randn({2, 1, 5, 5}, g);
-  Warp right;  // image 0 moved one pixel right and two down; image 1 untouched
+  data::Affine right;  // image 0 moved one pixel right and two down; image 1 untouched
   right.shift_x = 1, right.shift_y = 2;
-  std::vector<float> out = warp_images(x, {right, Warp{}}, 7.0).to_vector<float>();
+  std::vector<float> out = warp_images(x, {right, data::Affine{}}, 7.0).to_vector<float>();
   std::vector<float> in = x.to_vector<float>();
   for (int y = 0; y < 5; ++y)
     for (int c = 0; c < 5; ++c)
       EXPECT_EQ(out[y * 5 + c], y < 2 || c < 1 ? 7.0f : in[(y - 2) * 5 + c - 1]) << y << "," << c;
   for (int i = 25; i < 50; ++i) EXPECT_EQ(out[i], in[i]);
   // Zoom 2: the centre stays, its neighbour (one pixel right) reads half a pixel right.
-  Warp zoom;
+  data::Affine zoom;
   zoom.scale = 2;
   std::vector<float> z = warp_images(x.narrow(0, 0, 1), {zoom}, 0.0).to_vector<float>();
   EXPECT_FLOAT_EQ(z[2 * 5 + 2], in[2 * 5 + 2]);
@@ -77,10 +77,10 @@ TEST(Augment, RandomWarpsWithinTheirRanges) {
   WarpRange r;
   r.max_degrees = 15, r.max_zoom = 0.15, r.max_shift = 3;
   Generator g(3);
-  std::vector<Warp> w = random_warps(300, r, g);
+  std::vector<data::Affine> w = random_warps(300, r, g);
   double lowest = 1e9, highest = -1e9;
-  for (const Warp& v : w) {
-    EXPECT_LE(std::abs(v.degrees), 15.0);
+  for (const data::Affine& v : w) {
+    EXPECT_LE(std::abs(v.radians), 15.0 * M_PI / 180 + 1e-12);
     EXPECT_LE(std::abs(v.scale - 1), 0.15);
     EXPECT_LE(std::abs(v.shift_x), 3.0);
     EXPECT_LE(std::abs(v.shift_y), 3.0);
@@ -89,7 +89,7 @@ TEST(Augment, RandomWarpsWithinTheirRanges) {
   EXPECT_LT(lowest, -2.5);  // the draws fill the range
   EXPECT_GT(highest, 2.5);
   Generator again(3);
-  EXPECT_EQ(random_warps(300, r, again)[7].degrees, w[7].degrees);  // seeded
+  EXPECT_EQ(random_warps(300, r, again)[7].radians, w[7].radians);  // seeded
 }
 
 }  // namespace
