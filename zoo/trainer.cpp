@@ -185,6 +185,11 @@ RunSummary train(const TrainOptions& opt_in) {
 
   data::RetrievalSplit split = load_protocol(o);
   resolve_feature_source(o);
+  // The model's default network is recorded in the run's options when it is not the small
+  // CNN, so that the checkpoint names what it holds (options_from_json).
+  const bool default_network = o.backbone.empty();
+  if (default_network && model_default_backbone(o.model) != "small")
+    o.backbone = model_default_backbone(o.model);
   ModelConfig cfg = model_config(o, split);
   std::shared_ptr<HashModel> model = make_model(o.model, cfg);
   if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
@@ -229,11 +234,10 @@ RunSummary train(const TrainOptions& opt_in) {
             ? fmt::format(" ({} labelled)", std::min(o.labelled, split.train.n))
             : "",
         split.query.n));
-    if (!o.backbone.empty())
-      log.line(fmt::format("backbone {}{}", o.backbone,
-                           o.input_size ? fmt::format(", input size {}", o.input_size) : ""));
-    else if (model->backbone())  // the model's default network, which differs between models
-      log.line(fmt::format("backbone {} (the model's default)", model_default_backbone(o.model)));
+    if (!o.backbone.empty() || model->backbone())
+      log.line(fmt::format("backbone {}{}{}", o.backbone.empty() ? "small" : o.backbone,
+                           o.input_size ? fmt::format(", input size {}", o.input_size) : "",
+                           default_network ? " (the model's default)" : ""));
     const std::string loaded = load_backbone_weights(o, *model);
     if (!loaded.empty()) log.line(loaded);
     // Fixed targets from the data (pseudo-labels, priors). Only the models that have them get

@@ -36,9 +36,8 @@ std::map<std::string, Tensor> backbone_tensors(const SafetensorsFile& f, const s
 void resolve_feature_source(TrainOptions& o) {
   if (o.features.empty()) return;
   TrainOptions src = checkpoint_options(load_safetensors(o.features), o.features);
-  const std::string name = src.backbone == "pixels" ? "small"
-                           : src.backbone.empty()   ? model_default_backbone(src.model)
-                                                    : src.backbone;
+  const std::string name =
+      src.backbone.empty() || src.backbone == "pixels" ? "small" : src.backbone;
   if (!o.backbone.empty() && o.backbone != name)
     throw std::invalid_argument(fmt::format(
         "--features {} holds a '{}' backbone, not --backbone {}", o.features, name, o.backbone));

@@ -39,6 +39,21 @@ TEST(BackboneOptions, StoredInTheCheckpointOptionsOnlyWhenSet) {
   EXPECT_EQ(back.pretrained, "r18.safetensors");
 }
 
+// A checkpoint whose options name no backbone holds the small CNN, also for the models whose
+// default network is now the mlp (their checkpoints from before it was): eval, --resume and
+// --features rebuild the network the checkpoint holds.
+TEST(BackboneOptions, NoneNamedMeansTheSmallCnn) {
+  TrainOptions o;
+  o.model = "pseudo";
+  EXPECT_EQ(options_from_json(options_json(o)).backbone, "small");
+  o.backbone = "mlp";
+  EXPECT_EQ(options_from_json(options_json(o)).backbone, "mlp");
+  o.model = "hashnet", o.backbone = "";
+  EXPECT_EQ(options_from_json(options_json(o)).backbone, "");
+  o.model = "itq";  // pixels
+  EXPECT_EQ(options_from_json(options_json(o)).backbone, "");
+}
+
 // FM-quick smoke: HashNet on ResNet-18 at 32x32 (resized from 28), two fixed batches of 16
 // alternated; the loss stays finite and falls.
 TEST(BackboneRuns, Resnet18HashNetLossFalls) {
@@ -197,9 +212,8 @@ TEST(MlpBackbone, ShapesNamesAndWhichModelsDefaultToIt) {
   EXPECT_EQ(make_model("dvb", cfg)->backbone()->name(), "SmallCNN");
 }
 
-// --features on a run whose network is its model's default mlp (the checkpoint's options
-// name no backbone, the run's log does): ITQ rebuilds an mlp, takes its weights, and records
-// "mlp".
+// --features on a run whose network is its model's default mlp (the run records "mlp" in its
+// options and its log): ITQ rebuilds an mlp, takes its weights, and records "mlp".
 TEST(BackboneRuns, ItqOnAnMlpRunsFeatures) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   TrainOptions src;
@@ -211,6 +225,10 @@ TEST(BackboneRuns, ItqOnAnMlpRunsFeatures) {
   std::ifstream log(src.out + "/train.log");
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("backbone mlp (the model's default)"), std::string::npos) << text;
+  EXPECT_EQ(options_from_json(
+                load_safetensors(src.out + "/checkpoint.safetensors").metadata.at("options"))
+                .backbone,
+            "mlp");
   TrainOptions o;
   o.model = "itq", o.bits = 16, o.quick = true, o.quiet = true;
   o.features = src.out + "/checkpoint.safetensors";
