@@ -58,7 +58,7 @@ int run(const std::string& model, int argc, char** argv) {
       "train", "train, checkpoint every epoch, evaluate, write the run directory");
   train->add_option("--data", t.data, "data set name")->capture_default_str();
   train->add_option("--bits", t.bits, "code length")->capture_default_str();
-  train->add_option("--epochs", t.epochs, "epochs")->capture_default_str();
+  train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)");
   train->add_option("--batch", t.batch, "batch size (default: the recipe's, 128 for most)");
   train->add_option("--lr", t.lr, "Adam learning rate (default: the recipe's, 1e-3 for most)");
   train->add_option("--seed", t.seed, "seed of every random stream")->capture_default_str();

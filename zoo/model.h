@@ -85,6 +85,9 @@ class HashModel : public nn::Module {
   virtual double default_lr() const { return 1e-3; }
   // The batch size used when the user gives none: protocol FM's 128, or the recipe's own.
   virtual int64_t default_batch() const { return 128; }
+  // The epochs run when the user gives none: 5 (protocol FM's tables), or more where the
+  // recipe is known to need them (see the model's file).
+  virtual int64_t default_epochs() const { return 5; }
   // The optimiser of the recipe; default: Adam over all parameters (protocol FM).
   virtual std::unique_ptr<optim::Optimizer> make_optimizer(const ModelConfig& cfg);
   // Adversarial training: parts stepped by their own optimisers after the main part (loss()

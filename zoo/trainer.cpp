@@ -194,6 +194,7 @@ RunSummary train(const TrainOptions& opt_in) {
   std::shared_ptr<HashModel> model = make_model(o.model, cfg);
   if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
   if (o.batch <= 0) o.batch = model->default_batch();
+  if (o.epochs <= 0) o.epochs = model->default_epochs();
   cfg.lr = o.lr;
   model->begin_training(labels_tensor(split.train));
   std::unique_ptr<optim::Optimizer> opt = model->make_optimizer(cfg);

@@ -16,9 +16,9 @@ struct TrainOptions {
   std::string model = "hashnet";
   std::string data = "fashion-mnist";
   int64_t bits = 64;
-  int64_t epochs = 5;
-  int64_t batch = 0;  // 0: the model's default_batch() (protocol FM: 128)
-  double lr = 0;      // 0: the model's default_lr() (protocol FM: Adam 1e-3)
+  int64_t epochs = 0;  // 0: the model's default_epochs() (5 for most)
+  int64_t batch = 0;   // 0: the model's default_batch() (protocol FM: 128)
+  double lr = 0;       // 0: the model's default_lr() (protocol FM: Adam 1e-3)
   uint64_t seed = 0;
   int64_t labelled = 5000;  // semi-supervised models only: training images that keep labels
   int64_t clusters = 0;     // pseudo, dvb only: k-means clusters (0: the model's default)

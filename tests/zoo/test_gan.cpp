@@ -3,12 +3,17 @@
 // discriminator never steps on the generator's loss and the other way round).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "engine/data/datasets.h"
 #include "optim/optim.h"
 #include "zoo/model.h"
 #include "zoo/nets/dcgan.h"
+#include "zoo/trainer.h"
+#include "zoo_test_util.h"
 
 namespace he::zoo {
 namespace {
@@ -50,6 +55,30 @@ TEST_P(GanModel, EachParameterStepsInExactlyOnePart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, GanModel, ::testing::Values("bingan", "bgan"));
+
+// A run that names no --epochs runs the model's default: 10 for bingan (its file says why),
+// 5 for the others; --epochs overrides it. The first line of the log states the count.
+TEST(BinGan, RunsTenEpochsUnlessTold) {
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  auto epochs_logged = [](const std::string& model, int64_t epochs) {
+    TrainOptions o;
+    o.model = model, o.bits = 16, o.quick = true, o.quiet = true, o.stop_after_iters = 1;
+    o.epochs = epochs;
+    o.out = test::temp_path("he_default_epochs");
+    std::filesystem::remove_all(o.out);
+    train(o);
+    std::stringstream log;
+    log << std::ifstream(o.out + "/train.log").rdbuf();
+    std::filesystem::remove_all(o.out);
+    const std::string text = log.str();
+    const size_t at = text.find("  epochs ");
+    return at == std::string::npos ? std::string("(no epochs in the log)")
+                                   : text.substr(at + 9, text.find(' ', at + 9) - at - 9);
+  };
+  EXPECT_EQ(epochs_logged("bingan", 0), "10");
+  EXPECT_EQ(epochs_logged("bingan", 3), "3");
+  EXPECT_EQ(epochs_logged("bgan", 0), "5");
+}
 
 }  // namespace
 }  // namespace he::zoo
