@@ -194,7 +194,11 @@ RunSummary train(const TrainOptions& opt_in) {
   std::shared_ptr<HashModel> model = make_model(o.model, cfg);
   if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
   if (o.batch <= 0) o.batch = model->default_batch();
-  if (o.epochs <= 0) o.epochs = model->default_epochs();
+  if (o.epochs < 0)
+    throw std::invalid_argument(
+        fmt::format("--epochs {}: give a positive count, or none for the model's default ({})",
+                    o.epochs, model->default_epochs()));
+  if (o.epochs == 0) o.epochs = model->default_epochs();
   cfg.lr = o.lr;
   model->begin_training(labels_tensor(split.train));
   std::unique_ptr<optim::Optimizer> opt = model->make_optimizer(cfg);

@@ -57,7 +57,8 @@ TEST_P(GanModel, EachParameterStepsInExactlyOnePart) {
 INSTANTIATE_TEST_SUITE_P(All, GanModel, ::testing::Values("bingan", "bgan"));
 
 // A run that names no --epochs runs the model's default: 10 for bingan (its file says why),
-// 5 for the others; --epochs overrides it. The first line of the log states the count.
+// 5 for the others; --epochs overrides it, and a negative count is refused. The first line of
+// the log states the count.
 TEST(BinGan, RunsTenEpochsUnlessTold) {
   if (!test::have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   auto epochs_logged = [](const std::string& model, int64_t epochs) {
@@ -78,6 +79,7 @@ TEST(BinGan, RunsTenEpochsUnlessTold) {
   EXPECT_EQ(epochs_logged("bingan", 0), "10");
   EXPECT_EQ(epochs_logged("bingan", 3), "3");
   EXPECT_EQ(epochs_logged("bgan", 0), "5");
+  EXPECT_THROW(epochs_logged("bgan", -2), std::invalid_argument);
 }
 
 }  // namespace
