@@ -84,7 +84,7 @@ Tensor similarity_matching_loss(const Tensor& h, const Tensor& target) {
   return mean(mul(d, d));
 }
 
-Tensor cosine_structure_loss(const Tensor& h, const Tensor& features) {
+Tensor cosine_structure_loss(const Tensor& h, const Tensor& features, double scale) {
   const char* name = "cosine_structure_loss";
   check_codes(h, name);
   detail::require_floating(features, name, "features");
@@ -92,7 +92,8 @@ Tensor cosine_structure_loss(const Tensor& h, const Tensor& features) {
           name,
           fmt::format("features {} {} must be ({},D) {}", dtype_name(features.dtype()),
                       features.shape_str(), h.size(0), dtype_name(h.dtype())));
-  return similarity_matching_loss(h, cosine_matrix(features.detach()));
+  require(scale > 0 && scale <= 1, name, fmt::format("scale must be in (0, 1], got {}", scale));
+  return similarity_matching_loss(h, mul(cosine_matrix(features.detach()), scale));
 }
 
 Tensor bre_loss(const Tensor& h, double eps) {

@@ -43,7 +43,8 @@ Tensor similarity_matching_loss(const Tensor& h, const Tensor& target);
 //   mean_{i,j} ( cos(h_i, h_j) - cos(f_i, f_j) )^2 over all B x B pairs (diagonal included),
 // h:(B,bits) the codes (with GreedyHash, sign-STE(u), whose cosine is <b_i,b_j>/bits),
 // f:(B,D) features of the same images (a constant). A zero row has cosine 0 with every row.
-Tensor cosine_structure_loss(const Tensor& h, const Tensor& features);
+// scale in (0, 1] multiplies the target: mean (cos(h_i, h_j) - scale * cos(f_i, f_j))^2.
+Tensor cosine_structure_loss(const Tensor& h, const Tensor& features, double scale = 1.0);
 
 // Binarised representation entropy (BRE; Cao, Ding, Lui & Huang 2018, 'Improving GAN Training
 // via Binarized Representation Entropy (BRE) Regularization', ICLR), BinGAN's regulariser of its

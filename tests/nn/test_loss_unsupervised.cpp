@@ -117,8 +117,19 @@ TEST(LossUnsupervised, CosineStructure) {
       l += d * d / 25;
     }
   EXPECT_NEAR(value(losses::cosine_structure_loss(kH.t(), f.t())), l, 1e-12);
+  // The target scaled: mean (cos h - 0.4 cos f)^2.
+  double scaled = 0;
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) {
+      const double d = cosine(kH, i, j) - 0.4 * cosine(f, i, j);
+      scaled += d * d / 25;
+    }
+  EXPECT_NEAR(value(losses::cosine_structure_loss(kH.t(), f.t(), 0.4)), scaled, 1e-12);
+  EXPECT_GT(std::abs(scaled - l), 1e-3);
   EXPECT_THROW(losses::cosine_structure_loss(kH.t(), Tensor::ones({4, 4}, DType::f64)),
                std::invalid_argument);
+  EXPECT_THROW(losses::cosine_structure_loss(kH.t(), f.t(), 0.0), std::invalid_argument);
+  EXPECT_THROW(losses::cosine_structure_loss(kH.t(), f.t(), 1.5), std::invalid_argument);
 }
 
 TEST(LossUnsupervised, SimilarityMatching) {
@@ -289,6 +300,11 @@ std::vector<GradCase> grad_cases() {
          return In{leaf({6, 4}, 22)};
        },
        [feats](const In& x) { return losses::cosine_structure_loss(x[0], feats); }},
+      {"cosine_structure_scaled",
+       [] {
+         return In{leaf({6, 4}, 23)};
+       },
+       [feats](const In& x) { return losses::cosine_structure_loss(x[0], feats, 0.5); }},
       {"similarity_matching",
        [] {
          return In{leaf({6, 4}, 26)};
