@@ -57,7 +57,7 @@ class Tbh : public HashModel {
     critic_binary = register_module("critic.binary", std::make_shared<Linear>(c.bits, 1, init));
     critic_continuous =
         register_module("critic.continuous", std::make_shared<Linear>(kContinuous, 1, init));
-    binary = register_module("binary", std::make_shared<nn::StochasticBinary>(sample_gen_, true));
+    binary = register_module("binary", std::make_shared<nn::StochasticBinary>(sample_gen_, getenv("TBH_DET") == nullptr));
   }
 
   Tensor encode(const Tensor& x) override {
@@ -71,7 +71,7 @@ class Tbh : public HashModel {
     Tensor h = relu(fc1->forward(x));
     Tensor b = binary->forward_full(fc_binary->forward(h)).code;
     Tensor z = sigmoid(fc_continuous->forward(h));
-    Tensor z_graph = sigmoid(gcn->forward(z, nn::code_affinity(b, 1.4)));
+    Tensor z_graph = sigmoid(gcn->forward(z, nn::code_affinity(b, getenv("TBH_GAMMA") ? atof(getenv("TBH_GAMMA")) : 1.4)));
     Tensor rec = mul(sum(pow(sub(dec2->forward(relu(dec1->forward(z_graph))), x), 2.0)), 0.5);
     {
       NoGradGuard guard;  // prior samples, kept for the critic's step on this batch

@@ -153,8 +153,9 @@ class GreedyHashUnsupervised : public CnnHashModel {
   // equal bits, 0.45 for 72%), which presumably leaves the codes of the many images that
   // resemble each other room to spread over the bits. Protocol FM, 10 epochs, mAP@1000 at
   // 32 / 64 bits (ITQ 0.666 / 0.695): s = 1 0.668 / 0.691; 0.7 0.700 / 0.701; 0.5 (the
-  // default) 0.711 / 0.718 (bits outside [0.3, 0.7]: 0 / 1); 0.45 - / 0.721 (1); 0.4
-  // 0.709 (2) / 0.728 (3); 0.3 - / 0.721; 1.5 - / 0.623; 2 - / 0.574 (experiment builds).
+  // default) 0.711 / 0.718 (bits outside [0.3, 0.7]: 0 / 1); 0.45 0.688 (1) / 0.721 (1); 0.4
+  // 0.709 (2) / 0.724-0.728 (2-3); 0.3 - / 0.721; 1.5 - / 0.623; 2 - / 0.574 (experiment
+  // builds; runs differ by up to 0.02 from one setting to the next: the curve is not smooth).
   static constexpr double kTargetScale = 0.5;
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor u = net->forward(b.images);
