@@ -150,7 +150,7 @@ TEST(Resume, AdversarialTbhContinuesBitForBit) {
   EXPECT_TRUE(f.tensors.count("optimizer_critic.state.0.0.exp_avg"));
   EXPECT_EQ(f.tensors.at("trainer.losses.critic").numel(), 30);
   EXPECT_TRUE(f.metadata.count("rng.prior.offset"));
-  EXPECT_TRUE(f.metadata.count("rng.sample.offset"));  // the binary neurons' thresholds
+  EXPECT_FALSE(f.metadata.count("rng.sample.offset"));  // fixed thresholds: no sampling stream
   EXPECT_EQ(slurp(ref + "/db_codes.npy"), slurp(run + "/db_codes.npy"));
   // Both parts' losses are plotted and the codes' bit balance is logged.
   const std::string svg = slurp(run + "/loss.svg"), log = slurp(run + "/train.log");
