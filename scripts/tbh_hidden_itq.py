@@ -26,7 +26,8 @@ MEAN, STD = 0.2860, 0.3530  # engine/data/datasets.h
 
 
 def read_idx(name):
-    raw = gzip.open(DATA + name).read()
+    with gzip.open(DATA + name) as f:
+        raw = f.read()
     ndim = raw[3]
     dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
@@ -38,7 +39,8 @@ def pixels(name):
 
 
 def read_safetensors(path):
-    raw = open(path, "rb").read()
+    with open(path, "rb") as f:
+        raw = f.read()
     (size,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + size])
     tensors = {}
@@ -69,6 +71,7 @@ def map_at_k(query_bits, db_bits, query_labels, db_labels, k=1000):
 
 
 def itq(train, test, nbits, seed, iterations=50):
+    """Fits ITQ on `train`; returns (test codes, train codes), map_at_k's order."""
     mu = train.mean(0)
     _, vecs = np.linalg.eigh(np.cov((train - mu).T))
     pca = vecs[:, ::-1][:, :nbits]
@@ -77,7 +80,7 @@ def itq(train, test, nbits, seed, iterations=50):
     for _ in range(iterations):
         u, _, wt = np.linalg.svd(np.sign(v @ rot).T @ v)
         rot = (u @ wt).T
-    return v @ rot > 0, ((test - mu) @ pca) @ rot > 0
+    return ((test - mu) @ pca) @ rot > 0, v @ rot > 0
 
 
 def main():
@@ -103,8 +106,8 @@ def main():
     print(f"{nbits} bits, mAP@1000")
     print(f"tbh codes (the run's hash layer)  {score(h_q @ wb.T + bb > 0, h_db @ wb.T + bb > 0):.4f}")
     for seed in range(args.seeds):
-        on_h = score(*reversed(itq(h_db, h_q, nbits, seed)))
-        on_x = score(*reversed(itq(x_db, x_q, nbits, seed)))
+        on_h = score(*itq(h_db, h_q, nbits, seed))
+        on_x = score(*itq(x_db, x_q, nbits, seed))
         print(f"seed {seed}: itq on h {on_h:.4f}  itq on pixels {on_x:.4f}")
     proj_h = np.random.default_rng(0).standard_normal((h_db.shape[1], nbits)).astype(np.float32)
     proj_x = np.random.default_rng(0).standard_normal((x_db.shape[1], nbits)).astype(np.float32)
