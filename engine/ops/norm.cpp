@@ -60,7 +60,7 @@ BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tenso
     dispatch_floating(x.dtype(), "batch_norm backward", [&]<class T>() {
       kernels::cpu::batch_norm_backward(
           gc.data<T>(), xc.data<T>(), ptr_or_null<T>(wc), mean.data<T>(), invstd.data<T>(),
-          dx.defined() ? dx.data<T>() : nullptr, dw.data<T>(), db.data<T>(), n, c, s);
+          dx.defined() ? dx.data<T>() : nullptr, dw.data<T>(), db.data<T>(), n, c, s, eps);
     });
     return V{dx, weight.defined() ? dw : Tensor(), bias.defined() ? db : Tensor()};
   });

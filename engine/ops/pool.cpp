@@ -5,7 +5,6 @@
 
 #include "engine/ops.h"
 #include "engine/ops/broadcast.h"
-#include "engine/random.h"
 #include "kernels/pool.h"
 
 namespace he {
@@ -85,14 +84,6 @@ Tensor adaptive_avg_pool2d(const Tensor& x, int64_t oh, int64_t ow) {
     });
     return V{gx};
   });
-}
-
-Tensor dropout(const Tensor& x, double p, Generator& gen) {
-  if (p < 0 || p >= 1) throw std::invalid_argument(fmt::format("dropout: p = {} not in [0, 1)", p));
-  if (p == 0) return x;
-  // The mask is a constant of the graph: mul's backward passes g * mask / (1 - p).
-  Tensor keep = Tensor::bernoulli(x.shape(), 1 - p, gen, x.dtype());
-  return mul(x, mul(keep, 1.0 / (1 - p)));
 }
 
 }  // namespace he
