@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
 #include "kernels/blas.h"
 #include "kernels/conv.h"
 #include "kernels/norm.h"
