@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
 #include "kernels/conv.h"
 
 namespace he {
