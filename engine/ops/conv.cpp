@@ -7,6 +7,7 @@
 
 #include "engine/ops.h"
 #include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/conv.h"
 
 namespace he {
@@ -34,13 +35,13 @@ ConvGeom geometry(const Shape& in, int64_t kh, int64_t kw, int64_t out_channels,
 
 template <class T>
 T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
+  return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
-void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, int64_t groups,
-                     const char* op) {
+// Checks dtypes, devices and ranks; returns the device of the inputs.
+Device check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, int64_t groups,
+                       const char* op) {
   detail::check_same({x, w}, op);
-  detail::check_cpu(x, op);
   if (b.defined()) detail::check_same({x, b}, op);
   if (x.dim() != 4 || w.dim() != 4)
     throw std::invalid_argument(
@@ -48,11 +49,12 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, int64_t 
                     w.shape_str()));
   if (groups <= 0) throw std::invalid_argument(fmt::format("{}: groups must be positive", op));
   if (!is_floating(x.dtype())) throw std::invalid_argument(fmt::format("{}: expected f32/f64", op));
+  return x.device();
 }
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
-  check_conv_args(x, w, b, o.groups, "conv2d");
+  const Device dev = check_conv_args(x, w, b, o.groups, "conv2d");
   const int64_t O = w.size(0), G = o.groups;
   if (x.size(1) != w.size(1) * G || O % G != 0 || (b.defined() && (b.dim() != 1 || b.size(0) != O)))
     throw std::invalid_argument(
@@ -61,25 +63,38 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
   const ConvGeom g = geometry(x.shape(), w.size(2), w.size(3), O, o, "conv2d");
   Tensor xc = x.contiguous(), wc = w.contiguous();
   Tensor bc = b.defined() ? b.contiguous() : Tensor();
-  Tensor out = Tensor::empty({g.n, O, g.oh, g.ow}, x.dtype());
+  Tensor out = Tensor::empty({g.n, O, g.oh, g.ow}, x.dtype(), dev);
   dispatch_floating(x.dtype(), "conv2d", [&]<class T>() {
-    kernels::cpu::conv2d_forward(g, xc.data<T>(), wc.data<T>(), ptr_or_null<T>(bc), out.data<T>());
+    const T *px = xc.data_ptr<T>(), *pw = wc.data_ptr<T>(), *pb = ptr_or_null<T>(bc);
+    T* py = out.data_ptr<T>();
+    detail::on_device(dev, [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::conv2d_forward(g, px, pw, pb, py);
+      else
+        kernels::cpu::conv2d_forward(g, px, pw, pb, py);
+    });
   });
   return attach_grad_fn(out, {x, w, b}, "conv2d", [=](const Tensor& grad) {
     Tensor gc = grad.contiguous(), gx, gw, gb;
-    if (x.requires_grad()) gx = Tensor::empty(xc.shape(), gc.dtype());
-    if (w.requires_grad()) gw = Tensor::empty(wc.shape(), gc.dtype());
-    if (b.defined() && b.requires_grad()) gb = Tensor::empty({O}, gc.dtype());
+    if (x.requires_grad()) gx = Tensor::empty(xc.shape(), gc.dtype(), dev);
+    if (w.requires_grad()) gw = Tensor::empty(wc.shape(), gc.dtype(), dev);
+    if (b.defined() && b.requires_grad()) gb = Tensor::empty({O}, gc.dtype(), dev);
     dispatch_floating(gc.dtype(), "conv2d backward", [&]<class T>() {
-      kernels::cpu::conv2d_backward(g, xc.data<T>(), wc.data<T>(), gc.data<T>(), ptr_or_null<T>(gx),
-                                    ptr_or_null<T>(gw), ptr_or_null<T>(gb));
+      const T *px = xc.data_ptr<T>(), *pw = wc.data_ptr<T>(), *pg = gc.data_ptr<T>();
+      T *pgx = ptr_or_null<T>(gx), *pgw = ptr_or_null<T>(gw), *pgb = ptr_or_null<T>(gb);
+      detail::on_device(dev, [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::conv2d_backward(g, px, pw, pg, pgx, pgw, pgb);
+        else
+          kernels::cpu::conv2d_backward(g, px, pw, pg, pgx, pgw, pgb);
+      });
     });
     return V{gx, gw, gb};
   });
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
-  check_conv_args(x, w, b, o.groups, "conv_transpose2d");
+  const Device dev = check_conv_args(x, w, b, o.groups, "conv_transpose2d");
   const int64_t G = o.groups, Cin = x.size(1), O = w.size(1) * G, KH = w.size(2), KW = w.size(3);
   if (w.size(0) != Cin || Cin % G != 0 || (b.defined() && (b.dim() != 1 || b.size(0) != O)))
     throw std::invalid_argument(
@@ -97,20 +112,31 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const
                                 x.shape_str());
   Tensor xc = x.contiguous(), wc = w.contiguous();
   Tensor bc = b.defined() ? b.contiguous() : Tensor();
-  Tensor out = Tensor::empty({N, O, OH, OW}, x.dtype());
+  Tensor out = Tensor::empty({N, O, OH, OW}, x.dtype(), dev);
   dispatch_floating(x.dtype(), "conv_transpose2d", [&]<class T>() {
-    kernels::cpu::conv_transpose2d_forward(g, xc.data<T>(), wc.data<T>(), ptr_or_null<T>(bc),
-                                           out.data<T>());
+    const T *px = xc.data_ptr<T>(), *pw = wc.data_ptr<T>(), *pb = ptr_or_null<T>(bc);
+    T* py = out.data_ptr<T>();
+    detail::on_device(dev, [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::conv_transpose2d_forward(g, px, pw, pb, py);
+      else
+        kernels::cpu::conv_transpose2d_forward(g, px, pw, pb, py);
+    });
   });
   return attach_grad_fn(out, {x, w, b}, "conv_transpose2d", [=](const Tensor& grad) {
     Tensor gc = grad.contiguous(), gx, gw, gb;
-    if (x.requires_grad()) gx = Tensor::empty(xc.shape(), gc.dtype());
-    if (w.requires_grad()) gw = Tensor::empty(wc.shape(), gc.dtype());
-    if (b.defined() && b.requires_grad()) gb = Tensor::empty({O}, gc.dtype());
+    if (x.requires_grad()) gx = Tensor::empty(xc.shape(), gc.dtype(), dev);
+    if (w.requires_grad()) gw = Tensor::empty(wc.shape(), gc.dtype(), dev);
+    if (b.defined() && b.requires_grad()) gb = Tensor::empty({O}, gc.dtype(), dev);
     dispatch_floating(gc.dtype(), "conv_transpose2d backward", [&]<class T>() {
-      kernels::cpu::conv_transpose2d_backward(g, xc.data<T>(), wc.data<T>(), gc.data<T>(),
-                                              ptr_or_null<T>(gx), ptr_or_null<T>(gw),
-                                              ptr_or_null<T>(gb));
+      const T *px = xc.data_ptr<T>(), *pw = wc.data_ptr<T>(), *pg = gc.data_ptr<T>();
+      T *pgx = ptr_or_null<T>(gx), *pgw = ptr_or_null<T>(gw), *pgb = ptr_or_null<T>(gb);
+      detail::on_device(dev, [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::conv_transpose2d_backward(g, px, pw, pg, pgx, pgw, pgb);
+        else
+          kernels::cpu::conv_transpose2d_backward(g, px, pw, pg, pgx, pgw, pgb);
+      });
     });
     return V{gx, gw, gb};
   });

@@ -2,10 +2,10 @@
 // CPU makes for element i, so one (key, first) gives the same mask on both devices.
 #include <cstdint>
 
-#include "engine/philox.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/dropout.h"
+#include "kernels/philox.h"
 
 namespace he::kernels::cuda {
 namespace {
