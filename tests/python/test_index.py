@@ -1,6 +1,8 @@
 """BinaryIndex and read_index against the C++ command line (hashsearch) on the same .npy files."""
 
 import concurrent.futures
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -108,6 +110,29 @@ def test_search_from_threads_matches_one_thread(make_codes):
     for i, (dist, ids) in enumerate(results):
         np.testing.assert_array_equal(dist, want[0][i::4])
         np.testing.assert_array_equal(ids, want[1][i::4])
+
+
+def test_search_releases_the_gil():
+    """While one thread searches, this one keeps running: no pause as long as the search."""
+    db = np.random.default_rng(2).integers(0, 256, size=(1_000_000, 8), dtype=np.uint8)
+    index = hashengine.BinaryIndex(64)
+    index.add(db)
+    done, span, stamps = threading.Event(), [], []
+
+    def work():
+        start = time.perf_counter()
+        index.search(db[:500], 10, threads=1)
+        span.append(time.perf_counter() - start)
+        done.set()
+
+    worker = threading.Thread(target=work)
+    stamps.append(time.perf_counter())
+    worker.start()
+    while not done.is_set():
+        stamps.append(time.perf_counter())
+    stamps.append(time.perf_counter())  # a pause up to the search's end counts too
+    worker.join()
+    assert len(stamps) > 1 and np.diff(stamps).max() < span[0] / 2
 
 
 def test_search_by_hand():
