@@ -2,8 +2,8 @@
 """Fails when a C++ / CUDA function body is longer than a limit (default 120 lines).
 
 Usage: check_function_length.py [--max N] [--list K] [PATH ...]
-  PATH: files or folders (default: the files git tracks, without tests/). Sources are
-  .cpp .cc .h .hpp .cu .cuh .inl. --list K also prints the K longest functions.
+  PATH: files or folders (default: the files git tracks or would track, without tests/);
+  sources are .cpp .cc .h .hpp .cu .cuh .inl. --list K also prints the K longest functions.
 
 A function's length is counted from the line of its signature's first token to the line of
 its closing brace. Lambdas and local classes count towards the function that holds them; a
@@ -207,7 +207,7 @@ def functions(text):
 
 
 def tracked_sources(root):
-    files = subprocess.run(["git", "-C", root, "ls-files"], check=True, capture_output=True,
+    files = subprocess.run(["git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard"], check=True, capture_output=True,
                            text=True).stdout.split()
     return [os.path.join(root, f) for f in files
             if f.endswith(EXTENSIONS) and not f.startswith("tests/")]

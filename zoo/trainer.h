@@ -62,6 +62,21 @@ struct StepResult {
 StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<ExtraPart>& extra,
                       const TrainBatch& batch, int64_t iter);
 
+// While a run trains, SIGINT only sets interrupted(): the loop finishes its step, writes a
+// checkpoint and returns. The handler from before is restored however the guard's scope ends,
+// a throw included.
+class SigintGuard {
+ public:
+  SigintGuard();
+  ~SigintGuard();
+  SigintGuard(const SigintGuard&) = delete;
+  SigintGuard& operator=(const SigintGuard&) = delete;
+  bool interrupted() const;
+
+ private:
+  void (*previous_)(int) = nullptr;
+};
+
 // Trains (or resumes) and evaluates; writes the run directory. Throws on bad options/data.
 RunSummary train(const TrainOptions& opt);
 
