@@ -6,12 +6,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "engine/data/datasets.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
 #include "engine/io/safetensors.h"
+#include "retrieval/cli_range.h"
 #include "retrieval/hamming_search.h"
 #include "retrieval/npy.h"
 #include "zoo/backbones.h"
@@ -47,6 +49,11 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   return l;
 }
 
+// The ranges of the options several subcommands share.
+const CLI::Validator kBits = cli::in_range<int64_t>(1, 32768);
+const CLI::Validator kThreads = cli::in_range<int64_t>(1, 1024);
+const CLI::Validator kMapK = cli::in_range<int64_t>(1, 100000000);
+
 // Options of eval, encode and search, which all start from a checkpoint.
 struct CheckpointArgs {
   std::string ckpt;
@@ -67,11 +74,13 @@ void add_network_options(CLI::App& train, zoo::TrainOptions& t) {
                   "network (default: small; pseudo, dvb, greedyhash-u, deepbit and uth: mlp; "
                   "lsh and itq: pixels, or the backbone whose penultimate features they fit on)")
       ->check(CLI::IsMember(backbones));
-  train.add_option("--input-size", t.input_size,
-                   fmt::format("side the torchvision backbones see: the images are resized "
-                               "bilinearly, repeated to 3 channels and ImageNet-normalised "
-                               "(default: {}, or the data's side if larger)",
-                               zoo::kDefaultInputSize));
+  train
+      .add_option("--input-size", t.input_size,
+                  fmt::format("side the torchvision backbones see: the images are resized "
+                              "bilinearly, repeated to 3 channels and ImageNet-normalised "
+                              "(default: {}, or the data's side if larger)",
+                              zoo::kDefaultInputSize))
+      ->check(cli::in_range<int64_t>(1, 4096));
   train
       .add_option("--pretrained", t.pretrained,
                   "torchvision-named weights (.safetensors, F32) for --backbone; the ImageNet "
@@ -92,13 +101,13 @@ void add_model_options(CLI::App& train, zoo::TrainOptions& t, const std::string&
         .add_option("--labelled", t.labelled,
                     "training images whose labels the model may use (a seeded random subset; "
                     "the others are used without labels)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(cli::in_range<int64_t>(0, 100000000))
         ->capture_default_str();
   if (zoo::model_fits_clusters(model))
     train
         .add_option("--clusters", t.clusters,
                     "k-means clusters of the features (default: one per 60 training images)")
-        ->check(CLI::PositiveNumber);
+        ->check(cli::in_range<int64_t>(1, 1000000));
   if (model == "pseudo")
     train
         .add_option("--pseudo-loss", t.pseudo_loss,
@@ -111,25 +120,36 @@ CLI::App* add_train(CLI::App& app, zoo::TrainOptions& t, const std::string& mode
   auto* train = app.add_subcommand(
       "train", "train, checkpoint every epoch, evaluate, write the run directory");
   train->add_option("--data", t.data, "data set name")->capture_default_str();
-  train->add_option("--bits", t.bits, "code length")->capture_default_str();
-  train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)");
-  train->add_option("--batch", t.batch, "batch size (default: the recipe's, 128 for most)");
-  train->add_option("--lr", t.lr, "Adam learning rate (default: the recipe's, 1e-3 for most)");
-  train->add_option("--seed", t.seed, "seed of every random stream")->capture_default_str();
-  train->add_option("--threads", t.threads, "CPU threads")->capture_default_str();
+  train->add_option("--bits", t.bits, "code length")->check(kBits)->capture_default_str();
+  train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)")
+      ->check(cli::in_range<int64_t>(1, 100000));
+  train->add_option("--batch", t.batch, "batch size (default: the recipe's, 128 for most)")
+      ->check(cli::in_range<int64_t>(1, 1000000));
+  train->add_option("--lr", t.lr, "Adam learning rate (default: the recipe's, 1e-3 for most)")
+      ->check(cli::in_range<double>(1e-9, 10));
+  train->add_option("--seed", t.seed, "seed of every random stream")
+      ->check(cli::in_range<uint64_t>(0, std::numeric_limits<uint64_t>::max()))
+      ->capture_default_str();
+  train->add_option("--threads", t.threads, "CPU threads")->check(kThreads)->capture_default_str();
   train->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   train->add_option("--out", t.out, "run directory (default runs/<model>-<bits>)");
   train
       ->add_option("--eval-every", t.eval_every,
                    "also evaluate every N epochs (0: at the end only)")
+      ->check(cli::in_range<int64_t>(0, 100000))
       ->capture_default_str();
-  train->add_option("--k", t.k, "k of mAP@k and P@k")->capture_default_str();
+  train->add_option("--k", t.k, "k of mAP@k and P@k")->check(kMapK)->capture_default_str();
   train->add_flag("--quick", t.quick, "FM-quick: 6,000 training images, 1,000 queries");
   train->add_flag("--resume", t.resume, "continue the run in --out from its checkpoint");
+  train->add_flag("--overwrite", t.overwrite,
+                  "replace the run in --out (its files go once this run's first checkpoint is "
+                  "written)");
   train->add_flag("--skip-nonfinite", t.skip_nonfinite,
                   "skip steps with a non-finite loss or gradient");
-  train->add_option("--stop-after", t.stop_after_iters,
-                    "stop (with a checkpoint) after N iterations");
+  train
+      ->add_option("--stop-after", t.stop_after_iters,
+                   "stop (with a checkpoint) after N iterations")
+      ->check(cli::in_range<int64_t>(0, std::numeric_limits<int64_t>::max()));
   add_network_options(*train, t);
   add_model_options(*train, t, model);
   return train;
@@ -141,8 +161,8 @@ CLI::App* add_eval(CLI::App& app, CheckpointArgs& a) {
   eval->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
-  eval->add_option("--k", a.k, "k of mAP@k")->capture_default_str();
-  eval->add_option("--threads", a.threads, "CPU threads")->capture_default_str();
+  eval->add_option("--k", a.k, "k of mAP@k")->check(kMapK)->capture_default_str();
+  eval->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
   eval->add_flag("--quick", a.quick, "evaluate on FM-quick");
   return eval;
 }
@@ -162,7 +182,7 @@ CLI::App* add_encode(CLI::App& app, CheckpointArgs& a) {
                    "a folder of images (root/<class>/<image>) instead of --data")
       ->check(CLI::ExistingDirectory);
   encode->add_option("--out", a.out, "codes.npy (numpy.packbits layout)")->required();
-  encode->add_option("--threads", a.threads, "CPU threads")->capture_default_str();
+  encode->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
   return encode;
 }
 
@@ -174,9 +194,11 @@ CLI::App* add_search(CLI::App& app, CheckpointArgs& a) {
       ->check(CLI::ExistingFile);
   search->add_option("--query", a.query, "index of a test image, or an image file")
       ->capture_default_str();
-  search->add_option("--k", a.top, "hits to show")->capture_default_str();
+  search->add_option("--k", a.top, "hits to show")
+      ->check(cli::in_range<int64_t>(1, 1000))
+      ->capture_default_str();
   search->add_option("--out", a.out, "grid.png")->required();
-  search->add_option("--threads", a.threads, "CPU threads")->capture_default_str();
+  search->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
   return search;
 }
 

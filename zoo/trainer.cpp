@@ -16,6 +16,7 @@
 #include "zoo/checkpoint.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
+#include "zoo/run_dir.h"
 #include "zoo/weights.h"
 
 namespace he::zoo {
@@ -189,6 +190,7 @@ struct Run {
   TrainOptions o;
   std::string dir, ckpt;
   Clock::time_point wall_start, wall_mark;
+  ReplacedRun replaced;  // --overwrite: the old run, until this one's first checkpoint
   Log log;
   data::RetrievalSplit split;
   bool default_network = false;  // the model's own network (no --backbone given)
@@ -204,9 +206,13 @@ struct Run {
         ckpt(run_dir + "/checkpoint.safetensors"),
         wall_start(Clock::now()),
         wall_mark(wall_start),
-        log(run_dir + "/train.log", opt_in.quiet) {}
+        replaced(run_dir, opt_in.overwrite),
+        log(replaced.log_path(), opt_in.quiet) {}
 
-  void save() { save_checkpoint(ckpt, *model, *opt, o, pos, extra); }
+  void save() {
+    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
+    replaced.new_checkpoint_written();
+  }
 };
 
 // The model, its optimisers and the options its recipe fills in (lr, batch, epochs).
@@ -456,6 +462,8 @@ RunSummary train(const TrainOptions& opt_in) {
   const std::string dir =
       opt_in.out.empty() ? fmt::format("runs/{}-{}", opt_in.model, opt_in.bits) : opt_in.out;
   std::filesystem::create_directories(dir);
+  RunLock lock(dir);
+  check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
   Run r(opt_in, dir);
   build_model(r);
   if (r.o.resume)
@@ -480,6 +488,9 @@ RunSummary train(const TrainOptions& opt_in) {
 RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool quick_override,
                                int threads) {
   set_num_threads(threads);
+  const std::filesystem::path parent = std::filesystem::path(ckpt_path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  RunLock lock(dir);  // no trainer writes the checkpoint or the metrics meanwhile
   SafetensorsFile file = load_safetensors(ckpt_path);
   auto it = file.metadata.find("options");
   if (it == file.metadata.end())
@@ -488,7 +499,6 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
   if (quick_override) o.quick = true;
   data::RetrievalSplit split = load_protocol(o);
   std::shared_ptr<HashModel> model = make_model(o.model, model_config(o, split));
-  const std::string dir = std::filesystem::path(ckpt_path).parent_path().string();
   RunSummary s;
   const auto start = Clock::now();
   RunPosition pos = load_checkpoint(file, *model, nullptr);
@@ -496,7 +506,7 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
       o.model,          o.bits,
       pos.epoch,        pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
       pos.wall_seconds, o.quick};
-  s.eval = evaluate_and_write(*model, split, dir.empty() ? "." : dir, info, k, threads);
+  s.eval = evaluate_and_write(*model, split, dir, info, k, threads);
   s.seconds = since(start);
   s.finished = true;
   return s;
