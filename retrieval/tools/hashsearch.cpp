@@ -44,14 +44,21 @@ std::string describe(const NpyArray& a) {
 
 PackedCodes load_codes(const std::string& path, int bits) {
   NpyArray a = read_npy(path);
+  const std::string expected =
+      "Hamming search expects packed uint8 codes (n, ceil(bits / 8)) in numpy.packbits layout, "
+      "or (n, bits) of +-1 / 0-1 values";
+  // Real-valued features are not codes: taking their signs here would hide the mistake.
+  if (a.dtype == "f4" || a.dtype == "f8")
+    for (float v : npy_to_f32(a, path))
+      if (v != 0 && v != 1 && v != -1)
+        throw std::runtime_error(path + " holds " + describe(a) +
+                                 " with values other than -1, 0 and 1 (" + std::to_string(v) +
+                                 "); " + expected);
   try {
     return codes_from_npy(a, path, bits);
   } catch (const std::runtime_error& e) {
-    throw std::runtime_error(
-        path + " holds " + describe(a) +
-        "; Hamming search expects packed uint8 codes (n, ceil(bits / 8)) in numpy.packbits "
-        "layout, or (n, bits) of +-1 / 0-1 values (" +
-        e.what() + ")");
+    throw std::runtime_error(path + " holds " + describe(a) + "; " + expected + " (" + e.what() +
+                             ")");
   }
 }
 
