@@ -101,6 +101,28 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dt = DType::f32)
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
+// ---- nearest centroid and dense factorisations (engine/ops/linalg.cpp); no gradient ----
+struct KMeansAssignment {
+  Tensor assign;  // (n) i64, ties to the lowest centroid index
+  Tensor dist2;   // (n) f32, squared distance to that centroid
+};
+// x:(n,d) f32, centroids:(k,d) f32, on one device.
+KMeansAssignment kmeans_assign(const Tensor& x, const Tensor& centroids);
+// The factorisations run on the host (LAPACK in OpenBLAS) whatever the input's device: the
+// input is copied to the CPU in f64 and the results come back to its device and dtype. They
+// serve once-per-fit steps (ITQ, PCA, closed-form codes) on small square matrices.
+struct SymmetricEigen {
+  Tensor values;   // (n) ascending
+  Tensor vectors;  // (n,n), eigenvectors as columns
+};
+SymmetricEigen symmetric_eigen(const Tensor& a);  // a:(n,n) symmetric
+struct ThinSvd {
+  Tensor u, s, vt;  // a:(m,n) = u (m,k) diag(s) (k) vt (k,n), k = min(m,n)
+};
+ThinSvd svd(const Tensor& a);
+// x with a x = b for symmetric positive definite a:(n,n), b:(n,r).
+Tensor solve_spd(const Tensor& a, const Tensor& b);
+
 }  // namespace he
 
 namespace he {

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/ops.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/optim.h"
 
 namespace he::optim {
 
@@ -58,7 +61,9 @@ Tensor& Optimizer::buffer(ParamState& state, const std::string& name, const Tens
                           bool* created) {
   auto it = state.buffers.find(name);
   const bool make = it == state.buffers.end();
-  if (make) it = state.buffers.emplace(name, Tensor::zeros(param.shape(), param.dtype())).first;
+  if (make)
+    it = state.buffers.emplace(name, Tensor::zeros(param.shape(), param.dtype(), param.device()))
+             .first;
   if (created) *created = make;
   return it->second;
 }
@@ -76,15 +81,19 @@ void Optimizer::step() {
             fmt::format("{}.step: parameter {}.{} is {} {} but its gradient is {} {}", name(), g, i,
                         param.shape_str(), dtype_name(param.dtype()), grad_any.shape_str(),
                         dtype_name(grad_any.dtype())));
-      // The update kernels run over contiguous CPU memory. A parameter elsewhere (a view, or
-      // on a GPU until the optimisers have CUDA kernels) is updated in a copy, written back.
-      const bool direct = param.device().is_cpu() && param.is_contiguous();
-      Tensor p = direct ? param : param.to(Device::cpu()).contiguous();  // a copy
-      Tensor grad = grad_any.to(Device::cpu()).contiguous();
+      if (!(grad_any.device() == param.device()))
+        throw std::invalid_argument(
+            fmt::format("{}.step: parameter {}.{} {} is on {} but its gradient is on {}", name(), g,
+                        i, param.shape_str(), param.device().str(), grad_any.device().str()));
+      // The update kernels run over contiguous memory on the parameter's device. A view
+      // parameter is updated in a contiguous copy on that device, written back.
+      const bool direct = param.is_contiguous();
+      Tensor p = direct ? param : param.detach().contiguous();  // a copy
+      Tensor grad = grad_any.contiguous();
       update(group, state_[g][i], p, grad);
       if (!direct) {
         Tensor target = param;  // a handle copy; copy_ writes the shared storage
-        target.copy_(p.to(param.device()));
+        target.copy_(p);
       }
     }
   }
@@ -162,7 +171,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
                                               key, t.defined() ? t.shape_str() : "undefined",
                                               t.defined() ? dtype_name(t.dtype()) : "",
                                               p.shape_str(), dtype_name(p.dtype())));
-    fresh[g][i].buffers[rest] = t.to(Device::cpu()).clone();
+    fresh[g][i].buffers[rest] = t.detach().to(p.device()).clone();
   }
   std::vector<double> lrs(groups_.size()), base(groups_.size()), wd(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -210,9 +219,18 @@ std::vector<Tensor> all_params(const std::vector<ParamGroup>& groups) {
 
 namespace {
 
+// The same for a gradient on a device, through the engine's ops: one number comes back.
+double grad_norm_part_on_device(const Tensor& grad, double p) {
+  const Tensor a = abs(grad.detach().to(DType::f64));
+  if (!std::isinf(p)) return sum(p == 2 ? mul(a, a) : pow(a, p)).item_double();
+  const bool nan = sum(ne(a, a).to(DType::i64)).item<int64_t>() > 0;
+  return nan ? std::nan("") : amax(a).item_double();
+}
+
 // sum |g|^p (or max |g| when p is infinite) over one gradient, in double.
 double grad_norm_part(const Tensor& grad, double p) {
-  const Tensor g = grad.to(Device::cpu()).contiguous();
+  if (!grad.device().is_cpu()) return grad_norm_part_on_device(grad, p);
+  const Tensor g = grad.contiguous();
   const int64_t n = g.numel();
   const bool inf = std::isinf(p);
   return dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() {
@@ -271,22 +289,17 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
   for (const Tensor& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
     Tensor g = p.grad();
-    if (g.device().is_cpu() && g.is_contiguous()) {
-      dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() {
-        T* x = g.data<T>();
-        const T c = static_cast<T>(coef);
-        const int64_t n = g.numel();
-#pragma omp parallel for schedule(static) if (n >= 65536)
-        for (int64_t k = 0; k < n; ++k) x[k] *= c;
+    Tensor c = g.contiguous();  // g itself when contiguous, else a copy written back
+    dispatch_floating(c.dtype(), "clip_grad_norm", [&]<class T>() {
+      T* x = c.data_ptr<T>();
+      detail::on_device(c.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::scale(x, c.numel(), coef);
+        else
+          kernels::cpu::scale(x, c.numel(), coef);
       });
-    } else {
-      Tensor c = g.to(Device::cpu()).contiguous().clone();
-      dispatch_floating(c.dtype(), "clip_grad_norm", [&]<class T>() {
-        T* x = c.data<T>();
-        for (int64_t k = 0; k < c.numel(); ++k) x[k] *= static_cast<T>(coef);
-      });
-      g.copy_(c.to(g.device()));
-    }
+    });
+    if (!c.same(g)) g.copy_(c);
   }
   return total;
 }
@@ -294,7 +307,14 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
 int64_t first_nonfinite_grad(const std::vector<Tensor>& params) {
   for (size_t i = 0; i < params.size(); ++i) {
     if (!params[i].defined() || !params[i].grad().defined()) continue;
-    const Tensor g = params[i].grad().to(Device::cpu()).contiguous();
+    const Tensor grad = params[i].grad();
+    if (!grad.device().is_cpu()) {
+      // x - x is 0 for a finite x and NaN otherwise: one count comes back from the device.
+      const Tensor d = sub(grad.detach(), grad.detach());
+      if (sum(ne(d, d).to(DType::i64)).item<int64_t>() > 0) return static_cast<int64_t>(i);
+      continue;
+    }
+    const Tensor g = grad.contiguous();
     const int64_t n = g.numel();
     const bool bad = dispatch_floating(g.dtype(), "first_nonfinite_grad", [&]<class T>() {
       const T* x = g.data<T>();

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/hash.h"
 
 namespace he {
@@ -15,49 +15,74 @@ using V = std::vector<Tensor>;
 }
 
 SignSte sign_ste(const Tensor& h, SteGrad mode) {
-  detail::check_cpu(h, "sign_ste");
   if (h.dim() != 2)
     throw std::invalid_argument("sign_ste: expected h (N,bits), got " + h.shape_str());
   const int64_t n = h.size(0), bits = h.size(1);
   Tensor hc = h.contiguous();
-  Tensor b = Tensor::empty(h.shape(), h.dtype());
-  Tensor packed = Tensor::empty({n, (bits + 63) / 64}, DType::u64);
-  double err = 0;
+  Tensor b = Tensor::empty(h.shape(), h.dtype(), h.device());
+  Tensor packed = Tensor::empty({n, (bits + 63) / 64}, DType::u64, h.device());
+  double err = 0;  // on the host: the CUDA kernel waits for its own sum
   dispatch_floating(h.dtype(), "sign_ste", [&]<class T>() {
-    err = kernels::cpu::sign_pack(hc.data<T>(), b.data<T>(), packed.data<uint64_t>(), n, bits);
+    const T* ph = hc.data_ptr<T>();
+    T* pb = b.data_ptr<T>();
+    uint64_t* pp = packed.data_ptr<uint64_t>();
+    err = detail::on_device(h.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        return kernels::cuda::sign_pack(ph, pb, pp, n, bits);
+      else
+        return kernels::cpu::sign_pack(ph, pb, pp, n, bits);
+    });
   });
   const double count = static_cast<double>(std::max<int64_t>(n * bits, 1));
   const bool clipped = mode == SteGrad::Clipped;
   SignSte out;
   out.packed = packed;
   out.codes = attach_grad_fn(b, {h}, "sign_ste", [hc, clipped](const Tensor& g) {
-    Tensor gc = g.contiguous(), dh = Tensor::empty(g.shape(), g.dtype());
+    Tensor gc = g.contiguous(), dh = Tensor::empty(g.shape(), g.dtype(), g.device());
     dispatch_floating(g.dtype(), "sign_ste backward", [&]<class T>() {
-      kernels::cpu::sign_ste_backward(gc.data<T>(), hc.data<T>(), dh.data<T>(), gc.numel(),
-                                      clipped);
+      const T *pg = gc.data_ptr<T>(), *ph = hc.data_ptr<T>();
+      T* pdh = dh.data_ptr<T>();
+      detail::on_device(dh.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::sign_ste_backward(pg, ph, pdh, gc.numel(), clipped);
+        else
+          kernels::cpu::sign_ste_backward(pg, ph, pdh, gc.numel(), clipped);
+      });
     });
     return V{dh};
   });
   out.quant_error =
-      attach_grad_fn(Tensor::scalar(err / count, h.dtype()), {h}, "sign_ste_quant_error",
-                     [hc, b = b.detach(), count](const Tensor& g) {
+      attach_grad_fn(Tensor::full({}, err / count, h.dtype(), h.device()), {h},
+                     "sign_ste_quant_error", [hc, b = b.detach(), count](const Tensor& g) {
                        return V{mul(sub(hc, b), mul(g, 2.0 / count))};
                      });
   return out;
 }
 
 Tensor continuation(const Tensor& x, double beta) {
-  detail::check_cpu(x, "continuation");
   Tensor xc = x.contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_floating(x.dtype(), "continuation", [&]<class T>() {
-    kernels::cpu::continuation_forward(xc.data<T>(), y.data<T>(), xc.numel(), beta);
+    const T* px = xc.data_ptr<T>();
+    T* py = y.data_ptr<T>();
+    detail::on_device(y.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::continuation_forward(px, py, xc.numel(), beta);
+      else
+        kernels::cpu::continuation_forward(px, py, xc.numel(), beta);
+    });
   });
   return attach_grad_fn(y, {x}, "continuation", [beta, yd = y.detach()](const Tensor& g) {
-    Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype());
+    Tensor gc = g.contiguous(), dx = Tensor::empty(g.shape(), g.dtype(), g.device());
     dispatch_floating(g.dtype(), "continuation backward", [&]<class T>() {
-      kernels::cpu::continuation_backward(gc.data<T>(), yd.data<T>(), dx.data<T>(), gc.numel(),
-                                          beta);
+      const T *pg = gc.data_ptr<T>(), *py = yd.data_ptr<T>();
+      T* pdx = dx.data_ptr<T>();
+      detail::on_device(dx.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::continuation_backward(pg, py, pdx, gc.numel(), beta);
+        else
+          kernels::cpu::continuation_backward(pg, py, pdx, gc.numel(), beta);
+      });
     });
     return V{dx};
   });
