@@ -69,25 +69,6 @@ void as_outer_r_inner(const Tensor& x, const std::vector<bool>& m, F kernel) {
   kernel(x.detach().permute(order).contiguous(), outer, r, int64_t{1});
 }
 
-// Calls f.template operator()<T>() for the dtypes the reduction kernels take.
-template <class F>
-void dispatch_reducible(DType t, const char* op, F&& f) {
-  switch (t) {
-    case DType::f32:
-      return f.template operator()<float>();
-    case DType::f64:
-      return f.template operator()<double>();
-    case DType::i32:
-      return f.template operator()<int32_t>();
-    case DType::i64:
-      return f.template operator()<int64_t>();
-    case DType::u8:
-      return f.template operator()<uint8_t>();
-    default:
-      throw std::invalid_argument(std::string(op) + ": unsupported dtype " + dtype_name(t));
-  }
-}
-
 Tensor reduce_raw(kernels::Reduce op, const Tensor& x, const std::vector<bool>& m, bool keepdim,
                   const char* name) {
   if (x.numel() == 0 && op != kernels::Reduce::Sum)
@@ -97,10 +78,8 @@ Tensor reduce_raw(kernels::Reduce op, const Tensor& x, const std::vector<bool>& 
     out.fill_(0);
     return out;
   }
-  if (x.dtype() == DType::u8)  // the arg reductions take u8, the value reductions do not
-    throw std::invalid_argument(std::string(name) + ": unsupported dtype u8");
   as_outer_r_inner(x, m, [&](const Tensor& src, int64_t outer, int64_t r, int64_t inner) {
-    dispatch_reducible(x.dtype(), name, [&]<class T>() {
+    detail::dispatch_arithmetic(x.dtype(), name, [&]<class T>() {
       const T* px = src.data_ptr<T>();
       T* po = out.data_ptr<T>();
       detail::on_device(out.device(), [&](auto backend) {
@@ -151,7 +130,7 @@ Tensor arg_extreme(bool is_max, const Tensor& x, int64_t dim, bool keepdim, cons
   for (int64_t d = 0; d < dim; ++d) outer *= x.shape()[d];
   for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.shape()[d];
   const int64_t r = x.shape()[dim];
-  dispatch_reducible(x.dtype(), name, [&]<class T>() {
+  auto run = [&]<class T>() {
     const T* px = src.data_ptr<T>();
     int64_t* po = out.data_ptr<int64_t>();
     detail::on_device(out.device(), [&](auto backend) {
@@ -160,7 +139,11 @@ Tensor arg_extreme(bool is_max, const Tensor& x, int64_t dim, bool keepdim, cons
       else
         kernels::cpu::arg_reduce(is_max, px, po, outer, r, inner);
     });
-  });
+  };
+  if (x.dtype() == DType::u8)  // the arithmetic dtypes, and u8 for the argmax of a mask
+    run.template operator()<uint8_t>();
+  else
+    detail::dispatch_arithmetic(x.dtype(), name, run);
   return out;
 }
 
