@@ -104,9 +104,16 @@ TEST(Dispatch, KMeansAssignMatchesCpu) {
   KMeansAssignment cpu = kmeans_assign(x, c);
   KMeansAssignment gpu = kmeans_assign(x.to(Device::cuda(0)), c.to(Device::cuda(0)));
   EXPECT_EQ(gpu.assign.device(), Device::cuda(0));
-  EXPECT_EQ(gpu.assign.to_vector<int64_t>(), cpu.assign.to_vector<int64_t>());
+  // The kernels round differently (kernels/kmeans.h), so a row whose two best centroids are
+  // within rounding may pick the other one; its distance must then be as small.
+  const auto a_cpu = cpu.assign.to_vector<int64_t>(), a_gpu = gpu.assign.to_vector<int64_t>();
   const auto d_cpu = cpu.dist2.to_vector<float>(), d_gpu = gpu.dist2.to_vector<float>();
-  for (size_t i = 0; i < d_cpu.size(); ++i) EXPECT_NEAR(d_gpu[i], d_cpu[i], 1e-3f * (1 + d_cpu[i]));
+  int64_t differ = 0;
+  for (size_t i = 0; i < d_cpu.size(); ++i) {
+    differ += a_cpu[i] != a_gpu[i];
+    EXPECT_NEAR(d_gpu[i], d_cpu[i], 1e-3f * (1 + d_cpu[i])) << i;
+  }
+  EXPECT_LE(differ, 2);
 }
 
 // The factorisations reconstruct their input; device inputs get device results equal to

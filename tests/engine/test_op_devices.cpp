@@ -53,7 +53,7 @@ void compare_devices(const OpCase& c, DType dt, double tol) {
   ASSERT_TRUE(close(cuda_out, cpu_out, tol, tag + " output"));
   if (!cpu_out.requires_grad()) return;
   Generator gen(99);
-  Tensor w = Tensor::randn(cpu_out.shape(), gen, dt);
+  Tensor w = Tensor::randn(cpu_out.shape(), gen, cpu_out.dtype());
   sum(mul(cpu_out, w)).backward();
   sum(mul(cuda_out, w.to(Device::cuda(0)))).backward();
   for (size_t k = 0; k < base.size(); ++k) {

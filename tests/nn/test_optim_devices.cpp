@@ -4,6 +4,7 @@
 // gradient clipping and the non-finite check on a device. Skipped without a CUDA device.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
