@@ -33,9 +33,16 @@ template <class T>
 void adam_step(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamHyper& h);
 template <class T>
 void rmsprop_step(T* p, const T* g, T* sq, T* ga, T* mb, int64_t n, const RmspropHyper& h);
-// out[k] *= scale (gradient clipping).
+// x[k] *= scale (gradient clipping).
 template <class T>
 void scale(T* x, int64_t n, double scale);
+// sum |x|^p in double, or max |x| when p is infinite (NaN when some x is NaN): one
+// gradient's part of the clipping norm. The same bits for any thread count.
+template <class T>
+double grad_norm_part(const T* x, int64_t n, double p);
+// Whether some x is infinite or NaN.
+template <class T>
+bool any_nonfinite(const T* x, int64_t n);
 }  // namespace cpu
 
 // The same on the current CUDA device (device pointers, context stream; asynchronous).
@@ -48,6 +55,11 @@ template <class T>
 void rmsprop_step(T* p, const T* g, T* sq, T* ga, T* mb, int64_t n, const RmspropHyper& h);
 template <class T>
 void scale(T* x, int64_t n, double scale);
+// These two return to the host, so they wait for their own kernels.
+template <class T>
+double grad_norm_part(const T* x, int64_t n, double p);
+template <class T>
+bool any_nonfinite(const T* x, int64_t n);
 }  // namespace cuda
 
 }  // namespace he::kernels

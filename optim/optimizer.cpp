@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "engine/autograd.h"
-#include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/optim.h"
 
@@ -219,48 +218,17 @@ std::vector<Tensor> all_params(const std::vector<ParamGroup>& groups) {
 
 namespace {
 
-// The same for a gradient on a device, through the engine's ops: one number comes back.
-double grad_norm_part_on_device(const Tensor& grad, double p) {
-  const Tensor a = abs(grad.detach().to(DType::f64));
-  if (!std::isinf(p)) return sum(p == 2 ? mul(a, a) : pow(a, p)).item_double();
-  const bool nan = sum(ne(a, a).to(DType::i64)).item<int64_t>() > 0;
-  return nan ? std::nan("") : amax(a).item_double();
-}
-
-// sum |g|^p (or max |g| when p is infinite) over one gradient, in double.
+// sum |g|^p (or max |g| when p is infinite) over one gradient, in double, on its device.
 double grad_norm_part(const Tensor& grad, double p) {
-  if (!grad.device().is_cpu()) return grad_norm_part_on_device(grad, p);
   const Tensor g = grad.contiguous();
-  const int64_t n = g.numel();
-  const bool inf = std::isinf(p);
   return dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() {
-    const T* x = g.data<T>();
-    double acc = 0;
-    if (inf) {
-      int nan = 0;
-#pragma omp parallel for reduction(max : acc) reduction(| : nan) if (n >= 65536)
-      for (int64_t k = 0; k < n; ++k) {
-        const double a = std::fabs(static_cast<double>(x[k]));
-        nan |= std::isnan(a);
-        acc = a > acc ? a : acc;
-      }
-      if (nan) acc = std::nan("");
-    } else {
-      // Fixed blocks summed in block order: the same bits for any thread count, unlike an
-      // OpenMP reduction, which adds the threads' partial sums in the order they finish.
-      constexpr int64_t kBlock = 16384;
-      std::vector<double> part(static_cast<size_t>((n + kBlock - 1) / kBlock), 0.0);
-#pragma omp parallel for schedule(static) if (n >= 65536)
-      for (int64_t b = 0; b < static_cast<int64_t>(part.size()); ++b) {
-        double s = 0;
-        for (int64_t k = b * kBlock; k < std::min(n, (b + 1) * kBlock); ++k)
-          s += p == 2 ? static_cast<double>(x[k]) * x[k]
-                      : std::pow(std::fabs(static_cast<double>(x[k])), p);
-        part[b] = s;
-      }
-      for (double s : part) acc += s;
-    }
-    return acc;
+    const T* x = g.data_ptr<T>();
+    return detail::on_device(g.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        return kernels::cuda::grad_norm_part(x, g.numel(), p);
+      else
+        return kernels::cpu::grad_norm_part(x, g.numel(), p);
+    });
   });
 }
 
@@ -307,21 +275,15 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
 int64_t first_nonfinite_grad(const std::vector<Tensor>& params) {
   for (size_t i = 0; i < params.size(); ++i) {
     if (!params[i].defined() || !params[i].grad().defined()) continue;
-    const Tensor grad = params[i].grad();
-    if (!grad.device().is_cpu()) {
-      // x - x is 0 for a finite x and NaN otherwise: one count comes back from the device.
-      const Tensor d = sub(grad.detach(), grad.detach());
-      if (sum(ne(d, d).to(DType::i64)).item<int64_t>() > 0) return static_cast<int64_t>(i);
-      continue;
-    }
-    const Tensor g = grad.contiguous();
-    const int64_t n = g.numel();
+    const Tensor g = params[i].grad().contiguous();
     const bool bad = dispatch_floating(g.dtype(), "first_nonfinite_grad", [&]<class T>() {
-      const T* x = g.data<T>();
-      int found = 0;
-#pragma omp parallel for reduction(| : found) if (n >= 65536)
-      for (int64_t k = 0; k < n; ++k) found |= !std::isfinite(x[k]);
-      return found != 0;
+      const T* x = g.data_ptr<T>();
+      return detail::on_device(g.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          return kernels::cuda::any_nonfinite(x, g.numel());
+        else
+          return kernels::cpu::any_nonfinite(x, g.numel());
+      });
     });
     if (bad) return static_cast<int64_t>(i);
   }

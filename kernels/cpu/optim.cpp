@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace he::kernels::cpu {
 
@@ -78,11 +79,50 @@ void scale(T* x, int64_t n, double s) {
   for (int64_t k = 0; k < n; ++k) x[k] *= c;
 }
 
+template <class T>
+double grad_norm_part(const T* x, int64_t n, double p) {
+  double acc = 0;
+  if (std::isinf(p)) {
+    int nan = 0;
+#pragma omp parallel for reduction(max : acc) reduction(| : nan) if (n >= 65536)
+    for (int64_t k = 0; k < n; ++k) {
+      const double a = std::fabs(static_cast<double>(x[k]));
+      nan |= std::isnan(a);
+      acc = a > acc ? a : acc;
+    }
+    return nan ? std::nan("") : acc;
+  }
+  // Fixed blocks summed in block order: the same bits for any thread count, unlike an
+  // OpenMP reduction, which adds the threads' partial sums in the order they finish.
+  constexpr int64_t kBlock = 16384;
+  std::vector<double> part(static_cast<size_t>((n + kBlock - 1) / kBlock), 0.0);
+#pragma omp parallel for schedule(static) if (n >= 65536)
+  for (int64_t b = 0; b < static_cast<int64_t>(part.size()); ++b) {
+    double s = 0;
+    for (int64_t k = b * kBlock; k < std::min(n, (b + 1) * kBlock); ++k)
+      s += p == 2 ? static_cast<double>(x[k]) * x[k]
+                  : std::pow(std::fabs(static_cast<double>(x[k])), p);
+    part[b] = s;
+  }
+  for (double s : part) acc += s;
+  return acc;
+}
+
+template <class T>
+bool any_nonfinite(const T* x, int64_t n) {
+  int found = 0;
+#pragma omp parallel for reduction(| : found) if (n >= 65536)
+  for (int64_t k = 0; k < n; ++k) found |= !std::isfinite(x[k]);
+  return found != 0;
+}
+
 #define HE_INSTANTIATE(T)                                                                \
   template void sgd_step<T>(T*, const T*, T*, int64_t, const SgdHyper&);                 \
   template void adam_step<T>(T*, const T*, T*, T*, T*, int64_t, const AdamHyper&);       \
   template void rmsprop_step<T>(T*, const T*, T*, T*, T*, int64_t, const RmspropHyper&); \
-  template void scale<T>(T*, int64_t, double);
+  template void scale<T>(T*, int64_t, double);                                           \
+  template double grad_norm_part<T>(const T*, int64_t, double);                          \
+  template bool any_nonfinite<T>(const T*, int64_t);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
 #undef HE_INSTANTIATE

@@ -128,5 +128,21 @@ TEST(OptimOnCuda, ClippingAndNonFiniteCheckMatchCpu) {
   }
 }
 
+TEST(OptimOnCuda, GradientNormsMatchCpu) {
+  HE_REQUIRE_CUDA();
+  Generator g(8);
+  Tensor grad = Tensor::randn({300000}, g);  // past the CPU's parallel threshold
+  for (double p : {2.0, 1.0, 3.0, double(INFINITY)}) {
+    double norms[2];
+    for (int d = 0; d < 2; ++d) {
+      Tensor param = Tensor::zeros({300000}, DType::f32, d ? Device::cuda(0) : Device::cpu());
+      param.requires_grad_();
+      param.set_grad(grad.to(param.device()));
+      norms[d] = clip_grad_norm({param}, 1e30, p);  // never clips: returns the norm
+    }
+    EXPECT_NEAR(norms[1], norms[0], 1e-12 * norms[0]) << "p = " << p;
+  }
+}
+
 }  // namespace
 }  // namespace he::optim
