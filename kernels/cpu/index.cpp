@@ -56,8 +56,12 @@ void scatter_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_
 
 template <class T>
 void one_hot(const int64_t* labels, T* out, int64_t n, int64_t classes) {
-  std::fill(out, out + n * classes, T(0));
-  for (int64_t i = 0; i < n; ++i) out[i * classes + labels[i]] = T(1);
+#pragma omp parallel for schedule(static) if (n > 1 && n * classes >= kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    T* row = out + i * classes;
+    std::fill(row, row + classes, T(0));
+    row[labels[i]] = T(1);
+  }
 }
 
 #define HE_INSTANTIATE(T)                                                                          \
