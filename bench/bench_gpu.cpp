@@ -1,5 +1,6 @@
 // GPU benchmarks (built with the CUDA backend; bench/gpu_check.sh runs them):
-//   cuBLAS SGEMM at 4096^3 (FP32, and TF32 for reference) in TFLOP/s;
+//   cuBLAS SGEMM at 4096^3 (FP32, and TF32 for reference) in TFLOP/s, and FP32 SGEMM as a
+//   share of the device's FP32 peak (queried: SMs, compute capability, clock);
 //   popcount k-NN over 100,000,000 codes of 64 bits in GB/s of codes scanned, next to the
 //   device-to-device copy bandwidth of the same run (read + write traffic) and their ratio,
 //   and one bare scan pass (the distance histogram; the k-NN makes three passes);
@@ -183,8 +184,10 @@ int main(int argc, char** argv) {
   const double copy = rate(rep, "BM_CopyD2D", 2.0 * kCodes * 8, 1e9);  // read + write
   const double gemm = 2.0 * 4096 * 4096 * 4096, scan = 8.0 * kCodes;
   std::printf("\n%-44s %12s\n", "summary", "value");
-  std::printf("%-44s %9.1f TFLOP/s\n", "cuBLAS SGEMM 4096^3, FP32",
-              rate(rep, "BM_Sgemm/0", gemm, 1e12));
+  const double peak = kc::fp32_peak_flops(0) / 1e12, sgemm = rate(rep, "BM_Sgemm/0", gemm, 1e12);
+  std::printf("%-44s %9.1f TFLOP/s\n", "FP32 peak (SMs x lanes x 2 x max clock)", peak);
+  std::printf("%-44s %9.1f TFLOP/s  (%.0f%% of FP32 peak)\n", "cuBLAS SGEMM 4096^3, FP32", sgemm,
+              peak > 0 ? 100 * sgemm / peak : 0.0);
   std::printf("%-44s %9.1f TFLOP/s\n", "cuBLAS SGEMM 4096^3, TF32 allowed",
               rate(rep, "BM_Sgemm/1", gemm, 1e12));
   std::printf("%-44s %9.1f GB/s\n", "device-to-device copy (read + write)", copy);

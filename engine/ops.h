@@ -117,6 +117,15 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dt = DType::f32)
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
+// ---- nearest centroid (engine/ops/linalg.cpp); no gradient ----
+struct KMeansAssignment {
+  Tensor assign;  // (n) i64, ties to the lowest centroid index
+  Tensor dist2;   // (n) f32, squared distance to that centroid
+};
+// x:(n,d) f32, centroids:(k,d) f32, on one device.
+KMeansAssignment kmeans_assign(const Tensor& x, const Tensor& centroids);
+
+
 }  // namespace he
 
 namespace he {

@@ -126,35 +126,61 @@ Tensor Tensor::wrap(void* data, const Shape& shape, DType dt) {
   return Tensor(impl);
 }
 
-Tensor Tensor::uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dt) {
-  Tensor t = empty(shape, dt);
-  int64_t n = t.numel();
-  uint64_t first = gen.advance(n);
-  dispatch_floating(dt, "uniform", [&]<class T>() {
-    kernels::cpu::uniform(t.data<T>(), n, gen.seed(), first, lo, hi);
+namespace {
+// A tensor filled from the next numel counters of gen's Philox stream: cpu_fill / cuda_fill
+// call the kernels/random.h fill with (y, n, key, first) and the distribution's arguments.
+template <class CpuFill, class CudaFill>
+Tensor random_fill(const Shape& shape, Generator& gen, DType dt, Device dev, const char* op,
+                   CpuFill cpu_fill, CudaFill cuda_fill) {
+  Tensor t = Tensor::empty(shape, dt, dev);
+  const int64_t n = t.numel();
+  const uint64_t first = gen.advance(n);
+  dispatch_floating(dt, op, [&]<class T>() {
+    T* y = t.data_ptr<T>();
+    detail::on_device(dev, [&](auto backend) {
+      if constexpr (backend.cuda)
+        cuda_fill(y, n, gen.seed(), first);
+      else
+        cpu_fill(y, n, gen.seed(), first);
+    });
   });
   return t;
 }
-Tensor Tensor::rand(const Shape& shape, Generator& gen, DType dt) {
-  return uniform(shape, 0, 1, gen, dt);
+}  // namespace
+
+Tensor Tensor::uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dt,
+                       Device dev) {
+  return random_fill(
+      shape, gen, dt, dev, "uniform",
+      [&](auto* y, int64_t n, uint64_t key, uint64_t first) {
+        kernels::cpu::uniform(y, n, key, first, lo, hi);
+      },
+      [&](auto* y, int64_t n, uint64_t key, uint64_t first) {
+        kernels::cuda::uniform(y, n, key, first, lo, hi);
+      });
 }
-Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dt) {
-  Tensor t = empty(shape, dt);
-  int64_t n = t.numel();
-  uint64_t first = gen.advance(n);
-  dispatch_floating(dt, "randn", [&]<class T>() {
-    kernels::cpu::normal(t.data<T>(), n, gen.seed(), first, 0.0, 1.0);
-  });
-  return t;
+Tensor Tensor::rand(const Shape& shape, Generator& gen, DType dt, Device dev) {
+  return uniform(shape, 0, 1, gen, dt, dev);
 }
-Tensor Tensor::bernoulli(const Shape& shape, double p, Generator& gen, DType dt) {
-  Tensor t = empty(shape, dt);
-  int64_t n = t.numel();
-  uint64_t first = gen.advance(n);
-  dispatch_floating(dt, "bernoulli", [&]<class T>() {
-    kernels::cpu::bernoulli(t.data<T>(), n, gen.seed(), first, p);
-  });
-  return t;
+Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dt, Device dev) {
+  return random_fill(
+      shape, gen, dt, dev, "randn",
+      [&](auto* y, int64_t n, uint64_t key, uint64_t first) {
+        kernels::cpu::normal(y, n, key, first, 0.0, 1.0);
+      },
+      [&](auto* y, int64_t n, uint64_t key, uint64_t first) {
+        kernels::cuda::normal(y, n, key, first, 0.0, 1.0);
+      });
+}
+Tensor Tensor::bernoulli(const Shape& shape, double p, Generator& gen, DType dt, Device dev) {
+  return random_fill(
+      shape, gen, dt, dev, "bernoulli",
+      [&](auto* y, int64_t n, uint64_t key, uint64_t first) {
+        kernels::cpu::bernoulli(y, n, key, first, p);
+      },
+      [&](auto* y, int64_t n, uint64_t key, uint64_t first) {
+        kernels::cuda::bernoulli(y, n, key, first, p);
+      });
 }
 Tensor Tensor::randperm(int64_t n, Generator& gen) {
   // Sort by one random 64-bit key per element (ties by index): the result depends only on

@@ -62,11 +62,15 @@ class Tensor {
   // Wraps memory the caller keeps alive (no copy, no ownership).
   static Tensor wrap(void* data, const Shape& shape, DType dt);
   // Philox streams: each draw advances `gen` by numel counters (see engine/random.h).
-  static Tensor rand(const Shape& shape, Generator& gen, DType dt = DType::f32);  // U[0,1)
-  static Tensor randn(const Shape& shape, Generator& gen, DType dt = DType::f32);
+  // The same seed gives the same values on every device (normal: to the last bits).
+  static Tensor rand(const Shape& shape, Generator& gen, DType dt = DType::f32,
+                     Device dev = Device::cpu());  // U[0,1)
+  static Tensor randn(const Shape& shape, Generator& gen, DType dt = DType::f32,
+                      Device dev = Device::cpu());
   static Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen,
-                        DType dt = DType::f32);
-  static Tensor bernoulli(const Shape& shape, double p, Generator& gen, DType dt = DType::f32);
+                        DType dt = DType::f32, Device dev = Device::cpu());
+  static Tensor bernoulli(const Shape& shape, double p, Generator& gen, DType dt = DType::f32,
+                          Device dev = Device::cpu());
   static Tensor randperm(int64_t n, Generator& gen);  // i64
 
   // ---- metadata ----

@@ -10,6 +10,16 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
+// Strided batch: C_i = alpha op(A_i) op(B_i) + beta C_i with A_i = a + i * stride_a (and the
+// same for B and C) for i < batch; a stride of 0 reuses one operand for every product.
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
+                  int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c,
+                  int64_t batch);
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                  const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
+                  int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c,
+                  int64_t batch);
 // Threads for OpenMP kernels and OpenBLAS together: one pool, so they never oversubscribe.
 void set_num_threads(int n);
 int num_threads();
@@ -22,6 +32,17 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
+// Strided batch (one cuBLAS call): C_i = alpha op(A_i) op(B_i) + beta C_i with A_i = a + i *
+// stride_a (and the same for B and C) for i < batch; a stride of 0 reuses one operand for every
+// product.
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
+                  int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c,
+                  int64_t batch);
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                  const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
+                  int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c,
+                  int64_t batch);
 // f32 products use full FP32 unless TF32 tensor cores are allowed (off by default), for the
 // current device.
 void set_allow_tf32(bool allow);

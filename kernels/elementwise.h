@@ -72,6 +72,10 @@ void where(const Strided& l, const uint8_t* cond, const T* a, const T* b, T* out
 void copy(const Strided& l, DType src_t, const void* src, DType dst_t, void* dst);
 template <class T>
 void fill(T* y, int64_t n, T value);
+// y(rows, channels, inner) += bias(channels): the bias of a linear (inner = 1) or
+// convolution (inner = H*W) layer. T in {float, double}.
+template <class T>
+void add_bias(T* y, const T* bias, int64_t rows, int64_t channels, int64_t inner);
 }  // namespace cpu
 
 // The same on the current CUDA device (device pointers, context stream; asynchronous).
@@ -87,6 +91,8 @@ void where(const Strided& l, const uint8_t* cond, const T* a, const T* b, T* out
 void copy(const Strided& l, DType src_t, const void* src, DType dst_t, void* dst);
 template <class T>  // float, double, int32, int64, uint8, uint64
 void fill(T* y, int64_t n, T value);
+template <class T>
+void add_bias(T* y, const T* bias, int64_t rows, int64_t channels, int64_t inner);
 }  // namespace cuda
 
 }  // namespace he::kernels

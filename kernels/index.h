@@ -20,4 +20,26 @@ void gather(const T* x, const int64_t* idx, T* out, int64_t outer, int64_t d, in
 template <class T>
 void scatter_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
                  int64_t inner);
+// out(n, classes) = 1 where column == labels[row], else 0 (every element written).
+template <class T>
+void one_hot(const int64_t* labels, T* out, int64_t n, int64_t classes);
 }  // namespace he::kernels::cpu
+
+// The same on the current CUDA device (device pointers, context stream; asynchronous). The
+// adds are atomic: repeated indices sum in a run-dependent order (equal to rounding).
+namespace he::kernels::cuda {
+template <class T>
+void index_select(const T* x, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+                  int64_t inner);
+template <class T>
+void index_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+               int64_t inner);
+template <class T>
+void gather(const T* x, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+            int64_t inner);
+template <class T>
+void scatter_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_t d, int64_t n,
+                 int64_t inner);
+template <class T>
+void one_hot(const int64_t* labels, T* out, int64_t n, int64_t classes);
+}  // namespace he::kernels::cuda

@@ -14,6 +14,10 @@ std::string device_name(int device);
 void require_device(int device);
 // Makes `device` current for this thread (the kernels run on the current device).
 void set_device(int device);
+// FP32 peak of `device` in FLOP/s: SMs x FP32 lanes per SM (from the compute capability, as
+// in the CUDA programming guide's throughput table) x 2 (an FMA counts two) x the maximum
+// clock. 0 for an architecture the table does not know.
+double fp32_peak_flops(int device);
 void* raw_malloc(size_t bytes, int device);  // throws with the size asked and the free memory
 void raw_free(void* p, int device);
 void copy_h2d(void* dst, const void* src, size_t bytes, int device);

@@ -1,10 +1,11 @@
 // Adam and AdamW (PyTorch's torch.optim.Adam / AdamW, including amsgrad).
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/ops/dispatch.h"
+#include "kernels/optim.h"
 #include "optim/optimizers.h"
 
 namespace he::optim {
@@ -48,28 +49,20 @@ void Adam::update(const ParamGroup& group, ParamState& state, Tensor& p, const T
   Tensor& m_buf = buffer(state, "exp_avg", p);
   Tensor& v_buf = buffer(state, "exp_avg_sq", p);
   Tensor* vmax_buf = opt_.amsgrad ? &buffer(state, "max_exp_avg_sq", p) : nullptr;
+  const kernels::AdamHyper h{
+      decoupled_ ? 0 : wd, decoupled_ ? 1 - lr * wd : 1, b1, b2, step_size, bc2_sqrt, opt_.eps};
   dispatch_floating(p.dtype(), name(), [&]<class T>() {
-    T* x = p.data<T>();
-    const T* g = grad.data<T>();
-    T* m = m_buf.data<T>();
-    T* v = v_buf.data<T>();
-    T* vmax = vmax_buf ? vmax_buf->data<T>() : nullptr;
-    const T l2 = static_cast<T>(decoupled_ ? 0 : wd);
-    const T shrink = static_cast<T>(decoupled_ ? 1 - lr * wd : 1);
-    const T tb1 = static_cast<T>(b1), tb2 = static_cast<T>(b2);
-    const T ob1 = static_cast<T>(1 - b1), ob2 = static_cast<T>(1 - b2);
-    const T ts = static_cast<T>(step_size), tbc2 = static_cast<T>(bc2_sqrt);
-    const T eps = static_cast<T>(opt_.eps);
-#pragma omp parallel for schedule(static) if (n >= kUpdateParallelGrain)
-    for (int64_t k = 0; k < n; ++k) {
-      const T d = g[k] + l2 * x[k];
-      x[k] *= shrink;
-      m[k] = tb1 * m[k] + ob1 * d;
-      v[k] = tb2 * v[k] + ob2 * d * d;
-      T second = v[k];
-      if (vmax) second = vmax[k] = std::max(vmax[k], v[k]);
-      x[k] -= ts * m[k] / (std::sqrt(second) / tbc2 + eps);
-    }
+    T* x = p.data_ptr<T>();
+    const T* g = grad.data_ptr<T>();
+    T* m = m_buf.data_ptr<T>();
+    T* v = v_buf.data_ptr<T>();
+    T* vmax = vmax_buf ? vmax_buf->data_ptr<T>() : nullptr;
+    detail::on_device(p.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::adam_step(x, g, m, v, vmax, n, h);
+      else
+        kernels::cpu::adam_step(x, g, m, v, vmax, n, h);
+    });
   });
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/optim.h"
 
 namespace he::optim {
 
@@ -58,7 +60,9 @@ Tensor& Optimizer::buffer(ParamState& state, const std::string& name, const Tens
                           bool* created) {
   auto it = state.buffers.find(name);
   const bool make = it == state.buffers.end();
-  if (make) it = state.buffers.emplace(name, Tensor::zeros(param.shape(), param.dtype())).first;
+  if (make)
+    it = state.buffers.emplace(name, Tensor::zeros(param.shape(), param.dtype(), param.device()))
+             .first;
   if (created) *created = make;
   return it->second;
 }
@@ -76,15 +80,19 @@ void Optimizer::step() {
             fmt::format("{}.step: parameter {}.{} is {} {} but its gradient is {} {}", name(), g, i,
                         param.shape_str(), dtype_name(param.dtype()), grad_any.shape_str(),
                         dtype_name(grad_any.dtype())));
-      // The update kernels run over contiguous CPU memory. A parameter elsewhere (a view, or
-      // on a GPU until the optimisers have CUDA kernels) is updated in a copy, written back.
-      const bool direct = param.device().is_cpu() && param.is_contiguous();
-      Tensor p = direct ? param : param.to(Device::cpu()).contiguous();  // a copy
-      Tensor grad = grad_any.to(Device::cpu()).contiguous();
+      if (!(grad_any.device() == param.device()))
+        throw std::invalid_argument(
+            fmt::format("{}.step: parameter {}.{} {} is on {} but its gradient is on {}", name(), g,
+                        i, param.shape_str(), param.device().str(), grad_any.device().str()));
+      // The update kernels run over contiguous memory on the parameter's device. A view
+      // parameter is updated in a contiguous copy on that device, written back.
+      const bool direct = param.is_contiguous();
+      Tensor p = direct ? param : param.detach().contiguous();  // a copy
+      Tensor grad = grad_any.contiguous();
       update(group, state_[g][i], p, grad);
       if (!direct) {
         Tensor target = param;  // a handle copy; copy_ writes the shared storage
-        target.copy_(p.to(param.device()));
+        target.copy_(p);
       }
     }
   }
@@ -162,7 +170,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
                                               key, t.defined() ? t.shape_str() : "undefined",
                                               t.defined() ? dtype_name(t.dtype()) : "",
                                               p.shape_str(), dtype_name(p.dtype())));
-    fresh[g][i].buffers[rest] = t.to(Device::cpu()).clone();
+    fresh[g][i].buffers[rest] = t.detach().to(p.device()).clone();
   }
   std::vector<double> lrs(groups_.size()), base(groups_.size()), wd(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -210,39 +218,17 @@ std::vector<Tensor> all_params(const std::vector<ParamGroup>& groups) {
 
 namespace {
 
-// sum |g|^p (or max |g| when p is infinite) over one gradient, in double.
+// sum |g|^p (or max |g| when p is infinite) over one gradient, in double, on its device.
 double grad_norm_part(const Tensor& grad, double p) {
-  const Tensor g = grad.to(Device::cpu()).contiguous();
-  const int64_t n = g.numel();
-  const bool inf = std::isinf(p);
+  const Tensor g = grad.contiguous();
   return dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() {
-    const T* x = g.data<T>();
-    double acc = 0;
-    if (inf) {
-      int nan = 0;
-#pragma omp parallel for reduction(max : acc) reduction(| : nan) if (n >= 65536)
-      for (int64_t k = 0; k < n; ++k) {
-        const double a = std::fabs(static_cast<double>(x[k]));
-        nan |= std::isnan(a);
-        acc = a > acc ? a : acc;
-      }
-      if (nan) acc = std::nan("");
-    } else {
-      // Fixed blocks summed in block order: the same bits for any thread count, unlike an
-      // OpenMP reduction, which adds the threads' partial sums in the order they finish.
-      constexpr int64_t kBlock = 16384;
-      std::vector<double> part(static_cast<size_t>((n + kBlock - 1) / kBlock), 0.0);
-#pragma omp parallel for schedule(static) if (n >= 65536)
-      for (int64_t b = 0; b < static_cast<int64_t>(part.size()); ++b) {
-        double s = 0;
-        for (int64_t k = b * kBlock; k < std::min(n, (b + 1) * kBlock); ++k)
-          s += p == 2 ? static_cast<double>(x[k]) * x[k]
-                      : std::pow(std::fabs(static_cast<double>(x[k])), p);
-        part[b] = s;
-      }
-      for (double s : part) acc += s;
-    }
-    return acc;
+    const T* x = g.data_ptr<T>();
+    return detail::on_device(g.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        return kernels::cuda::grad_norm_part(x, g.numel(), p);
+      else
+        return kernels::cpu::grad_norm_part(x, g.numel(), p);
+    });
   });
 }
 
@@ -271,22 +257,17 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
   for (const Tensor& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
     Tensor g = p.grad();
-    if (g.device().is_cpu() && g.is_contiguous()) {
-      dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() {
-        T* x = g.data<T>();
-        const T c = static_cast<T>(coef);
-        const int64_t n = g.numel();
-#pragma omp parallel for schedule(static) if (n >= 65536)
-        for (int64_t k = 0; k < n; ++k) x[k] *= c;
+    Tensor c = g.contiguous();  // g itself when contiguous, else a copy written back
+    dispatch_floating(c.dtype(), "clip_grad_norm", [&]<class T>() {
+      T* x = c.data_ptr<T>();
+      detail::on_device(c.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::scale(x, c.numel(), coef);
+        else
+          kernels::cpu::scale(x, c.numel(), coef);
       });
-    } else {
-      Tensor c = g.to(Device::cpu()).contiguous().clone();
-      dispatch_floating(c.dtype(), "clip_grad_norm", [&]<class T>() {
-        T* x = c.data<T>();
-        for (int64_t k = 0; k < c.numel(); ++k) x[k] *= static_cast<T>(coef);
-      });
-      g.copy_(c.to(g.device()));
-    }
+    });
+    if (!c.same(g)) g.copy_(c);
   }
   return total;
 }
@@ -294,14 +275,15 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
 int64_t first_nonfinite_grad(const std::vector<Tensor>& params) {
   for (size_t i = 0; i < params.size(); ++i) {
     if (!params[i].defined() || !params[i].grad().defined()) continue;
-    const Tensor g = params[i].grad().to(Device::cpu()).contiguous();
-    const int64_t n = g.numel();
+    const Tensor g = params[i].grad().contiguous();
     const bool bad = dispatch_floating(g.dtype(), "first_nonfinite_grad", [&]<class T>() {
-      const T* x = g.data<T>();
-      int found = 0;
-#pragma omp parallel for reduction(| : found) if (n >= 65536)
-      for (int64_t k = 0; k < n; ++k) found |= !std::isfinite(x[k]);
-      return found != 0;
+      const T* x = g.data_ptr<T>();
+      return detail::on_device(g.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          return kernels::cuda::any_nonfinite(x, g.numel());
+        else
+          return kernels::cpu::any_nonfinite(x, g.numel());
+      });
     });
     if (bad) return static_cast<int64_t>(i);
   }

@@ -1,9 +1,10 @@
 // RMSprop, plain or centred, with optional momentum (PyTorch's torch.optim.RMSprop).
 #include <fmt/format.h>
 
-#include <cmath>
 #include <stdexcept>
 
+#include "engine/ops/dispatch.h"
+#include "kernels/optim.h"
 #include "optim/optimizers.h"
 
 namespace he::optim {
@@ -35,32 +36,19 @@ void RMSprop::update(const ParamGroup& group, ParamState& state, Tensor& p, cons
   Tensor& sq_buf = buffer(state, "square_avg", p);
   Tensor* ga_buf = opt_.centered ? &buffer(state, "grad_avg", p) : nullptr;
   Tensor* mom_buf = opt_.momentum > 0 ? &buffer(state, "momentum_buffer", p) : nullptr;
+  const kernels::RmspropHyper h{group.lr, group.weight_decay, opt_.alpha, opt_.eps, opt_.momentum};
   dispatch_floating(p.dtype(), "RMSprop.step", [&]<class T>() {
-    T* x = p.data<T>();
-    const T* g = grad.data<T>();
-    T* sq = sq_buf.data<T>();
-    T* ga = ga_buf ? ga_buf->data<T>() : nullptr;
-    T* mb = mom_buf ? mom_buf->data<T>() : nullptr;
-    const T lr = static_cast<T>(group.lr), wd = static_cast<T>(group.weight_decay);
-    const T a = static_cast<T>(opt_.alpha), oa = static_cast<T>(1 - opt_.alpha);
-    const T eps = static_cast<T>(opt_.eps), mom = static_cast<T>(opt_.momentum);
-#pragma omp parallel for schedule(static) if (n >= kUpdateParallelGrain)
-    for (int64_t k = 0; k < n; ++k) {
-      const T d = g[k] + wd * x[k];
-      sq[k] = a * sq[k] + oa * d * d;
-      T var = sq[k];
-      if (ga) {
-        ga[k] = a * ga[k] + oa * d;
-        var -= ga[k] * ga[k];
-      }
-      const T avg = std::sqrt(var) + eps;
-      if (mb) {
-        mb[k] = mom * mb[k] + d / avg;
-        x[k] -= lr * mb[k];
-      } else {
-        x[k] -= lr * d / avg;
-      }
-    }
+    T* x = p.data_ptr<T>();
+    const T* g = grad.data_ptr<T>();
+    T* sq = sq_buf.data_ptr<T>();
+    T* ga = ga_buf ? ga_buf->data_ptr<T>() : nullptr;
+    T* mb = mom_buf ? mom_buf->data_ptr<T>() : nullptr;
+    detail::on_device(p.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::rmsprop_step(x, g, sq, ga, mb, n, h);
+      else
+        kernels::cpu::rmsprop_step(x, g, sq, ga, mb, n, h);
+    });
   });
 }
 

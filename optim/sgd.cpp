@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "engine/ops/dispatch.h"
+#include "kernels/optim.h"
 #include "optim/optimizers.h"
 
 namespace he::optim {
@@ -32,22 +34,17 @@ void SGD::update(const ParamGroup& group, ParamState& state, Tensor& p, const Te
   const double lr = group.lr, wd = group.weight_decay, m = opt_.momentum;
   bool first = false;
   Tensor* buf = m != 0 ? &buffer(state, "momentum_buffer", p, &first) : nullptr;
+  const kernels::SgdHyper h{lr, wd, m, opt_.dampening, opt_.nesterov, first};
   dispatch_floating(p.dtype(), "SGD.step", [&]<class T>() {
-    T* x = p.data<T>();
-    const T* g = grad.data<T>();
-    T* b = buf ? buf->data<T>() : nullptr;
-    const T tlr = static_cast<T>(lr), twd = static_cast<T>(wd), tm = static_cast<T>(m);
-    const T keep = static_cast<T>(1 - opt_.dampening);
-    const bool nesterov = opt_.nesterov;
-#pragma omp parallel for schedule(static) if (n >= kUpdateParallelGrain)
-    for (int64_t k = 0; k < n; ++k) {
-      T d = g[k] + twd * x[k];
-      if (b) {
-        b[k] = first ? d : tm * b[k] + keep * d;
-        d = nesterov ? d + tm * b[k] : b[k];
-      }
-      x[k] -= tlr * d;
-    }
+    T* x = p.data_ptr<T>();
+    const T* g = grad.data_ptr<T>();
+    T* b = buf ? buf->data_ptr<T>() : nullptr;
+    detail::on_device(p.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::sgd_step(x, g, b, n, h);
+      else
+        kernels::cpu::sgd_step(x, g, b, n, h);
+    });
   });
 }
 

@@ -16,29 +16,12 @@ using V = std::vector<Tensor>;
 
 namespace {
 
-// Calls f.template operator()<T>() for the dtypes with arithmetic (not u8 / u64).
-template <class F>
-void dispatch_arithmetic(DType t, const char* op, F&& f) {
-  switch (t) {
-    case DType::f32:
-      return f.template operator()<float>();
-    case DType::f64:
-      return f.template operator()<double>();
-    case DType::i32:
-      return f.template operator()<int32_t>();
-    case DType::i64:
-      return f.template operator()<int64_t>();
-    default:
-      throw std::invalid_argument(std::string(op) + ": not defined for dtype " + dtype_name(t));
-  }
-}
-
 // out = a op b, broadcast.
 Tensor binary_raw(Binary op, const Tensor& a, const Tensor& b, const char* name) {
   detail::check_same({a, b}, name);
   Tensor out = Tensor::empty(detail::broadcast_shapes({a, b}, name), a.dtype(), a.device());
   kernels::Strided l = detail::broadcast_layout(out, {a, b}, name);
-  dispatch_arithmetic(a.dtype(), name, [&]<class T>() {
+  detail::dispatch_arithmetic(a.dtype(), name, [&]<class T>() {
     const T *pa = a.data_ptr<T>(), *pb = b.data_ptr<T>();
     T* po = out.data_ptr<T>();
     detail::on_device(out.device(), [&](auto backend) {

@@ -1,10 +1,11 @@
-// Index ops: index_select, gather, scatter_add, masked_fill, one_hot.
+// Index ops: index_select, gather, scatter_add, masked_fill, one_hot, on the inputs' device.
 #include <fmt/format.h>
 
 #include <stdexcept>
 
 #include "engine/ops.h"
 #include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/index.h"
 
 namespace he {
@@ -12,12 +13,15 @@ namespace he {
 namespace {
 using V = std::vector<Tensor>;
 
+// Every index in [0, limit). Device indices are read on the host (one copy and a wait): a
+// bad index is a user error that must throw, and a kernel cannot throw.
 void check_index(const Tensor& idx, int64_t limit, const char* op, const Tensor& x) {
   if (idx.dtype() != DType::i64)
     throw std::invalid_argument(std::string(op) + ": index must be i64, got " +
                                 dtype_name(idx.dtype()));
-  const int64_t* p = idx.data<int64_t>();
-  for (int64_t i = 0; i < idx.numel(); ++i)
+  const Tensor host = idx.device().is_cpu() ? idx : idx.to(Device::cpu());
+  const int64_t* p = host.data<int64_t>();
+  for (int64_t i = 0; i < host.numel(); ++i)
     if (p[i] < 0 || p[i] >= limit)
       throw std::out_of_range(fmt::format("{}: index {} out of range [0, {}) for tensor {}", op,
                                           p[i], limit, x.shape_str()));
@@ -30,15 +34,50 @@ void split_dims(const Shape& s, int64_t dim, int64_t& outer, int64_t& inner) {
   for (size_t d = dim + 1; d < s.size(); ++d) inner *= s[d];
 }
 
+// The kernels of kernels/index.h share one signature: (in, idx, out, outer, D, n, inner).
+enum class IndexKernel { Select, Add, Gather, ScatterAdd };
+
+void run_index_kernel(IndexKernel k, const Tensor& in, const Tensor& idx, const Tensor& out,
+                      int64_t outer, int64_t d, int64_t n, int64_t inner) {
+  dispatch_all(out.dtype(), [&]<class T>() {
+    const T* pin = in.data_ptr<T>();
+    const int64_t* pidx = idx.data_ptr<int64_t>();
+    T* pout = out.data_ptr<T>();
+    detail::on_device(out.device(), [&](auto backend) {
+      using namespace kernels;
+      if constexpr (backend.cuda) {
+        switch (k) {
+          case IndexKernel::Select:
+            return cuda::index_select(pin, pidx, pout, outer, d, n, inner);
+          case IndexKernel::Add:
+            return cuda::index_add(pin, pidx, pout, outer, d, n, inner);
+          case IndexKernel::Gather:
+            return cuda::gather(pin, pidx, pout, outer, d, n, inner);
+          case IndexKernel::ScatterAdd:
+            return cuda::scatter_add(pin, pidx, pout, outer, d, n, inner);
+        }
+      } else {
+        switch (k) {
+          case IndexKernel::Select:
+            return cpu::index_select(pin, pidx, pout, outer, d, n, inner);
+          case IndexKernel::Add:
+            return cpu::index_add(pin, pidx, pout, outer, d, n, inner);
+          case IndexKernel::Gather:
+            return cpu::gather(pin, pidx, pout, outer, d, n, inner);
+          case IndexKernel::ScatterAdd:
+            return cpu::scatter_add(pin, pidx, pout, outer, d, n, inner);
+        }
+      }
+    });
+  });
+}
+
 Tensor index_add_raw(const Tensor& base, int64_t dim, const Tensor& index, const Tensor& src) {
   Tensor out = base.detach().clone();
   Tensor s = src.contiguous();
   int64_t outer, inner;
   split_dims(out.shape(), dim, outer, inner);
-  dispatch_all(out.dtype(), [&]<class T>() {
-    kernels::cpu::index_add(s.data<T>(), index.data<int64_t>(), out.data<T>(), outer,
-                            out.shape()[dim], index.numel(), inner);
-  });
+  run_index_kernel(IndexKernel::Add, s, index, out, outer, out.shape()[dim], index.numel(), inner);
   return out;
 }
 
@@ -47,10 +86,8 @@ Tensor scatter_add_raw(const Tensor& base, int64_t dim, const Tensor& index, con
   Tensor s = src.contiguous(), idx = index.contiguous();
   int64_t outer, inner;
   split_dims(out.shape(), dim, outer, inner);
-  dispatch_all(out.dtype(), [&]<class T>() {
-    kernels::cpu::scatter_add(s.data<T>(), idx.data<int64_t>(), out.data<T>(), outer,
-                              out.shape()[dim], idx.shape()[dim], inner);
-  });
+  run_index_kernel(IndexKernel::ScatterAdd, s, idx, out, outer, out.shape()[dim], idx.shape()[dim],
+                   inner);
   return out;
 }
 
@@ -65,7 +102,7 @@ void check_gather_shapes(const Tensor& x, int64_t dim, const Tensor& index, cons
 }  // namespace
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  detail::check_cpu(x, "index_select");
+  detail::common_device({x, index}, "index_select");
   dim = wrap_dim(dim, x.dim(), "index_select");
   if (index.dim() != 1)
     throw std::invalid_argument("index_select: index must be 1-D, got " + index.shape_str());
@@ -74,40 +111,35 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor src = x.contiguous();
   Shape shape = x.shape();
   shape[dim] = idx.numel();
-  Tensor out = Tensor::empty(shape, x.dtype());
+  Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   int64_t outer, inner;
   split_dims(x.shape(), dim, outer, inner);
-  dispatch_all(x.dtype(), [&]<class T>() {
-    kernels::cpu::index_select(src.data<T>(), idx.data<int64_t>(), out.data<T>(), outer,
-                               x.shape()[dim], idx.numel(), inner);
-  });
+  run_index_kernel(IndexKernel::Select, src, idx, out, outer, x.shape()[dim], idx.numel(), inner);
   return attach_grad_fn(out, {x}, "index_select", [x, dim, idx](const Tensor& g) {
-    return V{index_add_raw(Tensor::zeros(x.shape(), g.dtype()), dim, idx, g)};
+    return V{index_add_raw(Tensor::zeros(x.shape(), g.dtype(), g.device()), dim, idx, g)};
   });
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  detail::check_cpu(x, "gather");
+  detail::common_device({x, index}, "gather");
   dim = wrap_dim(dim, x.dim(), "gather");
   check_gather_shapes(x, dim, index, "gather");
   Tensor idx = index.contiguous();
   check_index(idx, x.shape()[dim], "gather", x);
   Tensor src = x.contiguous();
-  Tensor out = Tensor::empty(idx.shape(), x.dtype());
+  Tensor out = Tensor::empty(idx.shape(), x.dtype(), x.device());
   int64_t outer, inner;
   split_dims(x.shape(), dim, outer, inner);
-  dispatch_all(x.dtype(), [&]<class T>() {
-    kernels::cpu::gather(src.data<T>(), idx.data<int64_t>(), out.data<T>(), outer, x.shape()[dim],
-                         idx.shape()[dim], inner);
-  });
+  run_index_kernel(IndexKernel::Gather, src, idx, out, outer, x.shape()[dim], idx.shape()[dim],
+                   inner);
   return attach_grad_fn(out, {x}, "gather", [x, dim, idx](const Tensor& g) {
-    return V{scatter_add_raw(Tensor::zeros(x.shape(), g.dtype()), dim, idx, g)};
+    return V{scatter_add_raw(Tensor::zeros(x.shape(), g.dtype(), g.device()), dim, idx, g)};
   });
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   detail::check_same({x, src}, "scatter_add");
-  detail::check_cpu(x, "scatter_add");
+  detail::common_device({x, index}, "scatter_add");
   dim = wrap_dim(dim, x.dim(), "scatter_add");
   check_gather_shapes(x, dim, index, "scatter_add");
   if (index.shape() != src.shape())
@@ -122,7 +154,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
-  return where(mask, Tensor::scalar(value, x.dtype()), x);
+  return where(mask, Tensor::full({}, value, x.dtype(), x.device()), x);
 }
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dt) {
@@ -131,11 +163,16 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dt) {
   check_index(l, num_classes, "one_hot", labels);
   Shape shape = labels.shape();
   shape.push_back(num_classes);
-  Tensor out = Tensor::zeros(shape, dt);
-  const int64_t* p = l.data<int64_t>();
+  Tensor out = Tensor::empty(shape, dt, labels.device());
   dispatch_all(dt, [&]<class T>() {
-    T* o = out.data<T>();
-    for (int64_t i = 0; i < l.numel(); ++i) o[i * num_classes + p[i]] = T(1);
+    const int64_t* pl = l.data_ptr<int64_t>();
+    T* po = out.data_ptr<T>();
+    detail::on_device(out.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::one_hot(pl, po, l.numel(), num_classes);
+      else
+        kernels::cpu::one_hot(pl, po, l.numel(), num_classes);
+    });
   });
   return out;
 }

@@ -1,17 +1,44 @@
-// Dense linear algebra: symmetric eigendecomposition, thin SVD and SPD solve, the LAPACK of
-// OpenBLAS behind kernels/lapack.h. The problems these serve are small (bits x bits rotations,
-// PCA of a few hundred dims, a classifier's normal equations), so they run on the host in
-// double precision: a CUDA tensor is copied to the host and the results copied back to its
-// device. No gradient flows through them.
+// Nearest-centroid assignment, on the inputs' device; and dense linear algebra (symmetric
+// eigendecomposition, thin SVD, SPD solve) through the LAPACK of OpenBLAS behind
+// kernels/lapack.h. The factorisations serve small problems (bits x bits rotations, PCA of a
+// few hundred dims, a classifier's normal equations), so they run on the host in double
+// precision: a CUDA tensor is copied to the host and the results copied back to its device.
+// No gradient flows through them.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "engine/ops.h"
+#include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/kmeans.h"
 #include "kernels/lapack.h"
 
 namespace he {
+
+KMeansAssignment kmeans_assign(const Tensor& x, const Tensor& centroids) {
+  detail::check_same({x, centroids}, "kmeans_assign");
+  if (x.dtype() != DType::f32 || x.dim() != 2 || centroids.dim() != 2 ||
+      centroids.size(1) != x.size(1))
+    throw std::invalid_argument(
+        fmt::format("kmeans_assign: expected x (n,d) and centroids (k,d) in f32, got {} {} and {}",
+                    dtype_name(x.dtype()), x.shape_str(), centroids.shape_str()));
+  const int64_t n = x.size(0), d = x.size(1), k = centroids.size(0);
+  Tensor xc = x.contiguous(), cc = centroids.contiguous();
+  KMeansAssignment out{Tensor::empty({n}, DType::i64, x.device()),
+                       Tensor::empty({n}, DType::f32, x.device())};
+  const float *px = xc.data_ptr<float>(), *pc = cc.data_ptr<float>();
+  int64_t* pa = out.assign.data_ptr<int64_t>();
+  float* pd = out.dist2.data_ptr<float>();
+  detail::on_device(x.device(), [&](auto backend) {
+    if constexpr (backend.cuda)
+      kernels::cuda::kmeans_assign(px, n, d, pc, k, pa, pd);
+    else
+      kernels::cpu::kmeans_assign(px, n, d, pc, k, pa, pd);
+  });
+  return out;
+}
 
 namespace {
 // x as a contiguous f64 host tensor; throws naming the op unless x is a floating matrix.

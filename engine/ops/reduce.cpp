@@ -9,6 +9,7 @@
 
 #include "engine/ops.h"
 #include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/reduce.h"
 
 namespace he {
@@ -70,28 +71,24 @@ void as_outer_r_inner(const Tensor& x, const std::vector<bool>& m, F kernel) {
 
 Tensor reduce_raw(kernels::Reduce op, const Tensor& x, const std::vector<bool>& m, bool keepdim,
                   const char* name) {
-  detail::check_cpu(x, name);
   if (x.numel() == 0 && op != kernels::Reduce::Sum)
     throw std::invalid_argument(std::string(name) + ": empty tensor " + x.shape_str());
-  Tensor out = Tensor::empty(reduced_shape(x, m, keepdim), x.dtype());
+  Tensor out = Tensor::empty(reduced_shape(x, m, keepdim), x.dtype(), x.device());
   if (x.numel() == 0) {
     out.fill_(0);
     return out;
   }
   as_outer_r_inner(x, m, [&](const Tensor& src, int64_t outer, int64_t r, int64_t inner) {
-    switch (x.dtype()) {
-      case DType::f32:
-        return kernels::cpu::reduce(op, src.data<float>(), out.data<float>(), outer, r, inner);
-      case DType::f64:
-        return kernels::cpu::reduce(op, src.data<double>(), out.data<double>(), outer, r, inner);
-      case DType::i32:
-        return kernels::cpu::reduce(op, src.data<int32_t>(), out.data<int32_t>(), outer, r, inner);
-      case DType::i64:
-        return kernels::cpu::reduce(op, src.data<int64_t>(), out.data<int64_t>(), outer, r, inner);
-      default:
-        throw std::invalid_argument(std::string(name) + ": unsupported dtype " +
-                                    dtype_name(x.dtype()));
-    }
+    detail::dispatch_arithmetic(x.dtype(), name, [&]<class T>() {
+      const T* px = src.data_ptr<T>();
+      T* po = out.data_ptr<T>();
+      detail::on_device(out.device(), [&](auto backend) {
+        if constexpr (backend.cuda)
+          kernels::cuda::reduce(op, px, po, outer, r, inner);
+        else
+          kernels::cpu::reduce(op, px, po, outer, r, inner);
+      });
+    });
   });
   return out;
 }
@@ -122,42 +119,31 @@ Tensor extreme(kernels::Reduce op, const Tensor& x, const std::vector<int64_t>& 
 }
 
 Tensor arg_extreme(bool is_max, const Tensor& x, int64_t dim, bool keepdim, const char* name) {
-  detail::check_cpu(x, name);
   dim = wrap_dim(dim, x.dim(), name);
   if (x.shape()[dim] == 0)
     throw std::invalid_argument(std::string(name) + ": empty dim in " + x.shape_str());
   std::vector<bool> m(x.dim(), false);
   m[dim] = true;
-  Tensor out = Tensor::empty(reduced_shape(x, m, keepdim), DType::i64);
+  Tensor out = Tensor::empty(reduced_shape(x, m, keepdim), DType::i64, x.device());
   Tensor src = x.contiguous();
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < dim; ++d) outer *= x.shape()[d];
   for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.shape()[d];
-  switch (x.dtype()) {
-    case DType::f32:
-      kernels::cpu::arg_reduce(is_max, src.data<float>(), out.data<int64_t>(), outer,
-                               x.shape()[dim], inner);
-      break;
-    case DType::f64:
-      kernels::cpu::arg_reduce(is_max, src.data<double>(), out.data<int64_t>(), outer,
-                               x.shape()[dim], inner);
-      break;
-    case DType::i32:
-      kernels::cpu::arg_reduce(is_max, src.data<int32_t>(), out.data<int64_t>(), outer,
-                               x.shape()[dim], inner);
-      break;
-    case DType::i64:
-      kernels::cpu::arg_reduce(is_max, src.data<int64_t>(), out.data<int64_t>(), outer,
-                               x.shape()[dim], inner);
-      break;
-    case DType::u8:
-      kernels::cpu::arg_reduce(is_max, src.data<uint8_t>(), out.data<int64_t>(), outer,
-                               x.shape()[dim], inner);
-      break;
-    default:
-      throw std::invalid_argument(std::string(name) + ": unsupported dtype " +
-                                  dtype_name(x.dtype()));
-  }
+  const int64_t r = x.shape()[dim];
+  auto run = [&]<class T>() {
+    const T* px = src.data_ptr<T>();
+    int64_t* po = out.data_ptr<int64_t>();
+    detail::on_device(out.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::arg_reduce(is_max, px, po, outer, r, inner);
+      else
+        kernels::cpu::arg_reduce(is_max, px, po, outer, r, inner);
+    });
+  };
+  if (x.dtype() == DType::u8)  // the arithmetic dtypes, and u8 for the argmax of a mask
+    run.template operator()<uint8_t>();
+  else
+    detail::dispatch_arithmetic(x.dtype(), name, run);
   return out;
 }
 

@@ -2,7 +2,7 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/softmax.h"
 
 namespace he {
@@ -11,13 +11,20 @@ namespace {
 using V = std::vector<Tensor>;
 
 Tensor softmax_raw(const Tensor& x, int64_t dim, bool log) {
-  detail::check_cpu(x, log ? "log_softmax" : "softmax");
   Tensor moved = x.detach().transpose(dim, -1).contiguous();
-  Tensor out = Tensor::empty(moved.shape(), x.dtype());
+  Tensor out = Tensor::empty(moved.shape(), x.dtype(), x.device());
   const int64_t cols = moved.numel() ? moved.size(-1) : 0;
   const int64_t rows = cols ? moved.numel() / cols : 0;
   dispatch_floating(x.dtype(), "softmax", [&]<class T>() {
-    if (rows) kernels::cpu::softmax_rows(moved.data<T>(), out.data<T>(), rows, cols, log);
+    if (!rows) return;
+    const T* px = moved.data_ptr<T>();
+    T* py = out.data_ptr<T>();
+    detail::on_device(out.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::softmax_rows(px, py, rows, cols, log);
+      else
+        kernels::cpu::softmax_rows(px, py, rows, cols, log);
+    });
   });
   return out.transpose(dim, -1);
 }

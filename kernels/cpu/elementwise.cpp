@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "kernels/dtype.h"
 #include "kernels/cpu/strided_loop.h"
+#include "kernels/dtype.h"
 
 #define HE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -267,6 +267,19 @@ void fill(T* y, int64_t n, T value) {
 #pragma omp parallel for schedule(static) if (n >= kParallelGrain)
   for (int64_t i = 0; i < n; ++i) y[i] = value;
 }
+
+template <class T>
+void add_bias(T* y, const T* bias, int64_t rows, int64_t channels, int64_t inner) {
+#pragma omp parallel for schedule(static) if (rows > 1 && rows * channels * inner >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c) {
+      T* row = y + (r * channels + c) * inner;
+      const T b = bias[c];
+      for (int64_t i = 0; i < inner; ++i) row[i] += b;
+    }
+}
+template void add_bias<float>(float*, const float*, int64_t, int64_t, int64_t);
+template void add_bias<double>(double*, const double*, int64_t, int64_t, int64_t);
 
 #define HE_INSTANTIATE(T)                                                          \
   template void compare<T>(Compare, const Strided&, const T*, const T*, uint8_t*); \

@@ -54,11 +54,22 @@ void scatter_add(const T* src, const int64_t* idx, T* out, int64_t outer, int64_
       }
 }
 
+template <class T>
+void one_hot(const int64_t* labels, T* out, int64_t n, int64_t classes) {
+#pragma omp parallel for schedule(static) if (n > 1 && n * classes >= kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    T* row = out + i * classes;
+    std::fill(row, row + classes, T(0));
+    row[labels[i]] = T(1);
+  }
+}
+
 #define HE_INSTANTIATE(T)                                                                          \
   template void index_select<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t); \
   template void index_add<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);    \
   template void gather<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);       \
-  template void scatter_add<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);
+  template void scatter_add<T>(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t);  \
+  template void one_hot<T>(const int64_t*, T*, int64_t, int64_t);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
 HE_INSTANTIATE(int32_t)

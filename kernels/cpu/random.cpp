@@ -1,7 +1,7 @@
 #include "kernels/random.h"
 
-#include "kernels/philox.h"
 #include "kernels/cpu/strided_loop.h"
+#include "kernels/philox.h"
 
 namespace he::kernels::cpu {
 

@@ -45,6 +45,32 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const
                               int(ldb), a, int(lda), &beta, c, int(ldc)));
 }
 
+void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b,
+                  float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+  check_dims(m, n, k, lda, ldb, ldc);
+  check_dims(batch, 0, 0, 0, 0, 0);
+  if (m == 0 || n == 0 || batch == 0) return;
+  Context& ctx = current_context();
+  std::lock_guard<std::mutex> lock(ctx.mu);
+  HE_CUBLAS_CHECK(cublasSgemmStridedBatched(ctx.cublas, op(tb), op(ta), int(n), int(m), int(k),
+                                            &alpha, b, int(ldb), stride_b, a, int(lda), stride_a,
+                                            &beta, c, int(ldc), stride_c, int(batch)));
+}
+
+void gemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+                  int64_t lda, int64_t stride_a, const double* b, int64_t ldb, int64_t stride_b,
+                  double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+  check_dims(m, n, k, lda, ldb, ldc);
+  check_dims(batch, 0, 0, 0, 0, 0);
+  if (m == 0 || n == 0 || batch == 0) return;
+  Context& ctx = current_context();
+  std::lock_guard<std::mutex> lock(ctx.mu);
+  HE_CUBLAS_CHECK(cublasDgemmStridedBatched(ctx.cublas, op(tb), op(ta), int(n), int(m), int(k),
+                                            &alpha, b, int(ldb), stride_b, a, int(lda), stride_a,
+                                            &beta, c, int(ldc), stride_c, int(batch)));
+}
+
 void set_allow_tf32(bool allow) {
   Context& ctx = current_context();
   std::lock_guard<std::mutex> lock(ctx.mu);

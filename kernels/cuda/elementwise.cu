@@ -199,6 +199,15 @@ __global__ void fill_kernel(T* __restrict__ y, int64_t n, T value) {
     y[i] = value;
 }
 
+// y(rows, channels, inner) += bias[channel].
+template <class T>
+__global__ void add_bias_kernel(T* __restrict__ y, const T* __restrict__ bias, int64_t channels,
+                                int64_t inner, int64_t numel) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += int64_t(gridDim.x) * blockDim.x)
+    y[i] += bias[(i / inner) % channels];
+}
+
 template <class T>
 void unary_impl(Unary op, const T* x, T* y, int64_t n, double a, double b) {
   if (n <= 0) return;
@@ -258,6 +267,18 @@ void copy(const Strided& l, DType src_t, const void* src, DType dst_t, void* dst
   });
   HE_CUDA_CHECK_LAUNCH("copy_kernel");
 }
+
+template <class T>
+void add_bias(T* y, const T* bias, int64_t rows, int64_t channels, int64_t inner) {
+  const int64_t numel = rows * channels * inner;
+  if (numel <= 0) return;
+  Context& ctx = current_context();
+  add_bias_kernel<T>
+      <<<detail::grid_for(numel), kThreads, 0, ctx.stream>>>(y, bias, channels, inner, numel);
+  HE_CUDA_CHECK_LAUNCH("add_bias_kernel");
+}
+template void add_bias<float>(float*, const float*, int64_t, int64_t, int64_t);
+template void add_bias<double>(double*, const double*, int64_t, int64_t, int64_t);
 
 template <class T>
 void fill(T* y, int64_t n, T value) {

@@ -53,6 +53,23 @@ std::string device_name(int device) {
   return prop.name;
 }
 
+double fp32_peak_flops(int device) {
+  require_device(device);
+  int major = 0, minor = 0, sms = 0, khz = 0;
+  check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "major", device);
+  check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "minor", device);
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "SM count", device);
+  check(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device), "clock rate", device);
+  // FP32 results per clock per SM: 64 on P100 (6.0), Volta, Turing (7.x) and A100 (8.0); 128
+  // on the other Pascal parts, consumer Ampere, Ada, Hopper and Blackwell.
+  int lanes = 0;
+  if ((major == 6 && minor == 0) || major == 7 || (major == 8 && minor == 0))
+    lanes = 64;
+  else if (major >= 6)
+    lanes = 128;
+  return 2.0 * lanes * sms * khz * 1e3;
+}
+
 void* raw_malloc(size_t bytes, int device) {
   check(cudaSetDevice(device), "cudaSetDevice", device);
   void* p = nullptr;
