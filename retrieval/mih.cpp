@@ -21,12 +21,33 @@ uint64_t substring(const uint64_t* c, int first, int len) {
   return len == 64 ? v : v & ((uint64_t{1} << len) - 1);
 }
 
-// Number of len-bit masks with r bits set, capped (only compared with a budget).
+// Number of len-bit masks with r bits set (only compared with a budget).
 double choose(int len, int r) {
   if (r < 0 || r > len) return 0;
   double c = 1;
   for (int i = 0; i < r; ++i) c = c * (len - i) / (i + 1);
   return c;
+}
+
+// The cost model, in nanoseconds of one thread, measured on an AVX-512 Xeon with
+// bench_retrieval (BM_KnnIsa, BM_MihCost): the blocked scan spends scan_ns per database code
+// per query; MIH spends kProbeNs per bucket looked up and kVisitNs per bucket entry checked.
+constexpr double kProbeNs = 12.0, kSparseProbeNs = 60.0, kVisitNs = 2.5;
+
+double scan_ns_per_code(size_t words) {
+  using kernels::cpu::HammingIsa;
+  const HammingIsa isa = kernels::cpu::hamming_best_isa();
+  const double per_word = isa == HammingIsa::Avx512 ? 0.08 : isa == HammingIsa::Avx2 ? 0.25 : 0.6;
+  return per_word * static_cast<double>(words);
+}
+
+// The given rows of `codes`, in that order.
+PackedCodes gather_rows(const PackedCodes& codes, const std::vector<size_t>& rows) {
+  PackedCodes out(rows.size(), codes.bits());
+  const size_t W = codes.words_per_code();
+  for (size_t j = 0; j < rows.size(); ++j)
+    std::copy_n(codes.row(rows[j]), W, out.mutable_data() + j * W);
+  return out;
 }
 
 }  // namespace
@@ -37,35 +58,61 @@ int mih_default_substrings(int bits, size_t n) {
   return std::clamp(m, lo, bits);
 }
 
+// Per-thread search state. keys: (distance << 40) | id of the candidates stored so far.
 struct MihIndex::Scratch {
-  std::vector<uint64_t> keys;   // (distance << 40) | id, in discovery order
-  std::vector<uint32_t> hist;   // stored candidates per distance
-  uint32_t thr = 0;             // candidates farther than this are not stored
-  size_t cap = 0, visited = 0;  // visited: bucket entries, summed over queries per thread
+  std::vector<uint64_t> keys;
+  std::vector<uint32_t> hist;    // stored candidates per distance
+  uint32_t thr = 0;              // candidates farther than this are not stored
+  size_t cap = 0;                // compact when keys reach this
+  double spent = 0, budget = 0;  // ns of the cost model, this query
+  size_t visited = 0;            // bucket entries, summed over this thread's queries
   void compact(size_t k);
 };
 
-MihIndex::MihIndex(PackedCodes codes, int m) : codes_(std::move(codes)) {
-  const int bits = codes_.bits();
-  if (m == 0) m = mih_default_substrings(bits, codes_.size());
-  if (m < (bits + 63) / 64 || m > bits)
+bool MihIndex::Table::bucket(uint64_t value, uint32_t& lo, uint32_t& hi) const {
+  if (dense) {
+    lo = offsets[value], hi = offsets[value + 1];
+    return hi > lo;
+  }
+  auto it = std::lower_bound(keys.begin(), keys.end(), value);
+  if (it == keys.end() || *it != value) return false;
+  const size_t b = it - keys.begin();
+  lo = offsets[b], hi = offsets[b + 1];
+  return true;
+}
+
+MihIndex::MihIndex(PackedCodes codes, int m, SearchOptions opt)
+    : BinaryIndex(codes.bits()), codes_(std::move(codes)), requested_m_(m), opt_(opt) {
+  rebuild();
+}
+
+void MihIndex::add(const PackedCodes& codes) {
+  check_queries(codes, "MihIndex::add");
+  codes_ = codes_.size() == 0 ? codes : concat_codes(codes_, codes);
+  rebuild();
+}
+
+void MihIndex::rebuild() {
+  const int b = bits();
+  const int m = requested_m_ ? requested_m_ : mih_default_substrings(b, codes_.size());
+  if (m < (b + 63) / 64 || m > b)
     throw std::invalid_argument("MihIndex: m=" + std::to_string(m) + " substrings for " +
-                                std::to_string(bits) +
-                                "-bit codes; need ceil(bits/64) <= m <= bits");
+                                std::to_string(b) + "-bit codes; need ceil(bits/64) <= m <= bits");
   if (codes_.size() >= (uint64_t{1} << 32))
     throw std::invalid_argument("MihIndex: at most 2^32 - 1 codes");
-  tables_.resize(m);
+  tables_.assign(m, Table{});
   int first = 0;
   for (int j = 0; j < m; ++j) {
     Table& t = tables_[j];
     t.first_bit = first;
-    t.len = bits / m + (j < bits % m ? 1 : 0);
+    t.len = b / m + (j < b % m ? 1 : 0);
     first += t.len;
     t.mask.assign(codes_.words_per_code(), 0);
-    for (int b = t.first_bit; b < t.first_bit + t.len; ++b)
-      t.mask[b / 64] |= uint64_t{1} << (b % 64);
+    for (int i = t.first_bit; i < t.first_bit + t.len; ++i)
+      t.mask[i / 64] |= uint64_t{1} << (i % 64);
   }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(opt_.threads > 0 ? opt_.threads : omp_get_max_threads())
   for (int j = 0; j < m; ++j) build_table(tables_[j]);
 }
 
@@ -103,6 +150,11 @@ void MihIndex::build_table(Table& t) const {
   for (size_t p = 0; p < n; ++p) std::copy_n(codes_.row(t.ids[p]), W, &t.codes[p * W]);
 }
 
+double MihIndex::query_budget_ns() const {
+  return budget_fraction_ * static_cast<double>(codes_.size()) *
+         scan_ns_per_code(codes_.words_per_code());
+}
+
 // Stored candidates: every code found so far with distance <= thr (thr only decreases and
 // always stays >= the k-th smallest distance found), so the final top k is among them.
 void MihIndex::Scratch::compact(size_t k) {
@@ -118,122 +170,203 @@ void MihIndex::Scratch::compact(size_t k) {
   cap = std::max(cap, 2 * keys.size());
 }
 
-bool MihIndex::search_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids,
-                          int32_t* dist) const {
-  const int bits = codes_.bits(), m = substrings();
-  const size_t W = codes_.words_per_code(), n = codes_.size();
-  s.keys.clear();
-  s.hist.assign(bits + 1, 0);
-  s.thr = static_cast<uint32_t>(bits);
-  s.cap = std::max<size_t>(2 * k, k + 64);
-  // Cost model: a probe or a visited bucket entry costs roughly what the SIMD scan spends
-  // on ~32 codes, so past n / 32 units (at least 2^16) the exhaustive scan is cheaper.
-  const double budget = std::max(static_cast<double>(n) / 32.0, 65536.0);
-  const size_t visited0 = s.visited;
-  double work = 0;  // buckets probed so far
-  bool done = false;
-  int max_len = 0;
-  for (const Table& t : tables_) max_len = std::max(max_len, t.len);
-  for (int r = 0; r <= max_len && !done; ++r) {
-    for (const Table& t : tables_) work += choose(t.len, r);
-    if (work + static_cast<double>(s.visited - visited0) > budget) break;
-    for (int j = 0; j < m && !done; ++j) {
-      const Table& t = tables_[j];
-      const uint64_t qs = substring(q, t.first_bit, t.len);
-      auto visit = [&](uint64_t value) {
-        uint32_t lo, hi;
-        if (t.dense) {
-          lo = t.offsets[value], hi = t.offsets[value + 1];
-        } else {
-          auto it = std::lower_bound(t.keys.begin(), t.keys.end(), value);
-          if (it == t.keys.end() || *it != value) return;
-          size_t b = it - t.keys.begin();
-          lo = t.offsets[b], hi = t.offsets[b + 1];
-        }
-        s.visited += hi - lo;
-        for (uint32_t p = lo; p < hi; ++p) {
-          const uint64_t* c = &t.codes[size_t{p} * W];  // bucket-ordered copy: streamed
-          uint32_t d = 0;
-          for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(q[w] ^ c[w]);
-          if (d > s.thr) continue;
-          // Seen before iff an earlier table matched within r or a later one within r - 1.
-          bool seen = false;
-          for (int u = 0; u < m && !seen; ++u) {
-            if (u == j) continue;
-            int sd = 0;
-            for (size_t w = 0; w < W; ++w)
-              sd += __builtin_popcountll((q[w] ^ c[w]) & tables_[u].mask[w]);
-            seen = u < j ? sd <= r : sd <= r - 1;
-          }
-          if (seen) continue;
-          s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
-          ++s.hist[d];
-          if (s.keys.size() >= s.cap) s.compact(k);
-        }
-      };
-      if (r <= t.len) {
-        if (r == 0) {
-          visit(qs);
-        } else {  // every len-bit mask with r bits set (Gosper's hack)
-          const unsigned __int128 end = static_cast<unsigned __int128>(1) << t.len;
-          unsigned __int128 x = (static_cast<unsigned __int128>(1) << r) - 1;
-          while (x < end) {
-            visit(qs ^ static_cast<uint64_t>(x));
-            unsigned __int128 c = x & (~x + 1), rr = x + c;
-            x = (((rr ^ x) >> 2) / c) | rr;
-          }
-        }
-      }
-      // Every code with distance <= m*r + j has been found; stored are those <= thr.
-      const int bound = std::min<int>({bits, m * r + j, static_cast<int>(s.thr)});
-      size_t within = 0;
-      for (int d = 0; d <= bound; ++d) within += s.hist[d];
-      done = within >= k;
-    }
+bool MihIndex::seen_before(const uint64_t* q, const uint64_t* c, int j, int r) const {
+  const size_t W = codes_.words_per_code();
+  for (int u = 0; u < substrings(); ++u) {
+    if (u == j) continue;
+    int sd = 0;
+    for (size_t w = 0; w < W; ++w) sd += __builtin_popcountll((q[w] ^ c[w]) & tables_[u].mask[w]);
+    if (u < j ? sd <= r : sd <= r - 1) return true;
   }
-  if (!done) {  // probing would cost more than a scan: finish exhaustively (same result)
-    kernels::cpu::HammingArgs a;
-    a.queries = q;
-    a.nq = 1;
-    a.db = codes_.data();
-    a.n = n;
-    a.words = W;
-    a.bits = bits;
-    a.threads = 1;
-    kernels::cpu::hamming_knn(a, k, ids, dist);
-    return false;
-  }
-  // All codes up to the k-th distance are stored: sort by (distance, id), keep k.
-  s.compact(k);
-  std::sort(s.keys.begin(), s.keys.end());
-  for (size_t i = 0; i < k; ++i) {
-    ids[i] = static_cast<int64_t>(s.keys[i] & kIdMask);
-    dist[i] = static_cast<int32_t>(s.keys[i] >> kIdBits);
+  return false;
+}
+
+template <class Visit>
+bool MihIndex::probe(const uint64_t* q, int j, int r, Scratch& s, Visit&& visit) const {
+  const Table& t = tables_[j];
+  if (r > t.len) return true;
+  const uint64_t qs = substring(q, t.first_bit, t.len);
+  const double probe_ns = t.dense ? kProbeNs : kSparseProbeNs;
+  auto one = [&](uint64_t value) {
+    s.spent += probe_ns;
+    uint32_t lo, hi;
+    if (!t.bucket(value, lo, hi)) return s.spent <= s.budget;
+    s.spent += kVisitNs * (hi - lo);
+    if (s.spent > s.budget) return false;  // checked before the work, not after it
+    s.visited += hi - lo;
+    for (uint32_t p = lo; p < hi; ++p) visit(p);
+    return true;
+  };
+  if (r == 0) return one(qs);
+  // Every len-bit mask with r bits set (Gosper's hack).
+  const unsigned __int128 end = static_cast<unsigned __int128>(1) << t.len;
+  unsigned __int128 x = (static_cast<unsigned __int128>(1) << r) - 1;
+  while (x < end) {
+    if (!one(qs ^ static_cast<uint64_t>(x))) return false;
+    unsigned __int128 c = x & (~x + 1), rr = x + c;
+    x = (((rr ^ x) >> 2) / c) | rr;
   }
   return true;
 }
 
-KnnResult MihIndex::knn(const PackedCodes& queries, size_t k, const SearchOptions& opt,
-                        MihStats* stats) const {
-  if (queries.bits() != codes_.bits())
-    throw std::invalid_argument("MihIndex::knn: index has " + std::to_string(codes_.bits()) +
-                                "-bit codes, queries have " + std::to_string(queries.bits()));
-  if (k < 1 || k > codes_.size())
-    throw std::invalid_argument("MihIndex::knn: k=" + std::to_string(k) +
-                                " must be in [1, n=" + std::to_string(codes_.size()) + "]");
-  KnnResult res{queries.size(), k, std::vector<int64_t>(queries.size() * k),
-                std::vector<int32_t>(queries.size() * k)};
-  const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-  size_t probed = 0, candidates = 0;
-#pragma omp parallel num_threads(T) reduction(+ : probed, candidates)
+bool MihIndex::knn_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids, int32_t* dist) const {
+  const int b = bits(), m = substrings();
+  const size_t W = codes_.words_per_code();
+  s.keys.clear();
+  s.hist.assign(b + 1, 0);
+  s.thr = static_cast<uint32_t>(b);
+  s.cap = std::max<size_t>(2 * k, k + 64);
+  s.spent = 0;
+  int max_len = 0;
+  for (const Table& t : tables_) max_len = std::max(max_len, t.len);
+  for (int r = 0; r <= max_len; ++r) {
+    double level = 0;  // the probes of this radius alone: give up before starting them
+    for (const Table& t : tables_)
+      level += choose(t.len, r) * (t.dense ? kProbeNs : kSparseProbeNs);
+    if (s.spent + level > s.budget) return false;
+    for (int j = 0; j < m; ++j) {
+      const Table& t = tables_[j];
+      const bool ok = probe(q, j, r, s, [&](uint32_t p) {
+        const uint64_t* c = &t.codes[size_t{p} * W];  // bucket-ordered copy: streamed
+        uint32_t d = 0;
+        for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(q[w] ^ c[w]);
+        if (d > s.thr || seen_before(q, c, j, r)) return;
+        s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
+        ++s.hist[d];
+        if (s.keys.size() >= s.cap) s.compact(k);
+      });
+      if (!ok) return false;
+      // Every code with distance <= m*r + j has been found; stored are those <= thr.
+      const int bound = std::min<int>({b, m * r + j, static_cast<int>(s.thr)});
+      size_t within = 0;
+      for (int d = 0; d <= bound; ++d) within += s.hist[d];
+      if (within < k) continue;
+      // All codes up to the k-th distance are stored: sort by (distance, id), keep k.
+      s.compact(k);
+      std::sort(s.keys.begin(), s.keys.end());
+      for (size_t i = 0; i < k; ++i) {
+        ids[i] = static_cast<int64_t>(s.keys[i] & kIdMask);
+        dist[i] = static_cast<int32_t>(s.keys[i] >> kIdBits);
+      }
+      return true;
+    }
+  }
+  return false;  // unreachable: at r = max_len every code has been seen
+}
+
+// Pigeonhole: a code within distance r has some substring within floor(r / m) of the query's.
+bool MihIndex::range_one(const uint64_t* q, int r, Scratch& s) const {
+  const int m = substrings(), sr = r / m;
+  const size_t W = codes_.words_per_code();
+  s.keys.clear();
+  s.spent = 0;
+  double probes = 0;
+  for (const Table& t : tables_)
+    for (int i = 0; i <= std::min(sr, t.len); ++i)
+      probes += choose(t.len, i) * (t.dense ? kProbeNs : kSparseProbeNs);
+  if (probes > s.budget) return false;
+  for (int j = 0; j < m; ++j) {
+    const Table& t = tables_[j];
+    for (int i = 0; i <= sr; ++i) {
+      const bool ok = probe(q, j, i, s, [&](uint32_t p) {
+        const uint64_t* c = &t.codes[size_t{p} * W];
+        uint32_t d = 0;
+        for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(q[w] ^ c[w]);
+        // First sighting: no earlier table within sr, no earlier radius of this table.
+        if (d > static_cast<uint32_t>(r)) return;
+        bool earlier = false;
+        for (int u = 0; u < j && !earlier; ++u) {
+          int sd = 0;
+          for (size_t w = 0; w < W; ++w)
+            sd += __builtin_popcountll((q[w] ^ c[w]) & tables_[u].mask[w]);
+          earlier = sd <= sr;
+        }
+        if (!earlier) s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
+      });
+      if (!ok) return false;
+    }
+  }
+  std::sort(s.keys.begin(), s.keys.end());
+  return true;
+}
+
+KnnResult MihIndex::search(const PackedCodes& queries, size_t k, SearchStats* stats) const {
+  check_queries(queries, "MihIndex::search");
+  check_k(k, "MihIndex::search");
+  const size_t nq = queries.size();
+  KnnResult res{nq, k, std::vector<int64_t>(nq * k), std::vector<int32_t>(nq * k)};
+  const int T = opt_.threads > 0 ? opt_.threads : omp_get_max_threads();
+  const double budget = query_budget_ns();
+  std::vector<uint8_t> scanned(nq, 0);
+  size_t visited = 0;
+#pragma omp parallel num_threads(T) reduction(+ : visited)
   {
     Scratch s;
+    s.budget = budget;
 #pragma omp for schedule(dynamic, 4)
-    for (size_t i = 0; i < queries.size(); ++i)
-      probed += search_one(queries.row(i), k, s, res.ids.data() + i * k, res.dist.data() + i * k);
-    candidates += s.visited;
+    for (size_t i = 0; i < nq; ++i)
+      scanned[i] = !knn_one(queries.row(i), k, s, res.ids.data() + i * k, res.dist.data() + i * k);
+    visited += s.visited;
   }
-  if (stats) *stats = {probed, queries.size() - probed, candidates};
+  // The queries that ran out of budget, answered together by the blocked scan.
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < nq; ++i)
+    if (scanned[i]) rest.push_back(i);
+  if (!rest.empty()) {
+    KnnResult sr = hamming_knn(codes_, gather_rows(queries, rest), k, opt_);
+    for (size_t j = 0; j < rest.size(); ++j) {
+      std::copy_n(&sr.ids[j * k], k, &res.ids[rest[j] * k]);
+      std::copy_n(&sr.dist[j * k], k, &res.dist[rest[j] * k]);
+    }
+    visited += rest.size() * codes_.size();
+  }
+  if (stats) *stats = {nq - rest.size(), rest.size(), visited};
+  return res;
+}
+
+RangeResult MihIndex::range_search(const PackedCodes& queries, int r) const {
+  check_queries(queries, "MihIndex::range_search");
+  if (r < 0)
+    throw std::invalid_argument("MihIndex::range_search: r must be >= 0, got " + std::to_string(r));
+  r = std::min(r, bits());
+  const size_t nq = queries.size();
+  std::vector<std::vector<uint64_t>> hits(nq);
+  std::vector<uint8_t> scanned(nq, 0);
+  const double budget = query_budget_ns();
+#pragma omp parallel num_threads(opt_.threads > 0 ? opt_.threads : omp_get_max_threads())
+  {
+    Scratch s;
+    s.budget = budget;
+#pragma omp for schedule(dynamic, 4)
+    for (size_t i = 0; i < nq; ++i) {
+      scanned[i] = !range_one(queries.row(i), r, s);
+      if (!scanned[i]) hits[i] = s.keys;
+    }
+  }
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < nq; ++i)
+    if (scanned[i]) rest.push_back(i);
+  RangeResult sr;
+  if (!rest.empty()) {
+    sr = hamming_radius(codes_, gather_rows(queries, rest), r, opt_);
+  }
+  RangeResult res;
+  res.lims.assign(nq + 1, 0);
+  for (size_t i = 0, j = 0; i < nq; ++i) {
+    if (scanned[i]) {
+      for (int64_t p = sr.lims[j]; p < sr.lims[j + 1]; ++p) {
+        res.ids.push_back(sr.ids[p]);
+        res.dist.push_back(sr.dist[p]);
+      }
+      ++j;
+    } else {
+      for (uint64_t key : hits[i]) {
+        res.ids.push_back(static_cast<int64_t>(key & kIdMask));
+        res.dist.push_back(static_cast<int32_t>(key >> kIdBits));
+      }
+    }
+    res.lims[i + 1] = static_cast<int64_t>(res.ids.size());
+  }
   return res;
 }
 

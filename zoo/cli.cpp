@@ -10,7 +10,7 @@
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
 #include "engine/io/safetensors.h"
-#include "retrieval/hamming_search.h"
+#include "retrieval/index.h"
 #include "retrieval/npy.h"
 #include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
@@ -220,7 +220,8 @@ int run(const std::string& model, int argc, char** argv) {
                                                               static_cast<int>(l.opt.bits))
                                   : zoo::pack(zoo::encode_set(*l.model, train_set));
   retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*l.model, qset));
-  retrieval::KnnResult r = retrieval::hamming_knn(db, q, static_cast<size_t>(top));
+  retrieval::KnnResult r =
+      retrieval::make_binary_index("flat", db)->search(q, static_cast<size_t>(top));
   std::vector<zoo::GridItem> hits;
   for (size_t i = 0; i < r.k; ++i)
     hits.push_back({r.ids[i], r.dist[i], qlabel >= 0 && train_set.labels[r.ids[i]] == qlabel});
