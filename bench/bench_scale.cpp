@@ -3,7 +3,7 @@
 // memory bandwidth of a plain stream read over the same mapping for reference.
 //
 //   bench_scale --n 100000000 --file /tmp/db100m.idx                      (random codes)
-//   bench_scale --n 10000000 --base runs/itq-64/db_codes.npy \
+//   bench_scale --n 10000000 --base runs/itq-64/db_codes.npy
 //               --queries runs/itq-64/query_codes.npy --flip 0.03 --file /tmp/itq10m.idx
 //
 // With --base, row i of the database is base code i % nbase with each bit flipped with
@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -26,6 +27,7 @@
 #include "kernels/hamming.h"
 #include "retrieval/index.h"
 #include "retrieval/index_file.h"
+#include "retrieval/mih.h"
 #include "retrieval/npy.h"
 
 using namespace he::retrieval;
@@ -38,11 +40,25 @@ struct Args {
   double flip = 0.03;
   std::string base, queries, file = "/tmp/bench_scale.idx";
   bool mih = true;
+  int mih_m = 0;                        // 0 = the default for the data
+  std::vector<double> budgets = {0.1};  // MihIndex::set_budget_fraction values to run
 };
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+// CPU seconds of the whole process (all threads): less sensitive than the wall clock to
+// other processes sharing the cores.
+double cpu_now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Timing {
+  double wall = 0, cpu = 0;  // medians over the repeats
+};
 
 uint64_t splitmix(uint64_t& s) {
   uint64_t z = (s += 0x9e3779b97f4a7c15ull);
@@ -103,15 +119,27 @@ double stream_read_gbs(const uint64_t* p, size_t bytes, int threads, uint64_t& s
 }
 
 template <class F>
-double median_seconds(int repeats, F&& f) {
-  std::vector<double> t;
+Timing median_time(int repeats, F&& f) {
+  std::vector<double> wall, cpu;
   for (int i = 0; i < repeats; ++i) {
-    const double t0 = now();
+    const double t0 = now(), c0 = cpu_now();
     f();
-    t.push_back(now() - t0);
+    wall.push_back(now() - t0);
+    cpu.push_back(cpu_now() - c0);
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
+}
+
+std::vector<double> parse_list(const std::string& v) {
+  std::vector<double> out;
+  for (size_t p = 0; p < v.size();) {
+    const size_t e = std::min(v.find(',', p), v.size());
+    out.push_back(std::stod(v.substr(p, e - p)));
+    p = e + 1;
+  }
+  return out;
 }
 
 Args parse(int argc, char** argv) {
@@ -130,6 +158,10 @@ Args parse(int argc, char** argv) {
       a.k = std::stoull(val());
     else if (o == "--mih-k")
       a.mih_k = std::stoull(val());
+    else if (o == "--mih-m")
+      a.mih_m = std::stoi(val());
+    else if (o == "--budgets")
+      a.budgets = parse_list(val());
     else if (o == "--threads")
       a.threads = std::stoi(val());
     else if (o == "--repeats")
@@ -163,6 +195,48 @@ double ensure_file(const Args& a, int bits, const PackedCodes& base) {
   return now() - t0;
 }
 
+// The scan at k over `qs`: times, and the database bytes streamed per second against the
+// stream read (the scan reads the database once per tile of kHammingTileQueries queries).
+void scan_row(const Args& a, const BinaryIndex& flat, const PackedCodes& qs, size_t k, double bw) {
+  const PackedCodes db = flat.codes();
+  const double db_bytes = static_cast<double>(db.size() * db.words_per_code() * 8);
+  KnnResult r;
+  const Timing t = median_time(a.repeats, [&] { r = flat.search(qs, k); });
+  const double passes =
+      std::ceil(static_cast<double>(qs.size()) / he::kernels::cpu::kHammingTileQueries);
+  const double gbs = passes * db_bytes / t.wall / 1e9;
+  std::printf("| flat scan | %zu | %zu | %.4f | %.4f | %.0f | %.0f | %.2f | %.0f%% |\n", qs.size(),
+              k, t.wall, t.cpu, qs.size() / t.wall, passes, gbs, 100 * gbs / bw);
+}
+
+// MIH against the scan at k = mih_k, for each budget fraction: wall and CPU time, how the
+// queries were answered, and whether the answers are the scan's.
+void run_mih(const Args& a, const BinaryIndex& flat, const PackedCodes& q) {
+  const double tb = now();
+  MihIndex mih(flat.codes(), a.mih_m, {a.threads});
+  const double build_s = now() - tb;
+  KnnResult want, got;
+  const Timing ts = median_time(a.repeats, [&] { want = flat.search(q, a.mih_k); });
+  std::printf("\n# MIH m=%d, built in %.1f s; k=%zu\n", mih.substrings(), build_s, a.mih_k);
+  std::printf(
+      "| search | wall (ms) | CPU (ms) | queries/s | faster than the scan (wall / CPU) | "
+      "by tables / by scan | buckets/query | entries/query | identical |\n"
+      "|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| flat scan | %.1f | %.1f | %.0f | 1.00x / 1.00x | - | - | - | - |\n", 1e3 * ts.wall,
+              1e3 * ts.cpu, q.size() / ts.wall);
+  for (double b : a.budgets) {
+    mih.set_budget_fraction(b);
+    SearchStats st;
+    const Timing tm = median_time(a.repeats, [&] { got = mih.search(q, a.mih_k, &st); });
+    std::printf(
+        "| MIH budget %g | %.1f | %.1f | %.0f | %.2fx / %.2fx | %zu / %zu | %.0f | %.0f | %s |\n",
+        b, 1e3 * tm.wall, 1e3 * tm.cpu, q.size() / tm.wall, ts.wall / tm.wall, ts.cpu / tm.cpu,
+        st.probed, st.fallback, static_cast<double>(st.buckets) / q.size(),
+        static_cast<double>(st.visited - st.fallback * mih.size()) / q.size(),
+        got.ids == want.ids && got.dist == want.dist ? "yes" : "NO");
+  }
+}
+
 void run(const Args& a) {
   const PackedCodes base =
       a.base.empty() ? PackedCodes() : codes_from_npy(read_npy(a.base), a.base);
@@ -175,55 +249,30 @@ void run(const Args& a) {
   PackedCodes q = a.queries.empty() ? random_queries(a.nq, bits)
                                     : codes_from_npy(read_npy(a.queries), a.queries, bits);
   if (q.size() > a.nq) q = q.slice(0, a.nq);
-  const double db_bytes = static_cast<double>(db.size() * db.words_per_code() * 8);
+  const size_t db_bytes = db.size() * db.words_per_code() * 8;
   uint64_t sink = 0;
-  const double bw = stream_read_gbs(db.data(), static_cast<size_t>(db_bytes), a.threads, sink);
-  std::printf(
-      "# %zu x %d-bit codes (%s), %zu queries, %d threads, isa %s\n", db.size(), bits,
-      a.base.empty() ? "random" : ("from " + a.base + ", flip " + std::to_string(a.flip)).c_str(),
-      q.size(), a.threads,
-      he::kernels::cpu::hamming_isa_name(he::kernels::cpu::hamming_best_isa()));
+  const double bw = stream_read_gbs(db.data(), db_bytes, a.threads, sink);
   bool view = false;  // a read-only view on the mapping, not a copy
   try {
     PackedCodes(db).mutable_data();
   } catch (const std::logic_error&) {
     view = true;
   }
+  std::printf(
+      "# %zu x %d-bit codes (%s), %zu queries, %d threads, isa %s\n", db.size(), bits,
+      a.base.empty() ? "random" : ("from " + a.base + ", flip " + std::to_string(a.flip)).c_str(),
+      q.size(), a.threads,
+      he::kernels::cpu::hamming_isa_name(he::kernels::cpu::hamming_best_isa()));
   std::printf("# file %s: %.0f MB, made in %.1f s, mapped + CRC-checked in %.3f s (%s)\n",
               a.file.c_str(), db_bytes / 1e6, made, load_s,
               view ? "codes: a view on the mapping" : "codes: COPIED");
   std::printf("# stream read over the mapped codes: %.2f GB/s (%d threads)\n\n", bw, a.threads);
   std::printf(
-      "| search | queries | k | time (s) | queries/s | DB passes | GB/s streamed | "
-      "of stream read |\n|---|---|---|---|---|---|---|---|\n");
-  auto scan_row = [&](const PackedCodes& qs, size_t k) {
-    KnnResult r;
-    const double t = median_seconds(a.repeats, [&] { r = flat->search(qs, k); });
-    const double passes =
-        std::ceil(static_cast<double>(qs.size()) / he::kernels::cpu::kHammingTileQueries);
-    const double gbs = passes * db_bytes / t / 1e9;
-    std::printf("| flat scan | %zu | %zu | %.4f | %.0f | %.0f | %.2f | %.0f%% |\n", qs.size(), k, t,
-                qs.size() / t, passes, gbs, 100 * gbs / bw);
-    return t;
-  };
-  scan_row(q, a.k);
-  scan_row(q.slice(0, std::min<size_t>(q.size(), 8)), a.k);
-  if (!a.mih) return;
-  const double tb = now();
-  auto mih = make_binary_index("mih", db, {"cpu", a.threads});
-  const double build_s = now() - tb;
-  KnnResult want, got;
-  SearchStats st;
-  const double ts = median_seconds(a.repeats, [&] { want = flat->search(q, a.mih_k); });
-  const double tm = median_seconds(a.repeats, [&] { got = mih->search(q, a.mih_k, &st); });
-  std::printf(
-      "\n| k=%zu | time (ms) | queries/s | vs scan | by tables / by scan | identical |\n"
-      "|---|---|---|---|---|---|\n",
-      a.mih_k);
-  std::printf("| flat scan | %.1f | %.0f | 1.00x | - | - |\n", 1e3 * ts, q.size() / ts);
-  std::printf("| MIH (built in %.1f s) | %.1f | %.0f | %.2fx faster | %zu / %zu | %s |\n", build_s,
-              1e3 * tm, q.size() / tm, ts / tm, st.probed, st.fallback,
-              got.ids == want.ids && got.dist == want.dist ? "yes" : "NO");
+      "| search | queries | k | wall (s) | CPU (s) | queries/s | DB passes | GB/s streamed | "
+      "of stream read |\n|---|---|---|---|---|---|---|---|---|\n");
+  scan_row(a, *flat, q, a.k, bw);
+  scan_row(a, *flat, q.slice(0, std::min<size_t>(q.size(), 8)), a.k, bw);
+  if (a.mih) run_mih(a, *flat, q);
   if (sink == 42) std::printf(" ");  // keeps the stream read from being optimised away
 }
 

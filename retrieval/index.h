@@ -33,9 +33,10 @@ struct RangeResult {
 
 // What a search did. probed / fallback: queries answered by the index structure and
 // queries handed to the exhaustive scan because probing would have cost more; visited:
-// candidate codes examined. The exhaustive backends count every query as a fallback.
+// candidate codes examined; buckets: hash buckets looked up. The exhaustive backends count
+// every query as a fallback.
 struct SearchStats {
-  size_t probed = 0, fallback = 0, visited = 0;
+  size_t probed = 0, fallback = 0, visited = 0, buckets = 0;
 };
 
 struct IndexOptions {

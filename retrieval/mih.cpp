@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,9 @@ double choose(int len, int r) {
 // bench_retrieval (BM_KnnIsa, BM_MihCost): the blocked scan spends scan_ns per database code
 // per query; MIH spends kProbeNs per bucket looked up and kVisitNs per bucket entry checked.
 constexpr double kProbeNs = 12.0, kSparseProbeNs = 60.0, kVisitNs = 2.5;
+// A query may spend up to this fraction of its scan share on the tables: beyond it the
+// tables no longer pay, and abandoning costs what was spent.
+constexpr double kQueryCap = 0.5;
 
 double scan_ns_per_code(size_t words) {
   using kernels::cpu::HammingIsa;
@@ -61,11 +65,14 @@ int mih_default_substrings(int bits, size_t n) {
 // Per-thread search state. keys: (distance << 40) | id of the candidates stored so far.
 struct MihIndex::Scratch {
   std::vector<uint64_t> keys;
-  std::vector<uint32_t> hist;    // stored candidates per distance
-  uint32_t thr = 0;              // candidates farther than this are not stored
-  size_t cap = 0;                // compact when keys reach this
-  double spent = 0, budget = 0;  // ns of the cost model, this query
-  size_t visited = 0;            // bucket entries, summed over this thread's queries
+  std::vector<uint32_t> hist;         // stored candidates per distance
+  std::vector<uint16_t> dist;         // distances of one bucket's entries
+  uint32_t thr = 0;                   // candidates farther than this are not stored
+  size_t cap = 0;                     // compact when keys reach this
+  std::vector<Bucket> level;          // the non-empty buckets of one radius level
+  std::vector<size_t> table_entries;  // their entries, per table
+  double spent = 0;                   // ns of the cost model, this query
+  size_t visited = 0, buckets = 0;    // summed over this thread's queries
   void compact(size_t k);
 };
 
@@ -150,9 +157,18 @@ void MihIndex::build_table(Table& t) const {
   for (size_t p = 0; p < n; ++p) std::copy_n(codes_.row(t.ids[p]), W, &t.codes[p * W]);
 }
 
-double MihIndex::query_budget_ns() const {
-  return budget_fraction_ * static_cast<double>(codes_.size()) *
-         scan_ns_per_code(codes_.words_per_code());
+double MihIndex::scan_share_ns() const {
+  return static_cast<double>(codes_.size()) * scan_ns_per_code(codes_.words_per_code());
+}
+
+// The budget of one search over nq queries: per query at most max(kQueryCap, f) of its scan
+// share, and all abandoned work together within f of the whole scan.
+MihIndex::Budget::Budget(double scan_share, double fraction, size_t nq)
+    : per_query(std::max(kQueryCap, fraction) * scan_share),
+      allowance(fraction * scan_share * static_cast<double>(nq)) {}
+
+double MihIndex::Budget::cap() const {
+  return std::min(per_query, allowance - wasted.load(std::memory_order_relaxed));
 }
 
 // Stored candidates: every code found so far with distance <= thr (thr only decreases and
@@ -181,35 +197,54 @@ bool MihIndex::seen_before(const uint64_t* q, const uint64_t* c, int j, int r) c
   return false;
 }
 
-template <class Visit>
-bool MihIndex::probe(const uint64_t* q, int j, int r, Scratch& s, Visit&& visit) const {
+double MihIndex::level_probe_ns(int r) const {
+  double ns = 0;
+  for (const Table& t : tables_) ns += choose(t.len, r) * (t.dense ? kProbeNs : kSparseProbeNs);
+  return ns;
+}
+
+size_t MihIndex::collect(const uint64_t* q, int j, int r, Scratch& s) const {
   const Table& t = tables_[j];
-  if (r > t.len) return true;
+  if (r > t.len) return 0;
   const uint64_t qs = substring(q, t.first_bit, t.len);
-  const double probe_ns = t.dense ? kProbeNs : kSparseProbeNs;
+  size_t entries = 0;
   auto one = [&](uint64_t value) {
-    s.spent += probe_ns;
+    ++s.buckets;
     uint32_t lo, hi;
-    if (!t.bucket(value, lo, hi)) return s.spent <= s.budget;
-    s.spent += kVisitNs * (hi - lo);
-    if (s.spent > s.budget) return false;  // checked before the work, not after it
-    s.visited += hi - lo;
-    for (uint32_t p = lo; p < hi; ++p) visit(p);
-    return true;
+    if (!t.bucket(value, lo, hi)) return;
+    s.level.push_back({lo, hi, j});
+    entries += hi - lo;
   };
-  if (r == 0) return one(qs);
+  if (r == 0) {
+    one(qs);
+    return entries;
+  }
   // Every len-bit mask with r bits set (Gosper's hack).
   const unsigned __int128 end = static_cast<unsigned __int128>(1) << t.len;
   unsigned __int128 x = (static_cast<unsigned __int128>(1) << r) - 1;
   while (x < end) {
-    if (!one(qs ^ static_cast<uint64_t>(x))) return false;
+    one(qs ^ static_cast<uint64_t>(x));
     unsigned __int128 c = x & (~x + 1), rr = x + c;
     x = (((rr ^ x) >> 2) / c) | rr;
   }
-  return true;
+  return entries;
 }
 
-bool MihIndex::knn_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids, int32_t* dist) const {
+template <class Visit>
+void MihIndex::scan_bucket(const uint64_t* q, const Bucket& b, const uint32_t& limit, Scratch& s,
+                           Visit&& visit) const {
+  // The bucket's codes are contiguous (bucket-ordered copy): one SIMD distance pass.
+  const size_t W = codes_.words_per_code(), len = b.hi - b.lo;
+  if (s.dist.size() < len) s.dist.resize(len);
+  kernels::cpu::hamming_distances_row(q, &tables_[b.table].codes[size_t{b.lo} * W], len, W,
+                                      s.dist.data());
+  s.visited += len;
+  for (uint32_t p = b.lo; p < b.hi; ++p)
+    if (s.dist[p - b.lo] <= limit) visit(p, s.dist[p - b.lo]);
+}
+
+bool MihIndex::knn_one(const uint64_t* q, size_t k, double cap, Scratch& s, int64_t* ids,
+                       int32_t* dist) const {
   const int b = bits(), m = substrings();
   const size_t W = codes_.words_per_code();
   s.keys.clear();
@@ -220,22 +255,27 @@ bool MihIndex::knn_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids, in
   int max_len = 0;
   for (const Table& t : tables_) max_len = std::max(max_len, t.len);
   for (int r = 0; r <= max_len; ++r) {
-    double level = 0;  // the probes of this radius alone: give up before starting them
-    for (const Table& t : tables_)
-      level += choose(t.len, r) * (t.dense ? kProbeNs : kSparseProbeNs);
-    if (s.spent + level > s.budget) return false;
+    // A level's lookups are paid for before it starts, each table's entries (their count
+    // now known) before they are read. A query that cannot afford the next step stops.
+    const double probes = level_probe_ns(r);
+    if (s.spent + probes > cap) return false;
+    s.spent += probes;
+    s.level.clear();
+    std::vector<size_t>& entries = s.table_entries;
+    entries.assign(m, 0);
+    for (int j = 0; j < m; ++j) entries[j] = collect(q, j, r, s);
+    size_t next = 0;
     for (int j = 0; j < m; ++j) {
       const Table& t = tables_[j];
-      const bool ok = probe(q, j, r, s, [&](uint32_t p) {
-        const uint64_t* c = &t.codes[size_t{p} * W];  // bucket-ordered copy: streamed
-        uint32_t d = 0;
-        for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(q[w] ^ c[w]);
-        if (d > s.thr || seen_before(q, c, j, r)) return;
-        s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
-        ++s.hist[d];
-        if (s.keys.size() >= s.cap) s.compact(k);
-      });
-      if (!ok) return false;
+      if (s.spent + kVisitNs * static_cast<double>(entries[j]) > cap) return false;
+      s.spent += kVisitNs * static_cast<double>(entries[j]);
+      for (; next < s.level.size() && s.level[next].table == j; ++next)
+        scan_bucket(q, s.level[next], s.thr, s, [&](uint32_t p, uint32_t d) {
+          if (seen_before(q, &t.codes[size_t{p} * W], j, r)) return;
+          s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
+          ++s.hist[d];
+          if (s.keys.size() >= s.cap) s.compact(k);
+        });
       // Every code with distance <= m*r + j has been found; stored are those <= thr.
       const int bound = std::min<int>({b, m * r + j, static_cast<int>(s.thr)});
       size_t within = 0;
@@ -255,36 +295,33 @@ bool MihIndex::knn_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids, in
 }
 
 // Pigeonhole: a code within distance r has some substring within floor(r / m) of the query's.
-bool MihIndex::range_one(const uint64_t* q, int r, Scratch& s) const {
+bool MihIndex::range_one(const uint64_t* q, int r, double cap, Scratch& s) const {
   const int m = substrings(), sr = r / m;
   const size_t W = codes_.words_per_code();
   s.keys.clear();
   s.spent = 0;
-  double probes = 0;
-  for (const Table& t : tables_)
-    for (int i = 0; i <= std::min(sr, t.len); ++i)
-      probes += choose(t.len, i) * (t.dense ? kProbeNs : kSparseProbeNs);
-  if (probes > s.budget) return false;
-  for (int j = 0; j < m; ++j) {
-    const Table& t = tables_[j];
-    for (int i = 0; i <= sr; ++i) {
-      const bool ok = probe(q, j, i, s, [&](uint32_t p) {
-        const uint64_t* c = &t.codes[size_t{p} * W];
-        uint32_t d = 0;
-        for (size_t w = 0; w < W; ++w) d += __builtin_popcountll(q[w] ^ c[w]);
-        // First sighting: no earlier table within sr, no earlier radius of this table.
-        if (d > static_cast<uint32_t>(r)) return;
-        bool earlier = false;
-        for (int u = 0; u < j && !earlier; ++u) {
-          int sd = 0;
-          for (size_t w = 0; w < W; ++w)
-            sd += __builtin_popcountll((q[w] ^ c[w]) & tables_[u].mask[w]);
-          earlier = sd <= sr;
-        }
-        if (!earlier) s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
-      });
-      if (!ok) return false;
-    }
+  for (int i = 0; i <= sr; ++i) s.spent += level_probe_ns(i);
+  if (s.spent > cap) return false;
+  s.level.clear();
+  size_t entries = 0;
+  for (int j = 0; j < m; ++j)
+    for (int i = 0; i <= sr; ++i) entries += collect(q, j, i, s);
+  if (s.spent + kVisitNs * static_cast<double>(entries) > cap) return false;
+  s.spent += kVisitNs * static_cast<double>(entries);
+  const uint32_t limit = static_cast<uint32_t>(r);
+  for (const Bucket& bk : s.level) {
+    const Table& t = tables_[bk.table];
+    scan_bucket(q, bk, limit, s, [&](uint32_t p, uint32_t d) {
+      // First sighting: no earlier table within sr (a table meets each code once).
+      const uint64_t* c = &t.codes[size_t{p} * W];
+      for (int u = 0; u < bk.table; ++u) {
+        int sd = 0;
+        for (size_t w = 0; w < W; ++w)
+          sd += __builtin_popcountll((q[w] ^ c[w]) & tables_[u].mask[w]);
+        if (sd <= sr) return;
+      }
+      s.keys.push_back((uint64_t{d} << kIdBits) | t.ids[p]);
+    });
   }
   std::sort(s.keys.begin(), s.keys.end());
   return true;
@@ -296,17 +333,21 @@ KnnResult MihIndex::search(const PackedCodes& queries, size_t k, SearchStats* st
   const size_t nq = queries.size();
   KnnResult res{nq, k, std::vector<int64_t>(nq * k), std::vector<int32_t>(nq * k)};
   const int T = opt_.threads > 0 ? opt_.threads : omp_get_max_threads();
-  const double budget = query_budget_ns();
+  Budget budget(scan_share_ns(), budget_fraction_, nq);
   std::vector<uint8_t> scanned(nq, 0);
-  size_t visited = 0;
-#pragma omp parallel num_threads(T) reduction(+ : visited)
+  size_t visited = 0, buckets = 0;
+#pragma omp parallel num_threads(T) reduction(+ : visited, buckets)
   {
     Scratch s;
-    s.budget = budget;
 #pragma omp for schedule(dynamic, 4)
-    for (size_t i = 0; i < nq; ++i)
-      scanned[i] = !knn_one(queries.row(i), k, s, res.ids.data() + i * k, res.dist.data() + i * k);
+    for (size_t i = 0; i < nq; ++i) {
+      const double cap = budget.cap();
+      scanned[i] = cap <= 0 || !knn_one(queries.row(i), k, cap, s, res.ids.data() + i * k,
+                                        res.dist.data() + i * k);
+      if (scanned[i] && cap > 0) budget.wasted.fetch_add(s.spent, std::memory_order_relaxed);
+    }
     visited += s.visited;
+    buckets += s.buckets;
   }
   // The queries that ran out of budget, answered together by the blocked scan.
   std::vector<size_t> rest;
@@ -320,7 +361,7 @@ KnnResult MihIndex::search(const PackedCodes& queries, size_t k, SearchStats* st
     }
     visited += rest.size() * codes_.size();
   }
-  if (stats) *stats = {nq - rest.size(), rest.size(), visited};
+  if (stats) *stats = {nq - rest.size(), rest.size(), visited, buckets};
   return res;
 }
 
@@ -332,14 +373,15 @@ RangeResult MihIndex::range_search(const PackedCodes& queries, int r) const {
   const size_t nq = queries.size();
   std::vector<std::vector<uint64_t>> hits(nq);
   std::vector<uint8_t> scanned(nq, 0);
-  const double budget = query_budget_ns();
+  Budget budget(scan_share_ns(), budget_fraction_, nq);
 #pragma omp parallel num_threads(opt_.threads > 0 ? opt_.threads : omp_get_max_threads())
   {
     Scratch s;
-    s.budget = budget;
 #pragma omp for schedule(dynamic, 4)
     for (size_t i = 0; i < nq; ++i) {
-      scanned[i] = !range_one(queries.row(i), r, s);
+      const double cap = budget.cap();
+      scanned[i] = cap <= 0 || !range_one(queries.row(i), r, cap, s);
+      if (scanned[i] && cap > 0) budget.wasted.fetch_add(s.spent, std::memory_order_relaxed);
       if (!scanned[i]) hits[i] = s.keys;
     }
   }

@@ -8,11 +8,16 @@
 // seen, so the search stops as soon as k candidates lie within that bound; the result
 // is then identical to the exhaustive scan, ties by ascending index included.
 //
-// Never slower than the scan: each query gets a budget of work, a fraction of what the
-// query costs in the blocked exhaustive scan (a cost model in mih.cpp). A query that would exceed
-// it (dense buckets, clustered codes, far neighbours) stops probing; all such queries are then
-// answered together by the blocked scan, so at worst the search costs the scan plus that
-// fraction.
+// Never slower than the scan, by a cost model (mih.cpp) in nanoseconds of one thread: the
+// blocked scan costs each query a share of n codes; a level of probing (all buckets at one
+// substring radius) costs its bucket lookups plus its bucket entries; the lookups are paid
+// for before the level starts, each table's entries (their count read first) before they
+// are read. A query that cannot afford its next level
+// stops; such queries are answered together by the query-blocked scan. Work abandoned that
+// way is held within a fraction f (default 0.1) of the whole scan, and no query spends more
+// than half its scan share on the tables, so a search costs at most (1 + f) x the scan
+// (up to the model's accuracy), and far less when neighbours are near.
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -45,8 +50,8 @@ class MihIndex : public BinaryIndex {
   RangeResult range_search(const PackedCodes& queries, int r) const override;
   PackedCodes codes() const override { return codes_; }
 
-  // The per-query budget as a fraction of the query's share of the exhaustive scan
-  // (default 0.1). A large value keeps probing; 0 always scans. Results never change.
+  // f above: the work that may be abandoned, as a fraction of the whole scan (default 0.1).
+  // A large value keeps probing every query to the end; 0 always scans. Results never change.
   void set_budget_fraction(double f) { budget_fraction_ = f; }
 
  private:
@@ -61,17 +66,35 @@ class MihIndex : public BinaryIndex {
     // Entries of bucket `value`, [lo, hi) of ids / codes; false when the bucket is empty.
     bool bucket(uint64_t value, uint32_t& lo, uint32_t& hi) const;
   };
+  struct Bucket {
+    uint32_t lo, hi;  // entries [lo, hi) of table `table`
+    int table;
+  };
   struct Scratch;
+  // Per-search budget shared by the threads: a cap per query and an allowance for the work
+  // of abandoned queries.
+  struct Budget {
+    Budget(double scan_share, double fraction, size_t nq);
+    double cap() const;  // what the next query may spend (<= 0: scan it)
+    double per_query, allowance;
+    std::atomic<double> wasted{0};
+  };
   void rebuild();
   void build_table(Table& t) const;
-  double query_budget_ns() const;
-  // Returns false, having written nothing, when the budget ran out.
-  bool knn_one(const uint64_t* q, size_t k, Scratch& s, int64_t* ids, int32_t* dist) const;
-  bool range_one(const uint64_t* q, int r, Scratch& s) const;
-  // Calls visit(table j, entry p) for every entry of every bucket of table j within
-  // substring radius r of q; stops early (returns false) when s's budget runs out.
+  double scan_share_ns() const;        // one query's cost in the blocked scan
+  double level_probe_ns(int r) const;  // the lookups of all buckets at substring radius r
+  // Looks up table j's buckets at substring distance exactly r from q; appends the
+  // non-empty ones to the scratch level list and returns their entry count.
+  size_t collect(const uint64_t* q, int j, int r, Scratch& s) const;
+  // Calls visit(entry p, distance d) for each entry of b within `limit` (read live: the
+  // caller may lower it).
   template <class Visit>
-  bool probe(const uint64_t* q, int j, int r, Scratch& s, Visit&& visit) const;
+  void scan_bucket(const uint64_t* q, const Bucket& b, const uint32_t& limit, Scratch& s,
+                   Visit&& visit) const;
+  // Return false, having written nothing, when the query cannot afford its search in `cap`.
+  bool knn_one(const uint64_t* q, size_t k, double cap, Scratch& s, int64_t* ids,
+               int32_t* dist) const;
+  bool range_one(const uint64_t* q, int r, double cap, Scratch& s) const;
   // Whether code c was already reached from another table (at radius r in tables before j,
   // r - 1 after j): then table j is not its first sighting.
   bool seen_before(const uint64_t* q, const uint64_t* c, int j, int r) const;
