@@ -39,7 +39,7 @@ struct Args {
   int threads = 2, repeats = 3;
   double flip = 0.03;
   std::string base, queries, file = "/tmp/bench_scale.idx";
-  bool mih = true;
+  bool mih = true, scan = true;  // --no-mih, --mih-only
   int mih_m = 0;                        // 0 = the default for the data
   std::vector<double> budgets = {0.1};  // MihIndex::set_budget_fraction values to run
 };
@@ -176,6 +176,8 @@ Args parse(int argc, char** argv) {
       a.file = val();
     else if (o == "--no-mih")
       a.mih = false;
+    else if (o == "--mih-only")
+      a.scan = false;
     else
       throw std::invalid_argument("unknown option " + o);
   }
@@ -270,8 +272,10 @@ void run(const Args& a) {
   std::printf(
       "| search | queries | k | wall (s) | CPU (s) | queries/s | DB passes | GB/s streamed | "
       "of stream read |\n|---|---|---|---|---|---|---|---|---|\n");
-  scan_row(a, *flat, q, a.k, bw);
-  scan_row(a, *flat, q.slice(0, std::min<size_t>(q.size(), 8)), a.k, bw);
+  if (a.scan) {
+    scan_row(a, *flat, q, a.k, bw);
+    scan_row(a, *flat, q.slice(0, std::min<size_t>(q.size(), 8)), a.k, bw);
+  }
   if (a.mih) run_mih(a, *flat, q);
   if (sink == 42) std::printf(" ");  // keeps the stream read from being optimised away
 }

@@ -1,5 +1,6 @@
 #include "retrieval/cuda_flat_index.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "kernels/hamming.h"
@@ -18,6 +19,19 @@ std::shared_ptr<void> device_alloc(size_t bytes, int device) {
 }
 
 size_t code_bytes(const PackedCodes& c) { return c.size() * c.words_per_code() * sizeof(uint64_t); }
+
+// The kernels' arguments: queries (device copy) against the index's device codes.
+kernels::cpu::HammingArgs device_args(const void* queries, size_t nq, const void* db, size_t n,
+                                      const PackedCodes& host) {
+  kernels::cpu::HammingArgs a;
+  a.queries = static_cast<const uint64_t*>(queries);
+  a.nq = nq;
+  a.db = static_cast<const uint64_t*>(db);
+  a.n = n;
+  a.words = host.words_per_code();
+  a.bits = host.bits();
+  return a;
+}
 
 }  // namespace
 
@@ -53,13 +67,7 @@ KnnResult CudaFlatIndex::search(const PackedCodes& queries, size_t k, SearchStat
   std::shared_ptr<void> ids = device_alloc(nq * k * sizeof(int64_t), device_);
   std::shared_ptr<void> dist = device_alloc(nq * k * sizeof(int32_t), device_);
   kc::copy_h2d(q.get(), queries.data(), code_bytes(queries), device_);  // also selects device_
-  kernels::cpu::HammingArgs a;
-  a.queries = static_cast<const uint64_t*>(q.get());
-  a.nq = nq;
-  a.db = static_cast<const uint64_t*>(db_.get());
-  a.n = size();
-  a.words = host_.words_per_code();
-  a.bits = bits();
+  const auto a = device_args(q.get(), nq, db_.get(), size(), host_);
   kc::hamming_knn(a, k, static_cast<int64_t*>(ids.get()), static_cast<int32_t*>(dist.get()));
   kc::copy_d2h(res.ids.data(), ids.get(), nq * k * sizeof(int64_t), device_);
   kc::copy_d2h(res.dist.data(), dist.get(), nq * k * sizeof(int32_t), device_);
@@ -79,13 +87,7 @@ RangeResult CudaFlatIndex::range_search(const PackedCodes& queries, int r) const
   }
   std::shared_ptr<void> q = device_alloc(code_bytes(queries), device_);
   kc::copy_h2d(q.get(), queries.data(), code_bytes(queries), device_);
-  kernels::cpu::HammingArgs a;
-  a.queries = static_cast<const uint64_t*>(q.get());
-  a.nq = nq;
-  a.db = static_cast<const uint64_t*>(db_.get());
-  a.n = size();
-  a.words = host_.words_per_code();
-  a.bits = bits();
+  const auto a = device_args(q.get(), nq, db_.get(), size(), host_);
   kc::hamming_radius(a, r, res.lims, res.ids, res.dist);
   return res;
 }

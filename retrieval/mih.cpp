@@ -30,10 +30,14 @@ double choose(int len, int r) {
   return c;
 }
 
-// The cost model, in nanoseconds of one thread, measured on an AVX-512 Xeon with
-// bench_retrieval (BM_KnnIsa, BM_MihCost): the blocked scan spends scan_ns per database code
-// per query; MIH spends kProbeNs per bucket looked up and kVisitNs per bucket entry checked.
-constexpr double kProbeNs = 12.0, kSparseProbeNs = 60.0, kVisitNs = 2.5;
+// The cost model, in nanoseconds of one thread, fit to CPU times on a 2-core AVX-512 Xeon
+// (under load from other processes). The blocked scan: per database code per query and
+// 64-bit word, 0.10-0.14 ns with AVX-512 (bench_scale at 10M codes, BM_KnnIsa), 0.33 AVX2,
+// 0.52 POPCNT, 3.5 scalar (BM_KnnIsa). MIH, from bench_scale at 10M codes probing every
+// query to the end: 75 ns per bucket looked up (its offsets and its first codes are cache
+// misses: random codes, 24,203 lookups and 76,535 entries per query in 2.03 ms) and 2.5 ns
+// per bucket entry read (itq codes, 157 lookups and 43,684 entries per query in 118-174 us).
+constexpr double kProbeNs = 75.0, kVisitNs = 2.5;
 // A query may spend up to this fraction of its scan share on the tables: beyond it the
 // tables no longer pay, and abandoning costs what was spent.
 constexpr double kQueryCap = 0.5;
@@ -41,7 +45,10 @@ constexpr double kQueryCap = 0.5;
 double scan_ns_per_code(size_t words) {
   using kernels::cpu::HammingIsa;
   const HammingIsa isa = kernels::cpu::hamming_best_isa();
-  const double per_word = isa == HammingIsa::Avx512 ? 0.08 : isa == HammingIsa::Avx2 ? 0.25 : 0.6;
+  const double per_word = isa == HammingIsa::Avx512   ? 0.1
+                          : isa == HammingIsa::Avx2   ? 0.33
+                          : isa == HammingIsa::Popcnt ? 0.52
+                                                      : 3.5;
   return per_word * static_cast<double>(words);
 }
 
@@ -199,7 +206,14 @@ bool MihIndex::seen_before(const uint64_t* q, const uint64_t* c, int j, int r) c
 
 double MihIndex::level_probe_ns(int r) const {
   double ns = 0;
-  for (const Table& t : tables_) ns += choose(t.len, r) * (t.dense ? kProbeNs : kSparseProbeNs);
+  for (const Table& t : tables_) ns += choose(t.len, r) * kProbeNs;
+  return ns;
+}
+
+double MihIndex::lookups_up_to(int r, int d) const {
+  const int last = d / substrings();  // the least r with m * r + (m - 1) >= d
+  double ns = 0;
+  for (int i = r; i <= last && ns < 1e18; ++i) ns += level_probe_ns(i);
   return ns;
 }
 
@@ -243,6 +257,16 @@ void MihIndex::scan_bucket(const uint64_t* q, const Bucket& b, const uint32_t& l
     if (s.dist[p - b.lo] <= limit) visit(p, s.dist[p - b.lo]);
 }
 
+namespace {
+// The k-th smallest distance among the stored candidates (at least k are stored).
+int kth_found(const std::vector<uint32_t>& hist, size_t k) {
+  size_t below = 0;
+  int d = 0;
+  while (below + hist[d] < k) below += hist[d++];
+  return d;
+}
+}  // namespace
+
 bool MihIndex::knn_one(const uint64_t* q, size_t k, double cap, Scratch& s, int64_t* ids,
                        int32_t* dist) const {
   const int b = bits(), m = substrings();
@@ -256,9 +280,12 @@ bool MihIndex::knn_one(const uint64_t* q, size_t k, double cap, Scratch& s, int6
   for (const Table& t : tables_) max_len = std::max(max_len, t.len);
   for (int r = 0; r <= max_len; ++r) {
     // A level's lookups are paid for before it starts, each table's entries (their count
-    // now known) before they are read. A query that cannot afford the next step stops.
+    // now known) before they are read. A query that cannot afford the next step stops, and
+    // so does one whose k-th distance found so far, d, implies levels up to floor(d / m)
+    // that it cannot afford: d only falls, so those are all it can still need.
     const double probes = level_probe_ns(r);
     if (s.spent + probes > cap) return false;
+    if (s.keys.size() >= k && s.spent + lookups_up_to(r, kth_found(s.hist, k)) > cap) return false;
     s.spent += probes;
     s.level.clear();
     std::vector<size_t>& entries = s.table_entries;

@@ -83,6 +83,8 @@ class MihIndex : public BinaryIndex {
   void build_table(Table& t) const;
   double scan_share_ns() const;        // one query's cost in the blocked scan
   double level_probe_ns(int r) const;  // the lookups of all buckets at substring radius r
+  // The lookups of levels r .. the last one a search with k-th distance d can need.
+  double lookups_up_to(int r, int d) const;
   // Looks up table j's buckets at substring distance exactly r from q; appends the
   // non-empty ones to the scratch level list and returns their entry count.
   size_t collect(const uint64_t* q, int j, int r, Scratch& s) const;
