@@ -12,11 +12,12 @@
 // blocked scan costs each query a share of n codes; a level of probing (all buckets at one
 // substring radius) costs its bucket lookups plus its bucket entries; the lookups are paid
 // for before the level starts, each table's entries (their count read first) before they
-// are read. A query that cannot afford its next level
-// stops; such queries are answered together by the query-blocked scan. Work abandoned that
-// way is held within a fraction f (default 0.1) of the whole scan, and no query spends more
-// than half its scan share on the tables, so a search costs at most (1 + f) x the scan
-// (up to the model's accuracy), and far less when neighbours are near.
+// are read. A query that cannot afford its next step, or whose k-th distance found so far
+// implies levels it cannot afford, stops; such queries are answered together by the
+// query-blocked scan. Work abandoned that way is held within a fraction f (default 0.1) of
+// the whole scan, and no query spends more than 3/4 of its scan share on the tables, so a
+// search costs at most (1 + f) x the scan (up to the model's accuracy, with a 4/3 margin
+// for the settled queries), and far less when neighbours are near.
 #include <atomic>
 #include <cstdint>
 #include <vector>
