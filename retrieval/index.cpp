@@ -76,11 +76,13 @@ std::unique_ptr<BinaryIndex> make_binary_index(const std::string& kind, PackedCo
 }
 
 std::unique_ptr<BinaryIndex> read_binary_index(const std::string& path, const IndexOptions& opt) {
-  parse_index_device(opt.device);  // fail before reading a large file
+  const bool gpu = parse_index_device(opt.device) >= 0;  // fail before reading a large file
   IndexContents c = load_index(path);
   IndexOptions o = opt;
   if (c.kind == IndexKind::Mih && o.mih_substrings == 0) o.mih_substrings = c.mih_substrings;
-  return make_binary_index(c.kind == IndexKind::Mih ? "mih" : "flat", std::move(c.codes), o);
+  // On a GPU every index is the flat scan: a MIH file's codes serve it as well.
+  const bool mih = c.kind == IndexKind::Mih && !gpu;
+  return make_binary_index(mih ? "mih" : "flat", std::move(c.codes), o);
 }
 
 }  // namespace he::retrieval

@@ -94,8 +94,9 @@ std::unique_ptr<BinaryIndex> make_binary_index(const std::string& kind, int bits
 std::unique_ptr<BinaryIndex> make_binary_index(const std::string& kind, PackedCodes codes,
                                                const IndexOptions& opt = {});
 // An index file written by save() / save_index(), its codes memory-mapped (no copy on the
-// CPU), rebuilt as the kind it records; opt.device moves a flat index to a GPU. External
-// ids and labels stay in the file (load_index reads them).
+// CPU), rebuilt as the kind it records; with opt.device a GPU, the flat CUDA index over the
+// file's codes, whatever its kind. External ids and labels stay in the file (load_index
+// reads them).
 std::unique_ptr<BinaryIndex> read_binary_index(const std::string& path,
                                                const IndexOptions& opt = {});
 
