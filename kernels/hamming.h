@@ -20,6 +20,10 @@ HammingIsa hamming_best_isa();
 bool hamming_isa_supported(HammingIsa isa);
 const char* hamming_isa_name(HammingIsa isa);
 
+// The scans are query-blocked: each tile of this many queries streams the database once, in
+// blocks that stay in cache while every query of the tile is compared with them.
+inline constexpr size_t kHammingTileQueries = 64;
+
 struct HammingArgs {
   const uint64_t* queries = nullptr;  // (nq, words) u64
   size_t nq = 0;

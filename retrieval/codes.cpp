@@ -90,6 +90,18 @@ bool PackedCodes::operator==(const PackedCodes& o) const {
          (n_ == 0 || std::memcmp(data_, o.data_, n_ * words_ * sizeof(uint64_t)) == 0);
 }
 
+PackedCodes concat_codes(const PackedCodes& a, const PackedCodes& b) {
+  if (a.bits() != b.bits())
+    throw std::invalid_argument("concat_codes: " + std::to_string(a.bits()) + "-bit and " +
+                                std::to_string(b.bits()) + "-bit codes");
+  PackedCodes c(a.size() + b.size(), a.bits());
+  const size_t row_bytes = a.words_per_code() * sizeof(uint64_t);
+  if (a.size()) std::memcpy(c.mutable_data(), a.data(), a.size() * row_bytes);
+  if (b.size())
+    std::memcpy(c.mutable_data() + a.size() * a.words_per_code(), b.data(), b.size() * row_bytes);
+  return c;
+}
+
 PackedCodes pack_signs(const float* x, size_t n, int bits) { return pack_by_sign(x, n, bits); }
 PackedCodes pack_signs(const double* x, size_t n, int bits) { return pack_by_sign(x, n, bits); }
 

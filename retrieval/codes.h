@@ -43,6 +43,9 @@ class PackedCodes {
   std::shared_ptr<const void> storage_;
 };
 
+// a:(na,bits), b:(nb,bits) -> (na+nb,bits), owned (both copied). Throws if the bits differ.
+PackedCodes concat_codes(const PackedCodes& a, const PackedCodes& b);
+
 // x:(n,bits) f32/f64 -> codes, bit = 1 where x >= 0 (sign(0) = +1): the fused sign kernel
 // (kernels/hash.h sign_pack) that the sign_ste op also runs.
 PackedCodes pack_signs(const float* x, size_t n, int bits);

@@ -47,6 +47,28 @@ uint64_t hamming_distance_sum(const PackedCodes& db, const PackedCodes& queries,
   return kernels::cpu::hamming_distance_sum(hamming_args(db, queries, opt, "hamming_distance_sum"));
 }
 
+FlatIndex::FlatIndex(int bits, SearchOptions opt) : BinaryIndex(bits), codes_(0, bits), opt_(opt) {}
+
+FlatIndex::FlatIndex(PackedCodes codes, SearchOptions opt)
+    : BinaryIndex(codes.bits()), codes_(std::move(codes)), opt_(opt) {}
+
+void FlatIndex::add(const PackedCodes& codes) {
+  check_queries(codes, "FlatIndex::add");
+  codes_ = codes_.size() == 0 ? codes : concat_codes(codes_, codes);
+}
+
+KnnResult FlatIndex::search(const PackedCodes& queries, size_t k, SearchStats* stats) const {
+  check_queries(queries, "FlatIndex::search");
+  check_k(k, "FlatIndex::search");
+  if (stats) *stats = {0, queries.size(), queries.size() * codes_.size()};
+  return hamming_knn(codes_, queries, k, opt_);
+}
+
+RangeResult FlatIndex::range_search(const PackedCodes& queries, int r) const {
+  check_queries(queries, "FlatIndex::range_search");
+  return hamming_radius(codes_, queries, r, opt_);
+}
+
 KnnResult hamming_knn_naive(const PackedCodes& db, const PackedCodes& queries, size_t k) {
   if (db.bits() != queries.bits() || k < 1 || k > db.size())
     throw std::invalid_argument("hamming_knn_naive: bad arguments");

@@ -1,31 +1,20 @@
 #pragma once
-// Exhaustive Hamming search over PackedCodes (the flat index): k-NN and radius search.
-// Results are sorted by (distance, database index); see kernels/hamming.h.
+// The CPU backend of the flat index: exhaustive Hamming k-NN and radius search over
+// PackedCodes, as functions and as a BinaryIndex (retrieval/index.h). Results are sorted by
+// (distance, database index); see kernels/hamming.h.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kernels/hamming.h"
 #include "retrieval/codes.h"
+#include "retrieval/index.h"
 
 namespace he::retrieval {
 
 struct SearchOptions {
   int threads = 0;  // 0 = OpenMP default
   kernels::cpu::HammingIsa isa = kernels::cpu::HammingIsa::Auto;
-};
-
-// ids/dist: (nq, k) row-major.
-struct KnnResult {
-  size_t nq = 0, k = 0;
-  std::vector<int64_t> ids;
-  std::vector<int32_t> dist;
-};
-
-// Hits of query q: [lims[q], lims[q+1]) in ids/dist (FAISS RangeSearchResult layout).
-struct RangeResult {
-  std::vector<int64_t> lims;
-  std::vector<int64_t> ids;
-  std::vector<int32_t> dist;
 };
 
 // db:(n,bits), queries:(nq,bits) -> (nq,k). Throws if bit lengths differ or k not in [1,n].
@@ -43,5 +32,26 @@ KnnResult hamming_knn_naive(const PackedCodes& db, const PackedCodes& queries, s
 
 kernels::cpu::HammingArgs hamming_args(const PackedCodes& db, const PackedCodes& queries,
                                        const SearchOptions& opt, const char* op);
+
+// The exhaustive scan behind the index interface. The first add() to an empty index keeps
+// the codes as given (a memory-mapped view stays a view); later adds copy.
+class FlatIndex : public BinaryIndex {
+ public:
+  explicit FlatIndex(int bits, SearchOptions opt = {});
+  FlatIndex(PackedCodes codes, SearchOptions opt = {});
+
+  size_t size() const override { return codes_.size(); }
+  std::string kind() const override { return "flat"; }
+  std::string device() const override { return "cpu"; }
+  void add(const PackedCodes& codes) override;
+  KnnResult search(const PackedCodes& queries, size_t k,
+                   SearchStats* stats = nullptr) const override;
+  RangeResult range_search(const PackedCodes& queries, int r) const override;
+  PackedCodes codes() const override { return codes_; }
+
+ private:
+  PackedCodes codes_;
+  SearchOptions opt_;
+};
 
 }  // namespace he::retrieval

@@ -14,7 +14,7 @@
 #include "engine/data/image_folder.h"
 #include "engine/io/safetensors.h"
 #include "retrieval/cli_range.h"
-#include "retrieval/hamming_search.h"
+#include "retrieval/index.h"
 #include "retrieval/npy.h"
 #include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
@@ -273,7 +273,8 @@ void run_search(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& 
                                                               static_cast<int>(l.opt.bits))
                                   : zoo::pack(zoo::encode_set(*l.model, train_set));
   retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*l.model, qset));
-  retrieval::KnnResult r = retrieval::hamming_knn(db, q, static_cast<size_t>(a.top));
+  retrieval::KnnResult r =
+      retrieval::make_binary_index("flat", db)->search(q, static_cast<size_t>(a.top));
   std::vector<zoo::GridItem> hits;
   for (size_t i = 0; i < r.k; ++i)
     hits.push_back({r.ids[i], r.dist[i], qlabel >= 0 && train_set.labels[r.ids[i]] == qlabel});

@@ -23,7 +23,7 @@ using detail::QueryCandidates;
 
 namespace {
 
-constexpr size_t kTileQueries = 64;  // queries sharing one pass over a database block
+constexpr size_t kTileQueries = kHammingTileQueries;
 
 size_t block_codes(size_t words) { return std::max<size_t>(1024, 16384 / words); }
 

@@ -2,6 +2,7 @@
 #include <nanobind/stl/string.h>
 
 #include <stdexcept>
+#include <vector>
 
 #include "arrays.h"
 
@@ -22,9 +23,13 @@ nb::object pack(const InArray& signs) {
     c = retrieval::pack_signs(static_cast<const float*>(p), n, bits);
   else if (has_dtype<double>(signs))
     c = retrieval::pack_signs(static_cast<const double*>(p), n, bits);
-  else if (has_dtype<int8_t>(signs) || has_dtype<bool>(signs))
-    c = retrieval::pack_positive(static_cast<const int8_t*>(p), n, bits);
-  else
+  else if (has_dtype<int8_t>(signs) || has_dtype<bool>(signs)) {
+    // {0,1} or {-1,+1}: positive values map to +1 and the rest to -1 before the one packer.
+    const int8_t* v = static_cast<const int8_t*>(p);
+    std::vector<float> pm(n * static_cast<size_t>(bits));
+    for (size_t i = 0; i < pm.size(); ++i) pm[i] = v[i] > 0 ? 1.0f : -1.0f;
+    c = retrieval::pack_signs(pm.data(), n, bits);
+  } else
     throw std::invalid_argument("pack: signs must be float32, float64, int8 or bool, got " +
                                 describe(signs));
   return codes_to_array(c);

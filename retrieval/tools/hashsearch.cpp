@@ -1,6 +1,7 @@
 // hashsearch: Hamming k-NN / radius search, index building and evaluation on .npy files.
 //   hashsearch knn    --db DB.npy | --index FILE  --queries Q.npy --k K --out PREFIX
-//   hashsearch radius --db DB.npy --queries Q.npy --r R --out PREFIX
+//                     [--device cpu|cuda|cuda:N]
+//   hashsearch radius --db DB.npy | --index FILE  --queries Q.npy --r R --out PREFIX
 //   hashsearch build  --db DB.npy [--ids IDS.npy] [--labels L.npy] --index mih|flat --out FILE
 //   hashsearch eval   --db DB.npy --db-labels DBL.npy --queries Q.npy --query-labels QL.npy
 // Codes: packed uint8 (numpy.packbits layout, bits = 8 * columns unless --bits) or (n, bits)
@@ -15,11 +16,12 @@
 #include <map>
 #include <optional>
 
+#include "kernels/hamming.h"
 #include "retrieval/cli_range.h"
-#include "retrieval/hamming_search.h"
+#include "retrieval/index.h"
 #include "retrieval/index_file.h"
 #include "retrieval/metrics.h"
-#include "retrieval/mih.h"
+#include "retrieval/mih.h"  // mih_default_substrings, for the file header
 #include "retrieval/npy.h"
 
 using namespace he::retrieval;
@@ -81,7 +83,7 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 struct Common {
-  std::string db, queries, out, index = "flat";
+  std::string db, queries, out, index = "flat", device = "cpu";
   int bits = 0, threads = 0, m = 0;
 };
 
@@ -94,55 +96,71 @@ void add_common(CLI::App* c, Common& o, bool need_db) {
       ->check(he::cli::in_range<int64_t>(0, 1024));
 }
 
-int run_knn(const Common& o, size_t k) {
-  double t0 = now();
-  std::optional<MihIndex> mih;
-  PackedCodes db;
-  std::vector<int64_t> ext_ids;
-  std::string method = o.index;
+// The index the options name: a kind (flat, mih) over --db, or an index file (its codes
+// memory-mapped). `ext_ids` gets the file's external ids, if any.
+std::unique_ptr<BinaryIndex> open_index(const Common& o, std::vector<int64_t>& ext_ids) {
+  IndexOptions io;
+  io.device = o.device;
+  io.threads = o.threads;
+  io.mih_substrings = o.m;
+  parse_index_device(o.device);                 // an unusable device fails here, before any loading
   if (o.index != "flat" && o.index != "mih") {  // an index file
     IndexContents c = load_index(o.index);
-    method = c.kind == IndexKind::Mih ? "mih" : "flat";
-    db = c.codes;
     ext_ids = std::move(c.ids);
-    if (method == "mih") mih.emplace(db, c.mih_substrings);
-  } else {
-    if (o.db.empty()) throw std::runtime_error("knn: give --db or --index FILE");
-    db = load_codes(o.db, o.bits);
-    if (method == "mih") mih.emplace(db, o.m);
+    if (c.kind == IndexKind::Mih && !io.mih_substrings) io.mih_substrings = c.mih_substrings;
+    const bool gpu = o.device != "cpu";  // the GPU scans; a MIH file's codes serve as well
+    return make_binary_index(c.kind == IndexKind::Mih && !gpu ? "mih" : "flat", std::move(c.codes),
+                             io);
   }
-  PackedCodes q = load_codes(o.queries, o.bits ? o.bits : db.bits());
+  if (o.db.empty()) throw std::runtime_error("give --db or --index FILE");
+  return make_binary_index(o.index, load_codes(o.db, o.bits), io);
+}
+
+int run_knn(const Common& o, size_t k) {
+  double t0 = now();
+  std::vector<int64_t> ext_ids;
+  std::unique_ptr<BinaryIndex> index = open_index(o, ext_ids);
+  PackedCodes q = load_codes(o.queries, o.bits ? o.bits : index->bits());
   double t1 = now();
-  SearchOptions opt{o.threads};
-  KnnResult r = mih ? mih->knn(q, k, opt) : hamming_knn(db, q, k, opt);
+  SearchStats st;
+  KnnResult r = index->search(q, k, &st);
   double t2 = now();
   if (!ext_ids.empty())
     for (auto& id : r.ids) id = ext_ids[id];
   const int64_t nq = static_cast<int64_t>(q.size()), kk = static_cast<int64_t>(k);
   write_npy(o.out + "_ids.npy", npy_from({nq, kk}, r.ids.data()));
   write_npy(o.out + "_dist.npy", npy_from({nq, kk}, r.dist.data()));
-  std::printf("loaded %zu codes (%d bits) and %zu queries in %.3f s\n", db.size(), db.bits(),
-              q.size(), t1 - t0);
-  std::printf("search: %zu queries, k=%zu, index=%s, threads=%d, isa=%s: %.4f s, %.1f queries/s\n",
-              q.size(), k, method.c_str(), o.threads ? o.threads : omp_get_max_threads(),
-              he::kernels::cpu::hamming_isa_name(he::kernels::cpu::hamming_best_isa()), t2 - t1,
-              q.size() / (t2 - t1));
+  std::printf("loaded %zu codes (%d bits) and %zu queries in %.3f s\n", index->size(),
+              index->bits(), q.size(), t1 - t0);
+  const std::string where =
+      index->device() == "cpu"
+          ? "threads=" + std::to_string(o.threads ? o.threads : omp_get_max_threads()) +
+                ", isa=" + he::kernels::cpu::hamming_isa_name(he::kernels::cpu::hamming_best_isa())
+          : "device=" + index->device();
+  std::printf("search: %zu queries, k=%zu, index=%s, %s: %.4f s, %.1f queries/s\n", q.size(), k,
+              index->kind().c_str(), where.c_str(), t2 - t1, q.size() / (t2 - t1));
+  if (index->kind() == "mih")
+    std::printf("mih: %zu queries by the tables, %zu by the scan\n", st.probed, st.fallback);
   return 0;
 }
 
 int run_radius(const Common& o, int r) {
-  PackedCodes db = load_codes(o.db, o.bits);
-  PackedCodes q = load_codes(o.queries, db.bits());
+  std::vector<int64_t> ext_ids;
+  std::unique_ptr<BinaryIndex> index = open_index(o, ext_ids);
+  PackedCodes q = load_codes(o.queries, o.bits ? o.bits : index->bits());
   double t1 = now();
-  RangeResult res = hamming_radius(db, q, r, {o.threads});
+  RangeResult res = index->range_search(q, r);
   double t2 = now();
+  if (!ext_ids.empty())
+    for (auto& id : res.ids) id = ext_ids[id];
   write_npy(o.out + "_lims.npy",
             npy_from({static_cast<int64_t>(res.lims.size())}, res.lims.data()));
   write_npy(o.out + "_ids.npy", npy_from({static_cast<int64_t>(res.ids.size())}, res.ids.data()));
   write_npy(o.out + "_dist.npy",
             npy_from({static_cast<int64_t>(res.dist.size())}, res.dist.data()));
-  std::printf("search: %zu queries, r=%d, %zu hits: %.4f s, %.1f queries/s\n", q.size(), r,
-              res.ids.size(), t2 - t1, q.size() / (t2 - t1));
+  std::printf("search: %zu queries, r=%d, %zu hits, index=%s on %s: %.4f s, %.1f queries/s\n",
+              q.size(), r, res.ids.size(), index->kind().c_str(), index->device().c_str(), t2 - t1,
+              q.size() / (t2 - t1));
   return 0;
 }
 
@@ -207,15 +225,19 @@ int main(int argc, char** argv) {
       ->check(he::cli::in_range<int64_t>(1, 1000000));
   knn->add_option("--index", o.index, "flat | mih | an index file from 'build'");
   knn->add_option("--m", o.m, "MIH substrings (default bits / log2(n))")->check(kSubstrings);
+  knn->add_option("--device", o.device, "cpu, cuda or cuda:N (the flat scan on a GPU)");
   knn->add_option("--out", o.out, "output prefix")->required();
 
   auto* rad =
       app.add_subcommand("radius", "all codes within distance r -> PREFIX_{lims,ids,dist}.npy");
-  add_common(rad, o, true);
+  add_common(rad, o, false);
   rad->add_option("--queries", o.queries, "query codes (.npy)")->required();
   rad->add_option("--r", r, "Hamming radius (inclusive)")
       ->required()
       ->check(he::cli::in_range<int64_t>(0, 32768));
+  rad->add_option("--index", o.index, "flat | mih | an index file from 'build'");
+  rad->add_option("--m", o.m, "MIH substrings (default bits / log2(n))")->check(kSubstrings);
+  rad->add_option("--device", o.device, "cpu, cuda or cuda:N (the flat scan on a GPU)");
   rad->add_option("--out", o.out, "output prefix")->required();
 
   auto* build = app.add_subcommand("build", "save a flat or MIH index file");

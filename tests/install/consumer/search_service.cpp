@@ -5,8 +5,7 @@
 
 #include <hashengine/engine/data/datasets.h>
 #include <hashengine/engine/io/safetensors.h>
-#include <hashengine/retrieval/hamming_search.h>
-#include <hashengine/retrieval/mih.h>
+#include <hashengine/retrieval/index.h>
 #include <hashengine/zoo/checkpoint.h>
 #include <hashengine/zoo/encode.h>
 
@@ -28,9 +27,8 @@ int main(int argc, char** argv) {
     retrieval::PackedCodes db = zoo::pack(zoo::encode_set(*model, split.database));
     data::ImageSet queries = data::take_first(split.query, nq);
     retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*model, queries));
-    retrieval::MihIndex index(db);
-    retrieval::KnnResult fast = index.knn(q, 10);
-    retrieval::KnnResult exact = retrieval::hamming_knn(db, q, 10);
+    retrieval::KnnResult fast = retrieval::make_binary_index("mih", db)->search(q, 10);
+    retrieval::KnnResult exact = retrieval::make_binary_index("flat", db)->search(q, 10);
     int64_t relevant = 0;
     for (size_t i = 0; i < fast.ids.size(); ++i)
       relevant += split.database.labels[fast.ids[i]] == queries.labels[i / 10];
