@@ -3,7 +3,10 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
+#include <omp.h>
+
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -20,6 +23,21 @@ namespace {
 using retrieval::IndexContents;
 using retrieval::IndexKind;
 using retrieval::PackedCodes;
+
+// Sets the calling thread's OpenMP default team size for its lifetime (0: leaves it). The
+// setting is per thread, so concurrent searches from Python threads do not see each other's.
+class OmpThreads {
+ public:
+  explicit OmpThreads(int n) : before_(omp_get_max_threads()) {
+    if (n > 0) omp_set_num_threads(n);
+  }
+  ~OmpThreads() { omp_set_num_threads(before_); }
+  OmpThreads(const OmpThreads&) = delete;
+  OmpThreads& operator=(const OmpThreads&) = delete;
+
+ private:
+  int before_;
+};
 
 // One index file's contents, searchable. Searches run without the GIL under a shared lock;
 // add() (also without the GIL) takes it exclusively, so a search never sees a half-built MIH
@@ -77,7 +95,7 @@ class BinaryIndex {
     if (more.size() > 0)
       std::memcpy(all.mutable_data() + n * words, more.data(),
                   more.size() * words * sizeof(uint64_t));
-    std::optional<retrieval::MihIndex> mih = build_mih(all);  // may throw: nothing changed yet
+    std::unique_ptr<retrieval::MihIndex> mih = build_mih(all);  // may throw: nothing changed yet
     c_.codes = std::move(all);
     c_.ids.insert(c_.ids.end(), more_ids.begin(), more_ids.end());
     mih_ = std::move(mih);
@@ -91,8 +109,13 @@ class BinaryIndex {
     {
       nb::gil_scoped_release release;
       std::shared_lock lock(mu_);
-      const retrieval::SearchOptions opt{threads};
-      r = mih_ ? mih_->knn(q, k, opt) : retrieval::hamming_knn(c_.codes, q, k, opt);
+      if (mih_) {
+        // The MIH index runs on the calling thread's OpenMP default, which is per thread.
+        OmpThreads scoped(threads);
+        r = mih_->search(q, k);
+      } else {
+        r = retrieval::hamming_knn(c_.codes, q, k, {threads});
+      }
       map_ids(r.ids);
     }
     return nb::make_tuple(to_numpy(std::move(r.dist), {r.nq, r.k}),
@@ -125,9 +148,9 @@ class BinaryIndex {
   }
 
  private:
-  std::optional<retrieval::MihIndex> build_mih(const PackedCodes& codes) const {
-    if (c_.kind != IndexKind::Mih || codes.size() == 0) return std::nullopt;
-    return retrieval::MihIndex(codes, c_.mih_substrings);
+  std::unique_ptr<retrieval::MihIndex> build_mih(const PackedCodes& codes) const {
+    if (c_.kind != IndexKind::Mih || codes.size() == 0) return nullptr;
+    return std::make_unique<retrieval::MihIndex>(codes, c_.mih_substrings);
   }
   void map_ids(std::vector<int64_t>& ids) const {
     if (!c_.ids.empty())
@@ -135,8 +158,8 @@ class BinaryIndex {
   }
 
   IndexContents c_;
-  int bits_ = 0;                            // never changes, so read without the lock
-  std::optional<retrieval::MihIndex> mih_;  // built over c_.codes for kind mih, n > 0
+  int bits_ = 0;                              // never changes, so read without the lock
+  std::unique_ptr<retrieval::MihIndex> mih_;  // built over c_.codes for kind mih, n > 0
   mutable std::shared_mutex mu_;
 };
 
