@@ -75,6 +75,16 @@ const std::vector<Entry>& table() {
        "DVB (Shen 2019), unsupervised: Gaussian latent per image, prior centred on k-means "
        "centres of ITQ-projected features; reconstruction + KL + quantisation",
        false, true, "mlp"},
+      {"attnhash", make_attnhash,
+       "Attention hashing (DSAH, Ge 2019): CBAM channel + spatial attention on the small CNN's "
+       "feature map before the hash layer, HashNet's pairwise loss"},
+      {"rnnhash", make_rnnhash,
+       "Recurrent hashing (after HRNH, Lu 2017): an LSTM reads the rows of the small CNN's feature "
+       "map as a sequence of regions, its last state feeds the hash layer; HashNet's pairwise "
+       "loss"},
+      {"vithash", make_vithash,
+       "Transformer hashing (after TransHash, Chen 2022): a small ViT (patch 7, 4 blocks, width "
+       "64) from scratch, its class token feeds the hash layer; HashNet's pairwise loss"},
   };
   return entries;
 }
