@@ -32,7 +32,10 @@ namespace he::zoo {
   X(bingan)              \
   X(bgan)                \
   X(pseudo)              \
-  X(dvb)
+  X(dvb)                 \
+  X(attnhash)            \
+  X(rnnhash)             \
+  X(vithash)
 
 #define HE_DECLARE_ENTRY(id) extern const ModelEntry id##_model;
 HE_ZOO_MODELS(HE_DECLARE_ENTRY)
