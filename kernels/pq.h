@@ -1,0 +1,73 @@
+#pragma once
+// Product-quantisation scan kernels: asymmetric distances (ADC) from per-query lookup tables
+// to PQ codes (Jegou, Douze & Schmid, 'Product quantization for nearest neighbor search',
+// TPAMI 2011), and the 4-bit fast scan that holds 8-bit quantised tables in SIMD registers
+// (Andre, Kermarrec & Le Scouarnec, 'Cache locality is not enough: high-performance nearest
+// neighbor search with product quantization fast scan', VLDB 2015).
+//
+// A code of M subquantisers is M centroid indices; its distance to a query is
+// sum_m lut[m][code[m]].
+#include <cstddef>
+#include <cstdint>
+
+namespace he::kernels::cpu {
+
+// ---- nbits = 8: float tables ---------------------------------------------------------------
+// luts:(nq, m, 256) f32, codes:(n, m) u8 row-major -> out:(nq, n) f32 (row stride n).
+// Each code row is read once for all nq queries (the caller passes a small group of queries
+// and a block of codes that stays in cache); sums run over m in order, in float, so every
+// query gets exactly what a one-query scan gives.
+void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* codes, size_t n, size_t m,
+                  float* out);
+
+// ---- nbits = 4: fast scan ------------------------------------------------------------------
+// Fast-scan layout: codes in blocks of 32; the subquantisers padded to mp = multiple of 4
+// (padding codes are 0 and padding tables 0). Block b holds mp/2 groups of 32 bytes; group g
+// covers subquantisers 2g (bytes 0..15) and 2g+1 (bytes 16..31); in each half, byte j holds
+// code j's index in its low nibble and code j+16's in its high nibble. A short last block
+// is padded with zero codes.
+size_t pq4_padded_m(size_t m);
+size_t pq4_blocks(size_t n);
+// codes:(n, m) u8 with values < 16 -> packed:(pq4_blocks(n), pq4_padded_m(m) / 2, 32) u8.
+void pq4_pack(const uint8_t* codes, size_t n, size_t m, uint8_t* packed);
+// The inverse for one code (tests and re-ranking): packed layout -> code:(m) u8.
+void pq4_unpack_one(const uint8_t* packed, size_t i, size_t m, uint8_t* code);
+
+// Instruction set for the fast scan, chosen at run time (Auto = best supported).
+enum class Pq4Isa { Auto, Scalar, Avx2, Avx512 };
+bool pq4_isa_supported(Pq4Isa isa);
+Pq4Isa pq4_best_isa();
+const char* pq4_isa_name(Pq4Isa isa);
+
+inline constexpr int kPq4MaxQueries = 4;  // queries scanned together
+
+// Receives the codes whose u16 distance is below a per-query threshold. push() may lower
+// thr[q]; the kernels re-read it after every push. Distances are exact u16 sums of the
+// quantised tables (at most 255 * mp, so mp <= 256).
+struct Pq4Sink {
+  uint16_t thr[kPq4MaxQueries] = {};
+  virtual void push(int q, size_t code, uint16_t dist) = 0;
+
+ protected:
+  ~Pq4Sink() = default;
+};
+
+// luts8:(nq, mp, 16) u8, 1 <= nq <= kPq4MaxQueries; packed blocks [b0, b1) of the layout
+// above (code ids b*32 + j). For every code i < n in range and every query q with
+// dist(q, i) < sink.thr[q], calls sink.push(q, i, dist), in ascending i per query. Every
+// ISA gives exactly the scalar reference's calls.
+void pq4_scan(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
+              size_t b1, size_t n, Pq4Sink& sink, Pq4Isa isa = Pq4Isa::Auto);
+
+namespace detail {
+using Pq4ScanFn = void (*)(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp,
+                           size_t b0, size_t b1, size_t n, Pq4Sink& sink);
+void pq4_scan_scalar(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
+                     Pq4Sink&);
+void pq4_scan_avx2(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
+                   Pq4Sink&);
+void pq4_scan_avx512(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
+                     Pq4Sink&);
+}  // namespace detail
+
+}  // namespace he::kernels::cpu
