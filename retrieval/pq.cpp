@@ -60,8 +60,12 @@ ProductQuantizer ProductQuantizer::train(const float* x, int64_t n, int64_t d, i
                                 " training rows for " + std::to_string(ksub) + " centroids");
   std::vector<float> sample = sample_rows(x, n, d, opt.max_points_per_centroid * ksub, opt.seed);
   const int64_t rows = static_cast<int64_t>(sample.size()) / d;
-  std::vector<float> sub(rows * dsub);
+  // One subspace per thread: a k-means on a few dims is too small to share well, and
+  // inside this loop its own parallel regions run on one thread, so the result does not
+  // depend on the thread count.
+#pragma omp parallel for schedule(dynamic, 1)
   for (int64_t j = 0; j < m; ++j) {
+    std::vector<float> sub(rows * dsub);
     gather_subspace(sample.data(), d, 0, rows, j, dsub, sub.data());
     KMeansOptions ko;
     ko.k = ksub, ko.max_iter = opt.max_iter, ko.seed = opt.seed + static_cast<uint64_t>(j);
@@ -73,11 +77,12 @@ ProductQuantizer ProductQuantizer::train(const float* x, int64_t n, int64_t d, i
 
 void ProductQuantizer::encode(const float* x, int64_t n, uint8_t* codes) const {
   const int64_t ksub = this->ksub(), dsub = this->dsub();
-  std::vector<float> sub, dist2;
-  std::vector<int64_t> assign;
-  for (int64_t r0 = 0; r0 < n; r0 += kEncodeChunk) {
-    const int64_t rows = std::min(kEncodeChunk, n - r0);
-    sub.resize(rows * dsub), assign.resize(rows), dist2.resize(rows);
+  const int64_t chunks = (n + kEncodeChunk - 1) / kEncodeChunk;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t ci = 0; ci < chunks; ++ci) {
+    const int64_t r0 = ci * kEncodeChunk, rows = std::min(kEncodeChunk, n - r0);
+    std::vector<float> sub(rows * dsub), dist2(rows);
+    std::vector<int64_t> assign(rows);
     for (int64_t j = 0; j < m; ++j) {
       gather_subspace(x, d, r0, rows, j, dsub, sub.data());
       kernels::cpu::kmeans_assign(sub.data(), rows, dsub, centroids.data() + j * ksub * dsub, ksub,
