@@ -87,30 +87,42 @@ int run_build(const SharedCli& s, const QuantCli& q) {
   return 0;
 }
 
-// The k best database rows for each query, from an index file or exactly from `db`.
-FloatKnnResult search(const std::optional<QuantIndexContents>& c, const Floats* db,
-                      const Floats& qs, const SharedCli& s, const QuantCli& q) {
-  if (!c)
-    return float_knn(db->v.data(), db->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2, s.threads);
-  PqSearchOptions opt;
-  opt.k = s.k, opt.nprobe = q.nprobe, opt.threads = s.threads;
-  if (q.rerank > 0) {
-    if (!db) throw std::runtime_error("--rerank needs the original vectors as --db");
-    if (db->n != c->n)
-      throw std::runtime_error(s.db + ": " + std::to_string(db->n) + " vectors, the index holds " +
-                               std::to_string(c->n));
-    opt.originals = db->v.data(), opt.rerank = q.rerank;
+// An index file made ready to search (codes packed, tables precomputed) before the timing.
+struct Searcher {
+  std::optional<QuantIndexContents> file;
+  std::optional<PqIndex> pq;
+  std::optional<IvfPqIndex> ivf;
+  explicit Searcher(std::optional<QuantIndexContents> c) : file(std::move(c)) {
+    if (!file || file->kind == QuantKind::Flat) return;
+    if (file->kind == QuantKind::IvfPq)
+      ivf.emplace(ivfpq_index_from(*file));
+    else
+      pq.emplace(pq_index_from(*file));
+    file->codes.clear(), file->codes.shrink_to_fit();
   }
-  switch (c->kind) {
-    case QuantKind::Flat:
-      return float_knn(c->vectors.data(), c->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
+
+  // The k best database rows for each query, from the index or exactly from `db`.
+  FloatKnnResult search(const Floats* db, const Floats& qs, const SharedCli& s,
+                        const QuantCli& q) const {
+    const Floats* exact = file ? nullptr : db;
+    if (file && file->kind == QuantKind::Flat)
+      return float_knn(file->vectors.data(), file->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
                        s.threads);
-    case QuantKind::IvfPq:
-      return ivfpq_index_from(*c).search(qs.v.data(), qs.n, opt);
-    default:
-      return pq_index_from(*c).search(qs.v.data(), qs.n, opt);
+    if (exact)
+      return float_knn(db->v.data(), db->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
+                       s.threads);
+    PqSearchOptions opt;
+    opt.k = s.k, opt.nprobe = q.nprobe, opt.threads = s.threads;
+    if (q.rerank > 0) {
+      if (!db) throw std::runtime_error("--rerank needs the original vectors as --db");
+      if (db->n != file->n)
+        throw std::runtime_error(s.db + ": " + std::to_string(db->n) +
+                                 " vectors, the index holds " + std::to_string(file->n));
+      opt.originals = db->v.data(), opt.rerank = q.rerank;
+    }
+    return ivf ? ivf->search(qs.v.data(), qs.n, opt) : pq->search(qs.v.data(), qs.n, opt);
   }
-}
+};
 
 }  // namespace
 
@@ -146,10 +158,12 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
     if (!db) return std::nullopt;  // binary codes: the Hamming commands
   }
   const Floats qs = load_floats(s.queries, c ? c->d : db->d);
-  const double t1 = now();
-  FloatKnnResult r = search(c, db ? &*db : nullptr, qs, s, q);
-  const double t2 = now();
   const std::string method = c ? quant_kind_name(c->kind) : "exact";
+  const int64_t item_bytes = c ? bytes_per_item(*c) : 4 * db->d;
+  const Searcher searcher(std::move(c));
+  const double t1 = now();
+  FloatKnnResult r = searcher.search(db ? &*db : nullptr, qs, s, q);
+  const double t2 = now();
   if (command == "eval") {
     NpyArray ql = read_npy(s.query_labels), dl = read_npy(s.db_labels);
     auto labels = [](const NpyArray& a, const std::string& p) {
@@ -162,8 +176,8 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
     TopkEvalResult e = evaluate_topk(r.ids.data(), r.nq, r.k, labels(dl, s.db_labels),
                                      labels(ql, s.query_labels), s.threads);
     std::string js = topk_eval_json(e);
-    js.insert(js.size() - 1, ", \"index\": \"" + method + "\", \"bytes_per_item\": " +
-                                 std::to_string(c ? bytes_per_item(*c) : 4 * db->d));
+    js.insert(js.size() - 1,
+              ", \"index\": \"" + method + "\", \"bytes_per_item\": " + std::to_string(item_bytes));
     std::printf("%s\n", js.c_str());
     return 0;
   }
