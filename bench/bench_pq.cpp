@@ -30,19 +30,30 @@ const std::vector<uint8_t>& codes(int nbits) {
 }
 
 void BM_Pq8AdcScan(benchmark::State& st) {
-  const size_t nq = st.range(0), block = 1024;
-  std::vector<float> luts(nq * kM * 256), out(nq * block);
+  const auto isa = static_cast<kc::PqIsa>(st.range(0));
+  const size_t nq = st.range(1), blocks = kc::pq8_blocks(kN), step = 64;  // 1024 codes
+  if (!kc::pq_isa_supported(isa)) return st.SkipWithError("ISA not supported");
+  static std::vector<uint8_t> packed;
+  if (packed.empty()) {
+    packed.resize(blocks * kM * 16);
+    kc::pq8_pack(codes(8).data(), kN, kM, packed.data());
+  }
+  std::vector<float> luts(nq * kM * 256), out(nq * step * 16);
   std::mt19937 rng(2);
   for (auto& v : luts) v = static_cast<float>(rng() % 1000);
-  const auto& c = codes(8);
   for (auto _ : st) {
-    for (size_t b0 = 0; b0 < kN; b0 += block)
-      kc::pq8_adc_scan(luts.data(), nq, c.data() + b0 * kM, block, kM, out.data());
+    for (size_t b0 = 0; b0 < blocks; b0 += step)
+      kc::pq8_adc_scan(luts.data(), nq, packed.data(), kM, b0, std::min(blocks, b0 + step),
+                       out.data(), isa);
     benchmark::DoNotOptimize(out.data());
   }
   st.SetItemsProcessed(st.iterations() * kN * nq);
+  st.SetLabel(kc::pq_isa_name(isa));
 }
-BENCHMARK(BM_Pq8AdcScan)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Pq8AdcScan)
+    ->ArgsProduct({{int(kc::PqIsa::Scalar), int(kc::PqIsa::Avx2), int(kc::PqIsa::Avx512)},
+                   {1, 2, 4, 8}})
+    ->Unit(benchmark::kMillisecond);
 
 struct CountSink final : kc::Pq4Sink {
   size_t calls = 0;
@@ -50,9 +61,9 @@ struct CountSink final : kc::Pq4Sink {
 };
 
 void BM_Pq4Scan(benchmark::State& st) {
-  const auto isa = static_cast<kc::Pq4Isa>(st.range(0));
+  const auto isa = static_cast<kc::PqIsa>(st.range(0));
   const size_t nq = st.range(1), mp = kc::pq4_padded_m(kM);
-  if (!kc::pq4_isa_supported(isa)) return st.SkipWithError("ISA not supported");
+  if (!kc::pq_isa_supported(isa)) return st.SkipWithError("ISA not supported");
   static std::vector<uint8_t> packed;
   if (packed.empty()) {
     packed.resize(kc::pq4_blocks(kN) * mp * 16);
@@ -65,10 +76,10 @@ void BM_Pq4Scan(benchmark::State& st) {
   for (auto _ : st)
     kc::pq4_scan(lut.data(), nq, packed.data(), mp, 0, kc::pq4_blocks(kN), kN, sink, isa);
   st.SetItemsProcessed(st.iterations() * kN * nq);
-  st.SetLabel(kc::pq4_isa_name(isa));
+  st.SetLabel(kc::pq_isa_name(isa));
 }
 BENCHMARK(BM_Pq4Scan)
-    ->ArgsProduct({{int(kc::Pq4Isa::Scalar), int(kc::Pq4Isa::Avx2), int(kc::Pq4Isa::Avx512)},
+    ->ArgsProduct({{int(kc::PqIsa::Scalar), int(kc::PqIsa::Avx2), int(kc::PqIsa::Avx512)},
                    {1, 2, 4}})
     ->Unit(benchmark::kMillisecond);
 

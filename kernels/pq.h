@@ -12,13 +12,26 @@
 
 namespace he::kernels::cpu {
 
+// Instruction set for the scan loops, chosen at run time (Auto = best supported): AVX2, or
+// AVX-512 F + BW.
+enum class PqIsa { Auto, Scalar, Avx2, Avx512 };
+bool pq_isa_supported(PqIsa isa);
+PqIsa pq_best_isa();
+const char* pq_isa_name(PqIsa isa);
+
 // ---- nbits = 8: float tables ---------------------------------------------------------------
-// luts:(nq, m, 256) f32, codes:(n, m) u8 row-major -> out:(nq, n) f32 (row stride n).
-// Each code row is read once for all nq queries (the caller passes a small group of queries
-// and a block of codes that stays in cache); sums run over m in order, in float, so every
-// query gets exactly what a one-query scan gives.
-void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* codes, size_t n, size_t m,
-                  float* out);
+// Blocked layout: codes in blocks of 16, each block m rows of 16 bytes (byte [j][i] = code i's
+// index in subquantiser j), so one row feeds a 16-lane gather. A short last block is padded
+// with zero codes.
+size_t pq8_blocks(size_t n);
+// codes:(n, m) u8 -> packed:(pq8_blocks(n), m, 16) u8.
+void pq8_pack(const uint8_t* codes, size_t n, size_t m, uint8_t* packed);
+// luts:(nq, m, 256) f32, packed blocks [b0, b1) -> out:(nq, (b1 - b0) * 16) f32, padding codes
+// included. Each block is read once for all nq queries (the caller passes a small group of
+// queries and a range of blocks that stays in cache). Every code's sum runs over j = 0, 1, ...
+// in float, one add at a time, so all ISAs give the scalar reference's values bit for bit.
+void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
+                  size_t b1, float* out, PqIsa isa = PqIsa::Auto);
 
 // ---- nbits = 4: fast scan ------------------------------------------------------------------
 // Fast-scan layout: codes in blocks of 32; the subquantisers padded to mp = multiple of 4
@@ -32,12 +45,6 @@ size_t pq4_blocks(size_t n);
 void pq4_pack(const uint8_t* codes, size_t n, size_t m, uint8_t* packed);
 // The inverse for one code (tests and re-ranking): packed layout -> code:(m) u8.
 void pq4_unpack_one(const uint8_t* packed, size_t i, size_t m, uint8_t* code);
-
-// Instruction set for the fast scan, chosen at run time (Auto = best supported).
-enum class Pq4Isa { Auto, Scalar, Avx2, Avx512 };
-bool pq4_isa_supported(Pq4Isa isa);
-Pq4Isa pq4_best_isa();
-const char* pq4_isa_name(Pq4Isa isa);
 
 inline constexpr int kPq4MaxQueries = 4;  // queries scanned together
 
@@ -57,9 +64,14 @@ struct Pq4Sink {
 // dist(q, i) < sink.thr[q], calls sink.push(q, i, dist), in ascending i per query. Every
 // ISA gives exactly the scalar reference's calls.
 void pq4_scan(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
-              size_t b1, size_t n, Pq4Sink& sink, Pq4Isa isa = Pq4Isa::Auto);
+              size_t b1, size_t n, Pq4Sink& sink, PqIsa isa = PqIsa::Auto);
 
 namespace detail {
+using Pq8ScanFn = void (*)(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
+                           size_t b1, float* out);
+void pq8_scan_scalar(const float*, size_t, const uint8_t*, size_t, size_t, size_t, float*);
+void pq8_scan_avx2(const float*, size_t, const uint8_t*, size_t, size_t, size_t, float*);
+void pq8_scan_avx512(const float*, size_t, const uint8_t*, size_t, size_t, size_t, float*);
 using Pq4ScanFn = void (*)(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp,
                            size_t b0, size_t b1, size_t n, Pq4Sink& sink);
 void pq4_scan_scalar(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,

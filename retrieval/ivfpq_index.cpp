@@ -50,7 +50,7 @@ IvfPqIndex::IvfPqIndex(std::vector<float> coarse, ProductQuantizer pq)
         "IvfPqIndex: " + std::to_string(coarse_.size()) +
         " coarse centroid values is not a positive multiple of d=" + std::to_string(pq_.d));
   const size_t nlist = coarse_.size() / pq_.d;
-  list_ids_.assign(nlist, {}), list_codes_.assign(nlist, {});
+  list_ids_.assign(nlist, {}), list_codes_.assign(nlist, {}), list_packed_.assign(nlist, {});
   precompute_list_terms();
 }
 
@@ -96,7 +96,14 @@ void IvfPqIndex::add(const float* x, int64_t n) {
     list_codes_[assign[i]].insert(list_codes_[assign[i]].end(), codes.begin() + i * m,
                                   codes.begin() + (i + 1) * m);
   }
+  for (int64_t l = 0; l < nlist(); ++l) pack_list(l);
   n_ += n;
+}
+
+void IvfPqIndex::pack_list(int64_t l) {
+  const size_t size = list_ids_[l].size();
+  list_packed_[l].resize(kernels::cpu::pq8_blocks(size) * pq_.m * 16);
+  kernels::cpu::pq8_pack(list_codes_[l].data(), size, pq_.m, list_packed_[l].data());
 }
 
 void IvfPqIndex::set_lists(const std::vector<int64_t>& list_sizes, const std::vector<int64_t>& ids,
@@ -120,6 +127,7 @@ void IvfPqIndex::set_lists(const std::vector<int64_t>& list_sizes, const std::ve
     list_ids_[l].assign(ids.begin() + off, ids.begin() + off + list_sizes[l]);
     list_codes_[l].assign(codes.begin() + off * m, codes.begin() + (off + list_sizes[l]) * m);
     off += list_sizes[l];
+    pack_list(l);
   }
   n_ = total;
 }
@@ -172,8 +180,10 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
         const float base = qn + row[l] + cnorm[l];
         const float* terms = list_terms_.data() + l * m * 256;
         for (int64_t e = 0; e < m * 256; ++e) lut[e] = terms[e] + qterm[e];
-        buf.resize(ids.size());
-        kernels::cpu::pq8_adc_scan(lut.data(), 1, list_codes_[l].data(), ids.size(), m, buf.data());
+        const size_t blocks = kernels::cpu::pq8_blocks(ids.size());
+        buf.resize(blocks * 16);
+        kernels::cpu::pq8_adc_scan(lut.data(), 1, list_packed_[l].data(), m, 0, blocks, buf.data(),
+                                   opt.isa);
         for (size_t e = 0; e < ids.size(); ++e)
           if (heap.accepts(base + buf[e], ids[e])) heap.push(base + buf[e], ids[e]);
       }

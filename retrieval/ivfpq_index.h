@@ -44,12 +44,14 @@ class IvfPqIndex {
 
  private:
   void precompute_list_terms();
+  void pack_list(int64_t l);
 
   std::vector<float> coarse_;  // (nlist, d)
   ProductQuantizer pq_;
   std::vector<float> list_terms_;  // (nlist, m, 256): ||r_j||^2 + 2 <c_j, r_j>
   std::vector<std::vector<int64_t>> list_ids_;
-  std::vector<std::vector<uint8_t>> list_codes_;
+  std::vector<std::vector<uint8_t>> list_codes_;   // (size, m) each
+  std::vector<std::vector<uint8_t>> list_packed_;  // the same in the blocked scan layout
   int64_t n_ = 0;
 };
 

@@ -17,9 +17,9 @@ namespace kc = kernels::cpu;
 
 namespace {
 
-// nbits 8: queries per group and codes per block; a group's tables (8 x m x 1 KiB) sit in
-// L2 while each block of codes (m KiB) is read from memory once for the whole group.
-constexpr int64_t kGroup8 = 8, kBlock8 = 1024;
+// nbits 8: queries per group and codes per block; a group's tables (kGroup8 x m KiB) sit in
+// L1/L2 while each block of codes (m KiB) is read from memory once for the whole group.
+constexpr int64_t kGroup8 = 2, kBlock8 = 1024;
 
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
@@ -40,12 +40,34 @@ void quantize_tables(const float* lut, int64_t m, size_t mp, uint8_t* out) {
           static_cast<uint8_t>(std::min(255.0f, std::nearbyint((lut[j * 16 + c] - lo[j]) * scale)));
 }
 
-// Keeps each query's best candidates by quantised distance (ties: lower id).
+// Each query's best `keep` candidates by quantised distance, ties by id. Candidates under the
+// threshold are appended to a buffer of 2 keep keys (distance << 40 | id, so key order is
+// (distance, id) order); a full buffer is cut back to its keep smallest keys and the threshold
+// drops to the largest distance kept. Amortised O(1) per candidate, where a heap costs
+// O(log keep) on every one.
 struct ShortlistSink final : kc::Pq4Sink {
-  TopK<uint16_t>* heaps[kc::kPq4MaxQueries] = {};
+  static constexpr int kIdBits = 40;
+  size_t keep = 0;
+  std::vector<uint64_t> keys[kc::kPq4MaxQueries];
+
+  void reset(int q, size_t keep_) {
+    keep = keep_, keys[q].clear(), keys[q].reserve(2 * keep);
+    thr[q] = std::numeric_limits<uint16_t>::max();
+  }
   void push(int q, size_t code, uint16_t d) override {
-    heaps[q]->push(d, static_cast<int64_t>(code));
-    if (heaps[q]->full()) thr[q] = heaps[q]->worst().first;
+    keys[q].push_back(uint64_t{d} << kIdBits | code);
+    if (keys[q].size() < 2 * keep) return;
+    std::nth_element(keys[q].begin(), keys[q].begin() + (keep - 1), keys[q].end());
+    keys[q].resize(keep);
+    thr[q] = static_cast<uint16_t>(keys[q][keep - 1] >> kIdBits);
+  }
+  // The kept ids, best first.
+  std::vector<int64_t> ids(int q) {
+    std::sort(keys[q].begin(), keys[q].end());
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < std::min(keep, keys[q].size()); ++i)
+      out.push_back(static_cast<int64_t>(keys[q][i] & ((uint64_t{1} << kIdBits) - 1)));
+    return out;
   }
 };
 
@@ -97,7 +119,10 @@ void PqIndex::set_codes(std::vector<uint8_t> codes) {
   codes_ = std::move(codes);
   n_ = static_cast<int64_t>(codes_.size()) / pq_.m;
   packed_.clear();
-  if (pq_.nbits == 4) {
+  if (pq_.nbits == 8) {
+    packed_.resize(kc::pq8_blocks(n_) * pq_.m * 16);
+    kc::pq8_pack(codes_.data(), n_, pq_.m, packed_.data());
+  } else {
     packed_.resize(kc::pq4_blocks(n_) * kc::pq4_padded_m(pq_.m) * 16);
     kc::pq4_pack(codes_.data(), n_, pq_.m, packed_.data());
   }
@@ -124,13 +149,14 @@ FloatKnnResult PqIndex::search(const float* q, int64_t nq, const PqSearchOptions
   FloatKnnResult r{static_cast<size_t>(nq), kk, std::vector<int64_t>(nq * kk),
                    std::vector<float>(nq * kk)};
   if (pq_.nbits == 8)
-    search8(luts.data(), nq, kk, T, r);
+    search8(luts.data(), nq, kk, T, opt.isa, r);
   else
     search4(luts.data(), nq, kk, opt, T, r);
   return rerank ? rerank_exact(r, q, opt.originals, pq_.d, k, T) : r;
 }
 
-void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, FloatKnnResult& r) const {
+void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, kc::PqIsa isa,
+                      FloatKnnResult& r) const {
   const int64_t m = pq_.m, groups = (nq + kGroup8 - 1) / kGroup8;
 #pragma omp parallel num_threads(T)
   {
@@ -143,9 +169,10 @@ void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, FloatKnnRe
       std::vector<float> thr(gq, std::numeric_limits<float>::infinity());
       for (int64_t b0 = 0; b0 < n_; b0 += kBlock8) {
         const int64_t bb = std::min(kBlock8, n_ - b0);
-        kc::pq8_adc_scan(luts + q0 * m * 256, gq, codes_.data() + b0 * m, bb, m, buf.data());
+        const size_t blk0 = b0 / 16, blk1 = kc::pq8_blocks(b0 + bb);
+        kc::pq8_adc_scan(luts + q0 * m * 256, gq, packed_.data(), m, blk0, blk1, buf.data(), isa);
         for (int64_t i = 0; i < gq; ++i) {
-          const float* d = buf.data() + i * bb;
+          const float* d = buf.data() + i * (blk1 - blk0) * 16;
           // Ids ascend, so a distance equal to the worst kept one never enters.
           for (int64_t j = 0; j < bb; ++j)
             if (d[j] < thr[i]) {
@@ -167,27 +194,25 @@ void PqIndex::search4(const float* luts, int64_t nq, size_t k, const PqSearchOpt
                       FloatKnnResult& r) const {
   const int64_t m = pq_.m;
   const size_t mp = kc::pq4_padded_m(m), blocks = kc::pq4_blocks(n_);
-  const size_t sl = std::min<size_t>(std::max(k, opt.shortlist4 ? opt.shortlist4 : 2 * k), n_);
+  const size_t sl = std::min<size_t>(std::max(k, opt.shortlist4 ? opt.shortlist4 : k), n_);
   const int64_t G = kc::kPq4MaxQueries, groups = (nq + G - 1) / G;
 #pragma omp parallel num_threads(T)
   {
     std::vector<uint8_t> lut8(G * mp * 16), code(m);
-    std::vector<TopK<uint16_t>> heaps(G);
     std::vector<std::pair<float, int64_t>> cand;
+    ShortlistSink sink;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t q0 = g * G, gq = std::min(G, nq - q0);
-      ShortlistSink sink;
       for (int64_t i = 0; i < gq; ++i) {
         quantize_tables(luts + (q0 + i) * m * 16, m, mp, lut8.data() + i * mp * 16);
-        heaps[i].reset(sl);
-        sink.heaps[i] = &heaps[i];
-        sink.thr[i] = std::numeric_limits<uint16_t>::max();
+        sink.reset(static_cast<int>(i), sl);
       }
       kc::pq4_scan(lut8.data(), gq, packed_.data(), mp, 0, blocks, n_, sink, opt.isa);
       for (int64_t i = 0; i < gq; ++i) {
+        // The shortlist ordered by the float tables: exact ADC distances, ties by id.
         cand.clear();
-        for (const auto& [d8, id] : heaps[i].take_sorted()) {
+        for (int64_t id : sink.ids(static_cast<int>(i))) {
           kc::pq4_unpack_one(packed_.data(), id, m, code.data());
           cand.emplace_back(adc_distance(luts + (q0 + i) * m * 16, code.data(), m, 16), id);
         }

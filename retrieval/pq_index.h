@@ -1,7 +1,8 @@
 #pragma once
 // Exhaustive PQ / OPQ index (retrieval/pq.h, retrieval/opq.h) with asymmetric-distance k-NN:
 //   nbits 8: float tables, the database scanned in cache-sized blocks of codes, each block
-//            looked up for a group of queries at once (kernels::cpu::pq8_adc_scan);
+//            looked up for a group of queries at once by SIMD gathers
+//            (kernels::cpu::pq8_adc_scan);
 //   nbits 4: fast scan (kernels::cpu::pq4_scan) on 8-bit quantised tables held in SIMD
 //            registers; it keeps a shortlist of candidates by the quantised distance, which
 //            the float tables then order, so the returned distances are exact ADC values.
@@ -20,14 +21,14 @@ namespace he::retrieval {
 struct PqSearchOptions {
   size_t k = 10;
   size_t nprobe = 1;  // IVF indexes: inverted lists scanned per query
-  // nbits 4: candidates kept by the quantised scan for the float tables (0 = 2 k).
+  // nbits 4: candidates kept by the quantised scan for the float tables (0 = k).
   size_t shortlist4 = 0;
   // Exact re-ranking: with `originals` (n,d) f32 in id order, the best `rerank` (>= k) by ADC
   // are re-ordered by their true distance. 0 = no re-ranking.
   const float* originals = nullptr;
   size_t rerank = 0;
   int threads = 0;  // 0 = OpenMP default
-  kernels::cpu::Pq4Isa isa = kernels::cpu::Pq4Isa::Auto;
+  kernels::cpu::PqIsa isa = kernels::cpu::PqIsa::Auto;
 };
 
 class PqIndex {
@@ -54,14 +55,15 @@ class PqIndex {
   FloatKnnResult search(const float* q, int64_t nq, const PqSearchOptions& opt) const;
 
  private:
-  void search8(const float* luts, int64_t nq, size_t k, int T, FloatKnnResult& r) const;
+  void search8(const float* luts, int64_t nq, size_t k, int T, kernels::cpu::PqIsa isa,
+               FloatKnnResult& r) const;
   void search4(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
                FloatKnnResult& r) const;
 
   ProductQuantizer pq_;
   std::vector<float> rotation_;
   std::vector<uint8_t> codes_;   // (n,m)
-  std::vector<uint8_t> packed_;  // nbits 4: the fast-scan layout of codes_
+  std::vector<uint8_t> packed_;  // codes_ in the scan layout of nbits (kernels/pq.h)
   int64_t n_ = 0;
 };
 

@@ -1,5 +1,5 @@
 // 4-bit PQ fast scan (kernels/pq.h): the packed layout, the scalar reference scan every SIMD
-// path is tested against, and the run-time choice of instruction set.
+// path is tested against, and the dispatch to the path of the chosen instruction set.
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -58,52 +58,19 @@ void pq4_scan_scalar(const uint8_t* luts8, size_t nq, const uint8_t* packed, siz
 
 }  // namespace detail
 
-bool pq4_isa_supported(Pq4Isa isa) {
-  switch (isa) {
-    case Pq4Isa::Auto:
-    case Pq4Isa::Scalar:
-      return true;
-    case Pq4Isa::Avx2:
-      return __builtin_cpu_supports("avx2");
-    case Pq4Isa::Avx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  }
-  return false;
-}
-
-Pq4Isa pq4_best_isa() {
-  if (pq4_isa_supported(Pq4Isa::Avx512)) return Pq4Isa::Avx512;
-  if (pq4_isa_supported(Pq4Isa::Avx2)) return Pq4Isa::Avx2;
-  return Pq4Isa::Scalar;
-}
-
-const char* pq4_isa_name(Pq4Isa isa) {
-  switch (isa) {
-    case Pq4Isa::Auto:
-      return "auto";
-    case Pq4Isa::Scalar:
-      return "scalar";
-    case Pq4Isa::Avx2:
-      return "avx2";
-    case Pq4Isa::Avx512:
-      return "avx512";
-  }
-  return "?";
-}
-
 void pq4_scan(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
-              size_t b1, size_t n, Pq4Sink& sink, Pq4Isa isa) {
+              size_t b1, size_t n, Pq4Sink& sink, PqIsa isa) {
   if (nq < 1 || nq > static_cast<size_t>(kPq4MaxQueries) || mp % 4 != 0 || mp > 256)
     throw std::invalid_argument(
         "pq4_scan: need 1 <= nq <= 4 and mp a multiple of 4 <= 256; got nq=" + std::to_string(nq) +
         " mp=" + std::to_string(mp));
-  if (isa == Pq4Isa::Auto) isa = pq4_best_isa();
-  if (!pq4_isa_supported(isa))
-    throw std::invalid_argument(std::string("pq4_scan: ISA ") + pq4_isa_name(isa) +
+  if (isa == PqIsa::Auto) isa = pq_best_isa();
+  if (!pq_isa_supported(isa))
+    throw std::invalid_argument(std::string("pq4_scan: ISA ") + pq_isa_name(isa) +
                                 " is not supported by this CPU");
-  const detail::Pq4ScanFn fn = isa == Pq4Isa::Avx512 ? detail::pq4_scan_avx512
-                               : isa == Pq4Isa::Avx2 ? detail::pq4_scan_avx2
-                                                     : detail::pq4_scan_scalar;
+  const detail::Pq4ScanFn fn = isa == PqIsa::Avx512 ? detail::pq4_scan_avx512
+                               : isa == PqIsa::Avx2 ? detail::pq4_scan_avx2
+                                                    : detail::pq4_scan_scalar;
   fn(luts8, nq, packed, mp, b0, b1, n, sink);
 }
 

@@ -1,6 +1,6 @@
-// ADC scan for 8-bit PQ codes (kernels/pq.h): each code row is loaded once and looked up in
-// the tables of a whole group of queries, so a block of codes streamed from memory serves
-// several queries. The sum over subquantisers runs in order m = 0, 1, ... for every query.
+// 8-bit PQ ADC scan (kernels/pq.h): the blocked layout, the scalar reference every SIMD path
+// is tested against, and the dispatch to the path of the chosen instruction set.
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -8,62 +8,48 @@
 
 namespace he::kernels::cpu {
 
-namespace {
+size_t pq8_blocks(size_t n) { return (n + 15) / 16; }
 
-// Q queries at once, M subquantisers (0 = run-time m).
-template <int Q, int M>
-void scan(const float* luts, const uint8_t* codes, size_t n, size_t m_rt, float* out) {
-  const size_t m = M > 0 ? static_cast<size_t>(M) : m_rt;
-  const size_t qstride = m * 256;
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t* c = codes + i * m;
-    float acc[Q] = {};
-    for (size_t j = 0; j < m; ++j) {
-      const float* t = luts + j * 256 + c[j];
-      for (int q = 0; q < Q; ++q) acc[q] += t[q * qstride];
+void pq8_pack(const uint8_t* codes, size_t n, size_t m, uint8_t* packed) {
+  std::memset(packed, 0, pq8_blocks(n) * m * 16);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < m; ++j) packed[(i / 16) * m * 16 + j * 16 + i % 16] = codes[i * m + j];
+}
+
+namespace detail {
+
+void pq8_scan_scalar(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
+                     size_t b1, float* out) {
+  const size_t width = (b1 - b0) * 16;
+  for (size_t b = b0; b < b1; ++b) {
+    const uint8_t* blk = packed + b * m * 16;
+    for (size_t q = 0; q < nq; ++q) {
+      const float* lut = luts + q * m * 256;
+      for (size_t i = 0; i < 16; ++i) {
+        float acc = 0;
+        for (size_t j = 0; j < m; ++j) acc += lut[j * 256 + blk[j * 16 + i]];
+        out[q * width + (b - b0) * 16 + i] = acc;
+      }
     }
-    for (int q = 0; q < Q; ++q) out[q * n + i] = acc[q];
   }
 }
 
-template <int Q>
-void scan_m(const float* luts, const uint8_t* codes, size_t n, size_t m, float* out) {
-  switch (m) {
-    case 8:
-      return scan<Q, 8>(luts, codes, n, m, out);
-    case 16:
-      return scan<Q, 16>(luts, codes, n, m, out);
-    case 32:
-      return scan<Q, 32>(luts, codes, n, m, out);
-    default:
-      return scan<Q, 0>(luts, codes, n, m, out);
-  }
-}
+}  // namespace detail
 
-}  // namespace
-
-void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* codes, size_t n, size_t m,
-                  float* out) {
-  if (m == 0) throw std::invalid_argument("pq8_adc_scan: m must be > 0");
-  // Groups of up to 4 queries keep the accumulators in registers.
-  for (size_t q0 = 0; q0 < nq; q0 += 4) {
-    const float* l = luts + q0 * m * 256;
-    float* o = out + q0 * n;
-    switch (nq - q0 >= 4 ? 4 : nq - q0) {
-      case 4:
-        scan_m<4>(l, codes, n, m, o);
-        break;
-      case 3:
-        scan_m<3>(l, codes, n, m, o);
-        break;
-      case 2:
-        scan_m<2>(l, codes, n, m, o);
-        break;
-      default:
-        scan_m<1>(l, codes, n, m, o);
-        break;
-    }
-  }
+void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
+                  size_t b1, float* out, PqIsa isa) {
+  if (m == 0 || b1 < b0)
+    throw std::invalid_argument(
+        "pq8_adc_scan: need m > 0 and b0 <= b1; got m=" + std::to_string(m) +
+        " b0=" + std::to_string(b0) + " b1=" + std::to_string(b1));
+  if (isa == PqIsa::Auto) isa = pq_best_isa();
+  if (!pq_isa_supported(isa))
+    throw std::invalid_argument(std::string("pq8_adc_scan: ISA ") + pq_isa_name(isa) +
+                                " is not supported by this CPU");
+  const detail::Pq8ScanFn fn = isa == PqIsa::Avx512 ? detail::pq8_scan_avx512
+                               : isa == PqIsa::Avx2 ? detail::pq8_scan_avx2
+                                                    : detail::pq8_scan_scalar;
+  fn(luts, nq, packed, m, b0, b1, out);
 }
 
 }  // namespace he::kernels::cpu

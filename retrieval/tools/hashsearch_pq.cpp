@@ -187,7 +187,7 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
   std::printf(
       "search: %lld queries, k=%lld, index=%s, threads=%d, isa=%s: %.4f s, %.1f queries/s\n",
       (long long)nq, (long long)k, method.c_str(), s.threads ? s.threads : omp_get_max_threads(),
-      kernels::cpu::pq4_isa_name(kernels::cpu::pq4_best_isa()), t2 - t1, nq / (t2 - t1));
+      kernels::cpu::pq_isa_name(kernels::cpu::pq_best_isa()), t2 - t1, nq / (t2 - t1));
   return 0;
 }
 

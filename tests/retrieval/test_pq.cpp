@@ -99,7 +99,7 @@ TEST(RetrievalPq, FastScanShortlistKeepsMostOfTheFloatRanking) {
   PqIndex index = PqIndex::train(x.data(), n, d, 16, 4, false, 8);
   index.add(x.data(), n);
   PqSearchOptions all, fast;
-  all.k = fast.k = k, all.shortlist4 = n;  // fast: the default shortlist of 2k
+  all.k = fast.k = k, all.shortlist4 = n;  // fast: the default shortlist of k
   FloatKnnResult a = index.search(q.data(), nq, all), f = index.search(q.data(), nq, fast);
   size_t hits = 0;
   for (int64_t i = 0; i < nq; ++i)
