@@ -33,6 +33,10 @@ void pq8_pack(const uint8_t* codes, size_t n, size_t m, uint8_t* packed);
 void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
                   size_t b1, float* out, PqIsa isa = PqIsa::Auto);
 
+// out:(n) = a + b elementwise (the per-list ADC tables of IVF-PQ); vectorised for the CPU's
+// widest float SIMD, chosen at run time.
+void pq_add_tables(const float* a, const float* b, size_t n, float* out);
+
 // ---- nbits = 4: fast scan ------------------------------------------------------------------
 // Fast-scan layout: codes in blocks of 32; the subquantisers padded to mp = multiple of 4
 // (padding codes are 0 and padding tables 0). Block b holds mp/2 groups of 32 bytes; group g

@@ -56,9 +56,11 @@ IvfPqIndex::IvfPqIndex(std::vector<float> coarse, ProductQuantizer pq)
 
 IvfPqIndex IvfPqIndex::train(const float* x, int64_t n, int64_t d, int64_t nlist, int64_t m,
                              uint64_t seed) {
+  // 64 rows per list and 10 Lloyd updates after the k-means++ seeding: the coarse centroids
+  // only route queries, the residual PQ carries the precision.
   KMeansOptions ko;
-  ko.k = nlist, ko.max_iter = 20, ko.seed = seed;
-  std::vector<float> xs = sample_rows(x, n, d, 256 * nlist, seed);
+  ko.k = nlist, ko.max_iter = 10, ko.seed = seed;
+  std::vector<float> xs = sample_rows(x, n, d, 64 * nlist, seed);
   const int64_t rows = static_cast<int64_t>(xs.size()) / d;
   std::vector<float> coarse = kmeans(xs.data(), rows, d, ko).centroids;
   std::vector<float> res =
@@ -148,9 +150,15 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
     for (int64_t t = 0; t < d; ++t) cnorm[l] += coarse_[l * d + t] * coarse_[l * d + t];
   FloatKnnResult r{static_cast<size_t>(nq), kk, std::vector<int64_t>(nq * kk, -1),
                    std::vector<float>(nq * kk, std::numeric_limits<float>::infinity())};
+  // qterm:(nq, m, 256) = -2 <q_j, centroid_{j,c}>, one GEMM per subquantiser for all queries.
+  std::vector<float> qterm(nq * m * 256);
+  for (int64_t j = 0; j < m; ++j)
+    kernels::cpu::gemm(false, true, nq, 256, dsub, -2.0f, q + j * dsub, d,
+                       pq_.centroids.data() + j * 256 * dsub, dsub, 0.0f, qterm.data() + j * 256,
+                       m * 256);
 #pragma omp parallel num_threads(T)
   {
-    std::vector<float> qterm(m * 256), lut(m * 256), buf;
+    std::vector<float> lut(m * 256), buf;
     std::vector<int64_t> lists(nl);
     TopK<float> heap;
 #pragma omp for schedule(dynamic, 4)
@@ -165,27 +173,26 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
         return da != db ? da < db : a < b;
       };
       std::partial_sort(lists.begin(), lists.begin() + nprobe, lists.end(), closer);
-      for (int64_t j = 0; j < m; ++j)
-        for (int64_t c = 0; c < 256; ++c) {
-          const float* cen = pq_.centroids.data() + (j * 256 + c) * dsub;
-          float dot = 0;
-          for (int64_t t = 0; t < dsub; ++t) dot += qi[j * dsub + t] * cen[t];
-          qterm[j * 256 + c] = -2 * dot;
-        }
       heap.reset(kk);
       for (size_t p = 0; p < nprobe; ++p) {
         const int64_t l = lists[p];
         const auto& ids = list_ids_[l];
         if (ids.empty()) continue;
         const float base = qn + row[l] + cnorm[l];
-        const float* terms = list_terms_.data() + l * m * 256;
-        for (int64_t e = 0; e < m * 256; ++e) lut[e] = terms[e] + qterm[e];
+        kernels::cpu::pq_add_tables(list_terms_.data() + l * m * 256, qterm.data() + i * m * 256,
+                                    m * 256, lut.data());
         const size_t blocks = kernels::cpu::pq8_blocks(ids.size());
         buf.resize(blocks * 16);
         kernels::cpu::pq8_adc_scan(lut.data(), 1, list_packed_[l].data(), m, 0, blocks, buf.data(),
                                    opt.isa);
+        // Ids are not ordered across lists: a distance equal to the worst kept one may enter.
+        float lim =
+            heap.full() ? heap.worst().first - base : std::numeric_limits<float>::infinity();
         for (size_t e = 0; e < ids.size(); ++e)
-          if (heap.accepts(base + buf[e], ids[e])) heap.push(base + buf[e], ids[e]);
+          if (buf[e] <= lim && heap.accepts(base + buf[e], ids[e])) {
+            heap.push(base + buf[e], ids[e]);
+            if (heap.full()) lim = heap.worst().first - base;
+          }
       }
       auto best = heap.take_sorted();
       for (size_t j = 0; j < best.size(); ++j)

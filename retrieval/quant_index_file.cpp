@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -83,7 +84,20 @@ void read_array(const uint8_t* p, size_t& off, uint64_t count, std::vector<T>& o
   off += count * sizeof(T);
 }
 
+// Distances are sums of squares of these values: a NaN, an infinity or a value whose square
+// could overflow a float sum would make the rankings meaningless.
+void check_finite(const std::string& path, const std::vector<float>& v, const char* what) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!(std::fabs(v[i]) < 1e15f))
+      bad(path, std::string(what) + " value " + std::to_string(i) + " is " + std::to_string(v[i]) +
+                    " (not finite or above 1e15 in magnitude)");
+}
+
 void check_payload(const std::string& path, const QuantIndexContents& c) {
+  check_finite(path, c.vectors, "vector");
+  check_finite(path, c.rotation, "rotation");
+  check_finite(path, c.coarse, "coarse centroid");
+  check_finite(path, c.centroids, "centroid");
   const int64_t ksub = int64_t{1} << c.nbits;
   if (c.kind != QuantKind::Flat)
     for (size_t i = 0; i < c.codes.size(); ++i)

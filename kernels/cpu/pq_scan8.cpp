@@ -36,6 +36,13 @@ void pq8_scan_scalar(const float* luts, size_t nq, const uint8_t* packed, size_t
 
 }  // namespace detail
 
+__attribute__((target_clones("avx512f", "avx2", "default"))) void pq_add_tables(const float* a,
+                                                                                const float* b,
+                                                                                size_t n,
+                                                                                float* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
 void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
                   size_t b1, float* out, PqIsa isa) {
   if (m == 0 || b1 < b0)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +129,12 @@ TEST(RetrievalQuantIndexFile, DamagedFilesAreRejected) {
   std::memcpy(b.data() + sizes_at, &s0, 8);
   reseal(b);
   expect_error(b, "sum to");
+  // A NaN in the first coarse centroid.
+  b = good;
+  const float nan = std::nanf("");
+  std::memcpy(b.data() + 64, &nan, 4);
+  reseal(b);
+  expect_error(b, "not finite");
   EXPECT_THROW(load_quant_index(tmp_path("missing.heq")), std::runtime_error);
 }
 
