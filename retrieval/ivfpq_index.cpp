@@ -188,9 +188,11 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
         // Ids are not ordered across lists: a distance equal to the worst kept one may enter.
         float lim =
             heap.full() ? heap.worst().first - base : std::numeric_limits<float>::infinity();
-        for (size_t e = 0; e < ids.size(); ++e)
-          if (buf[e] <= lim && heap.accepts(base + buf[e], ids[e])) {
-            heap.push(base + buf[e], ids[e]);
+        const float* dist = buf.data();
+        const int64_t* id = ids.data();
+        for (size_t e = 0, size = ids.size(); e < size; ++e)
+          if (dist[e] <= lim && heap.accepts(base + dist[e], id[e])) {
+            heap.push(base + dist[e], id[e]);
             if (heap.full()) lim = heap.worst().first - base;
           }
       }
