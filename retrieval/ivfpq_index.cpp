@@ -18,6 +18,8 @@ namespace he::retrieval {
 
 namespace {
 
+constexpr int64_t kQueryChunk = 1024;  // queries whose tables are built at once
+
 // Residuals x - coarse[assign] of x:(n,d).
 std::vector<float> residuals(const float* x, int64_t n, int64_t d, const std::vector<float>& coarse,
                              const std::vector<int64_t>& assign) {
@@ -135,7 +137,7 @@ void IvfPqIndex::set_lists(const std::vector<int64_t>& list_sizes, const std::ve
 }
 
 FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOptions& opt) const {
-  const int64_t d = pq_.d, m = pq_.m, dsub = pq_.dsub(), nl = nlist();
+  const int64_t d = pq_.d, nl = nlist();
   const size_t k = opt.k, nprobe = std::min<size_t>(std::max<size_t>(opt.nprobe, 1), nl);
   if (k < 1 || static_cast<int64_t>(k) > n_)
     throw std::invalid_argument("IvfPqIndex::search: k=" + std::to_string(k) +
@@ -143,14 +145,25 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
   const bool rerank = opt.originals && opt.rerank > 0;
   const size_t kk = rerank ? std::min<size_t>(std::max(k, opt.rerank), n_) : k;
   const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-  // Coarse distances ||q||^2 - 2 q.c + ||c||^2 by one GEMM; the ||q||^2 part is added per query.
-  std::vector<float> qc(nq * nl), cnorm(nl, 0.0f);
-  kernels::cpu::gemm(false, true, nq, nl, d, -2.0f, q, d, coarse_.data(), d, 0.0f, qc.data(), nl);
+  std::vector<float> cnorm(nl, 0.0f);
   for (int64_t l = 0; l < nl; ++l)
     for (int64_t t = 0; t < d; ++t) cnorm[l] += coarse_[l * d + t] * coarse_[l * d + t];
   FloatKnnResult r{static_cast<size_t>(nq), kk, std::vector<int64_t>(nq * kk, -1),
                    std::vector<float>(nq * kk, std::numeric_limits<float>::infinity())};
-  // qterm:(nq, m, 256) = -2 <q_j, centroid_{j,c}>, one GEMM per subquantiser for all queries.
+  for (int64_t q0 = 0; q0 < nq; q0 += kQueryChunk)  // bounded per-query tables
+    search_chunk(q + q0 * d, std::min(kQueryChunk, nq - q0), nprobe, kk, cnorm, T, opt.isa,
+                 r.ids.data() + q0 * kk, r.scores.data() + q0 * kk);
+  return rerank ? rerank_exact(r, q, opt.originals, d, k, T) : r;
+}
+
+void IvfPqIndex::search_chunk(const float* q, int64_t nq, size_t nprobe, size_t kk,
+                              const std::vector<float>& cnorm, int T, kernels::cpu::PqIsa isa,
+                              int64_t* out_ids, float* out_scores) const {
+  const int64_t d = pq_.d, m = pq_.m, dsub = pq_.dsub(), nl = nlist();
+  // Coarse distances ||q||^2 - 2 q.c + ||c||^2 by one GEMM; the ||q||^2 part is added per query.
+  std::vector<float> qc(nq * nl);
+  kernels::cpu::gemm(false, true, nq, nl, d, -2.0f, q, d, coarse_.data(), d, 0.0f, qc.data(), nl);
+  // qterm:(nq, m, 256) = -2 <q_j, centroid_{j,c}>, one GEMM per subquantiser.
   std::vector<float> qterm(nq * m * 256);
   for (int64_t j = 0; j < m; ++j)
     kernels::cpu::gemm(false, true, nq, 256, dsub, -2.0f, q + j * dsub, d,
@@ -184,7 +197,7 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
         const size_t blocks = kernels::cpu::pq8_blocks(ids.size());
         buf.resize(blocks * 16);
         kernels::cpu::pq8_adc_scan(lut.data(), 1, list_packed_[l].data(), m, 0, blocks, buf.data(),
-                                   opt.isa);
+                                   isa);
         // Ids are not ordered across lists: a distance equal to the worst kept one may enter.
         float lim =
             heap.full() ? heap.worst().first - base : std::numeric_limits<float>::infinity();
@@ -198,10 +211,9 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
       }
       auto best = heap.take_sorted();
       for (size_t j = 0; j < best.size(); ++j)
-        r.ids[i * kk + j] = best[j].second, r.scores[i * kk + j] = best[j].first;
+        out_ids[i * kk + j] = best[j].second, out_scores[i * kk + j] = best[j].first;
     }
   }
-  return rerank ? rerank_exact(r, q, opt.originals, d, k, T) : r;
 }
 
 }  // namespace he::retrieval

@@ -44,6 +44,10 @@ class IvfPqIndex {
 
  private:
   void precompute_list_terms();
+  // q:(nq,d) -> out_ids, out_scores:(nq, kk), slots left as they are when too few candidates.
+  void search_chunk(const float* q, int64_t nq, size_t nprobe, size_t kk,
+                    const std::vector<float>& cnorm, int T, kernels::cpu::PqIsa isa,
+                    int64_t* out_ids, float* out_scores) const;
   void pack_list(int64_t l);
 
   std::vector<float> coarse_;  // (nlist, d)

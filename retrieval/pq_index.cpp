@@ -20,6 +20,8 @@ namespace {
 // nbits 8: queries per group and codes per block; a group's tables (kGroup8 x m KiB) sit in
 // L1/L2 while each block of codes (m KiB) is read from memory once for the whole group.
 constexpr int64_t kGroup8 = 2, kBlock8 = 1024;
+// Queries whose tables are built at once (m KiB each at nbits 8).
+constexpr int64_t kQueryChunk = 1024;
 
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
@@ -143,20 +145,26 @@ FloatKnnResult PqIndex::search(const float* q, int64_t nq, const PqSearchOptions
   const bool rerank = opt.originals && opt.rerank > 0;
   const size_t kk = rerank ? std::min<size_t>(std::max(k, opt.rerank), n_) : k;
   const int T = thread_count(opt.threads);
-  std::vector<float> qr = rotate_queries(q, nq, pq_.d, rotation_);
-  std::vector<float> luts(nq * pq_.m * pq_.ksub());
-  pq_.distance_tables(qr.data(), nq, luts.data());
   FloatKnnResult r{static_cast<size_t>(nq), kk, std::vector<int64_t>(nq * kk),
                    std::vector<float>(nq * kk)};
-  if (pq_.nbits == 8)
-    search8(luts.data(), nq, kk, T, opt.isa, r);
-  else
-    search4(luts.data(), nq, kk, opt, T, r);
+  std::vector<float> luts;
+  for (int64_t q0 = 0; q0 < nq; q0 += kQueryChunk) {  // bounded table memory
+    const int64_t cq = std::min(kQueryChunk, nq - q0);
+    std::vector<float> qr = rotate_queries(q + q0 * pq_.d, cq, pq_.d, rotation_);
+    luts.resize(cq * pq_.m * pq_.ksub());
+    pq_.distance_tables(qr.data(), cq, luts.data());
+    int64_t* ids = r.ids.data() + q0 * kk;
+    float* scores = r.scores.data() + q0 * kk;
+    if (pq_.nbits == 8)
+      search8(luts.data(), cq, kk, T, opt.isa, ids, scores);
+    else
+      search4(luts.data(), cq, kk, opt, T, ids, scores);
+  }
   return rerank ? rerank_exact(r, q, opt.originals, pq_.d, k, T) : r;
 }
 
-void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, kc::PqIsa isa,
-                      FloatKnnResult& r) const {
+void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, kc::PqIsa isa, int64_t* ids,
+                      float* scores) const {
   const int64_t m = pq_.m, groups = (nq + kGroup8 - 1) / kGroup8;
 #pragma omp parallel num_threads(T)
   {
@@ -184,14 +192,14 @@ void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, kc::PqIsa 
       for (int64_t i = 0; i < gq; ++i) {
         auto best = heaps[i].take_sorted();
         for (size_t j = 0; j < k; ++j)
-          r.ids[(q0 + i) * k + j] = best[j].second, r.scores[(q0 + i) * k + j] = best[j].first;
+          ids[(q0 + i) * k + j] = best[j].second, scores[(q0 + i) * k + j] = best[j].first;
       }
     }
   }
 }
 
 void PqIndex::search4(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
-                      FloatKnnResult& r) const {
+                      int64_t* ids, float* scores) const {
   const int64_t m = pq_.m;
   const size_t mp = kc::pq4_padded_m(m), blocks = kc::pq4_blocks(n_);
   const size_t sl = std::min<size_t>(std::max(k, opt.shortlist4 ? opt.shortlist4 : k), n_);
@@ -218,7 +226,7 @@ void PqIndex::search4(const float* luts, int64_t nq, size_t k, const PqSearchOpt
         }
         std::partial_sort(cand.begin(), cand.begin() + k, cand.end());
         for (size_t j = 0; j < k; ++j)
-          r.ids[(q0 + i) * k + j] = cand[j].second, r.scores[(q0 + i) * k + j] = cand[j].first;
+          ids[(q0 + i) * k + j] = cand[j].second, scores[(q0 + i) * k + j] = cand[j].first;
       }
     }
   }

@@ -55,10 +55,11 @@ class PqIndex {
   FloatKnnResult search(const float* q, int64_t nq, const PqSearchOptions& opt) const;
 
  private:
+  // luts:(nq, m, 2^nbits) -> ids, scores:(nq, k).
   void search8(const float* luts, int64_t nq, size_t k, int T, kernels::cpu::PqIsa isa,
-               FloatKnnResult& r) const;
+               int64_t* ids, float* scores) const;
   void search4(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
-               FloatKnnResult& r) const;
+               int64_t* ids, float* scores) const;
 
   ProductQuantizer pq_;
   std::vector<float> rotation_;

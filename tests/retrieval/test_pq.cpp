@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "pq_test_data.h"
+#include "retrieval/ivfpq_index.h"
 #include "retrieval/opq.h"
 #include "retrieval/pq.h"
 #include "retrieval/pq_index.h"
@@ -158,4 +159,23 @@ TEST(RetrievalOpq, RotationIsOrthogonalAndLowersTheError) {
     }
   ASSERT_EQ(o.error_history.size(), 6u);
   EXPECT_LT(o.error_history.back(), 0.9 * o.error_history.front());
+}
+
+TEST(RetrievalPq, QueriesBeyondOneChunkGiveTheSameResults) {
+  // More queries than one table chunk (1024): the last ones searched alone agree.
+  const int64_t n = 600, d = 8, nq = 1100, tail = 1030;
+  std::vector<float> x = mixture_rows(n, d, 8, 0.5f, 61), q = mixture_rows(nq, d, 8, 0.5f, 62);
+  PqIndex pq8 = PqIndex::train(x.data(), n, d, 2, 8, false, 63),
+          pq4 = PqIndex::train(x.data(), n, d, 2, 4, false, 64);
+  IvfPqIndex ivf = IvfPqIndex::train(x.data(), n, d, 4, 2, 65);
+  pq8.add(x.data(), n), pq4.add(x.data(), n), ivf.add(x.data(), n);
+  PqSearchOptions opt;
+  opt.k = 5, opt.nprobe = 2;
+  auto check = [&](auto& index) {
+    FloatKnnResult all = index.search(q.data(), nq, opt);
+    FloatKnnResult part = index.search(q.data() + tail * d, nq - tail, opt);
+    EXPECT_TRUE(std::equal(part.ids.begin(), part.ids.end(), all.ids.begin() + tail * 5));
+    EXPECT_TRUE(std::equal(part.scores.begin(), part.scores.end(), all.scores.begin() + tail * 5));
+  };
+  check(pq8), check(pq4), check(ivf);
 }
