@@ -1,7 +1,8 @@
 // AVX2 fast scan of 4-bit PQ codes (kernels/pq.h): one 32-byte load holds the nibbles of 32
 // codes for two subquantisers, one per 128-bit lane; vpshufb looks them up in the two 16-entry
-// u8 tables held in one register; even and odd bytes are summed in separate u16 accumulators
-// (no overflow up to 256 subquantisers). Compiled for AVX2 inside this file only.
+// u8 tables held in one register; whole u16 words and odd bytes are summed in separate
+// accumulators and the even sums recovered at the end of a block (exact up to 256
+// subquantisers). Compiled for AVX2 inside this file only.
 #if !defined(__clang__)  // GCC 12 false positives inside its own intrinsic headers
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -49,11 +50,11 @@ inline void emit16(__m256i d, size_t base, int q, size_t n, Pq4Sink& sink) {
 template <int NQ>
 void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, size_t b1, size_t n,
           Pq4Sink& sink) {
-  const __m256i low4 = _mm256_set1_epi8(0x0f), low8 = _mm256_set1_epi16(0x00ff);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
   const size_t groups = mp / 2;
   for (size_t b = b0; b < b1; ++b) {
     const uint8_t* blk = packed + b * groups * 32;
-    // acc[q][0/1]: codes 0..15 even/odd bytes; acc[q][2/3]: codes 16..31.
+    // acc[q][0/1]: codes 0..15 whole words / odd bytes; acc[q][2/3]: codes 16..31.
     __m256i acc[NQ][4];
     for (int q = 0; q < NQ; ++q)
       for (int a = 0; a < 4; ++a) acc[q][a] = _mm256_setzero_si256();
@@ -65,9 +66,9 @@ void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, siz
         const __m256i t =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(luts8 + q * mp * 16 + g * 32));
         const __m256i dlo = _mm256_shuffle_epi8(t, lo), dhi = _mm256_shuffle_epi8(t, hi);
-        acc[q][0] = _mm256_add_epi16(acc[q][0], _mm256_and_si256(dlo, low8));
+        acc[q][0] = _mm256_add_epi16(acc[q][0], dlo);
         acc[q][1] = _mm256_add_epi16(acc[q][1], _mm256_srli_epi16(dlo, 8));
-        acc[q][2] = _mm256_add_epi16(acc[q][2], _mm256_and_si256(dhi, low8));
+        acc[q][2] = _mm256_add_epi16(acc[q][2], dhi);
         acc[q][3] = _mm256_add_epi16(acc[q][3], _mm256_srli_epi16(dhi, 8));
       }
     }
@@ -76,6 +77,9 @@ void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, siz
       for (int a = 0; a < 4; ++a)
         s[a] = _mm_add_epi16(_mm256_castsi256_si128(acc[q][a]),
                              _mm256_extracti128_si256(acc[q][a], 1));
+      // Whole words hold even + 256 odd: even = words - (odd << 8), exact modulo 2^16.
+      s[0] = _mm_sub_epi16(s[0], _mm_slli_epi16(s[1], 8));
+      s[2] = _mm_sub_epi16(s[2], _mm_slli_epi16(s[3], 8));
       emit16(combine_lanes(s[0], s[1]), b * 32, q, n, sink);
       emit16(combine_lanes(s[2], s[3]), b * 32 + 16, q, n, sink);
     }
