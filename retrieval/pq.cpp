@@ -12,7 +12,9 @@
 namespace he::retrieval {
 
 namespace {
-constexpr int64_t kEncodeChunk = 16384;  // rows per sub-vector copy when encoding
+// Rows encoded at once: kmeans_assign's (rows, 2^nbits) score block (2 MiB at nbits 8) stays in
+// L2 between its GEMM and its arg-min.
+constexpr int64_t kEncodeChunk = 2048;
 
 // Sub-vectors j of rows [r0, r0 + rows) of x:(n,d) -> out:(rows, dsub).
 void gather_subspace(const float* x, int64_t d, int64_t r0, int64_t rows, int64_t j, int64_t dsub,
