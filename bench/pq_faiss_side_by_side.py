@@ -5,8 +5,9 @@ Data: a seeded Gaussian mixture (default 1,000,000 x 128-d float32, 1,000 querie
 same mixture). Ground truth: exact L2 k-NN (faiss.IndexFlatL2). For each index both
 libraries train on the same database rows with the same M / nbits / nlist; then, for
 T = 1 and 2 threads, the search-only queries/s (hashsearch: its printed figure, file loading
-excluded; FAISS: index.search timed here) as the median of several runs, and recall@k
-against the exact neighbours. Prints one table.
+excluded; FAISS: index.search timed here) as the median of several runs, the same per second
+of CPU time (all threads; steadier than wall clock on a busy machine), and recall@k against
+the exact neighbours. Prints one table.
 Needs: pip install faiss-cpu numpy (a side-by-side script only, not a build dependency).
 """
 import argparse
@@ -38,26 +39,29 @@ def hs(binary, *args):
 
 
 def hs_search(binary, index, qp, k, threads, nprobe, out, repeats):
-    qps = []
+    qps, cpu = [], []
     for _ in range(repeats):
         txt = hs(binary, "knn", "--index", index, "--queries", qp, "--k", str(k), "--threads",
                  str(threads), "--nprobe", str(nprobe), "--out", out)
-        m = re.search(r"search: .*: ([0-9.]+) s, ([0-9.]+) queries/s", txt)
+        m = re.search(r"search: .*: ([0-9.]+) s, ([0-9.]+) queries/s, cpu ([0-9.]+) s", txt)
         if not m:
             sys.exit("hashsearch printed no search timing:\n" + txt)
         qps.append(float(m.group(2)))
-    return statistics.median(qps), np.load(out + "_ids.npy")
+        cpu.append(float(m.group(3)))
+    ids = np.load(out + "_ids.npy")
+    return statistics.median(qps), len(ids) / statistics.median(cpu), ids
 
 
 def faiss_search(faiss, index, q, k, threads, repeats):
     faiss.omp_set_num_threads(threads)
     index.search(q[:10], k)  # warm-up
-    times, ids = [], None
+    times, cpu, ids = [], [], None
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         _, ids = index.search(q, k)
         times.append(time.perf_counter() - t)
-    return len(q) / statistics.median(times), ids
+        cpu.append(time.process_time() - c)
+    return len(q) / statistics.median(times), len(q) / statistics.median(cpu), ids
 
 
 def main():
@@ -88,7 +92,8 @@ def main():
     print(f"# {args.n} x {args.d}-d Gaussian mixture (256 centres), {args.nq} queries, "
           f"k={args.k}, M={args.m}; faiss {faiss.__version__}; median of {args.repeats} runs")
     print(f"{'index':28s} {'thr':>3s} {'hashsearch q/s':>15s} {'faiss q/s':>10s} {'ratio':>6s}"
-          f" {'hs R@k':>7s} {'faiss R@k':>9s}")
+          f" {'hs q/cpu-s':>10s} {'faiss q/cpu-s':>13s} {'ratio':>6s} {'hs R@k':>7s}"
+          f" {'faiss R@k':>9s}")
     with tempfile.TemporaryDirectory() as tmp:
         dbp, qp, out = (os.path.join(tmp, x) for x in ("db.npy", "q.npy", "res"))
         np.save(dbp, db)
@@ -118,9 +123,11 @@ def main():
             t2 = time.perf_counter()
             print(f"# {name}: build (train + add) hashsearch {t1 - t0:.1f} s, faiss {t2 - t1:.1f} s")
             for t in threads:
-                hq, hids = hs_search(args.binary, ixp, qp, args.k, t, nprobe, out, args.repeats)
-                fq, fids = faiss_search(faiss, fx, q, args.k, t, args.repeats)
+                hq, hc, hids = hs_search(args.binary, ixp, qp, args.k, t, nprobe, out,
+                                         args.repeats)
+                fq, fc, fids = faiss_search(faiss, fx, q, args.k, t, args.repeats)
                 print(f"{label:28s} {t:3d} {hq:15,.0f} {fq:10,.0f} {hq / fq:5.2f}x"
+                      f" {hc:10,.0f} {fc:13,.0f} {hc / fc:5.2f}x"
                       f" {recall(hids, gt, args.k):7.4f} {recall(fids, gt, args.k):9.4f}",
                       flush=True)
             del fx
