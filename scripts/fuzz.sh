@@ -2,6 +2,7 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan, no CUDA) in build-fuzz, writes their
 # seed corpus and runs each target for SECONDS (default 30), one after another:
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: safetensors npy idx cifar list index image
+#                                            quant_index
 # A finding stops the script (exit 1); the input is kept as build-fuzz/artifacts/<target>-*.
 # FUZZ_SEED=N fixes libFuzzer's seed and FUZZ_RUNS=N caps the executions per target. CI sets
 # both, so its pass is reproducible: the same seed and a fresh corpus give the same inputs,
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy idx cifar list index image)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy idx cifar list index image quant_index)
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DENGINE_CUDA=OFF \
   -DENGINE_FUZZ=ON -DENGINE_TESTS=OFF -DENGINE_BENCH=OFF > /dev/null

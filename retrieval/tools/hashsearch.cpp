@@ -23,6 +23,7 @@
 #include "retrieval/metrics.h"
 #include "retrieval/mih.h"  // mih_default_substrings, for the file header
 #include "retrieval/npy.h"
+#include "retrieval/tools/hashsearch_pq.h"
 
 using namespace he::retrieval;
 
@@ -259,9 +260,18 @@ int main(int argc, char** argv) {
   ev->add_option("--pr-json", pr_json, "write the PR curve as JSON");
   ev->add_option("--pr-svg", pr_svg, "write the PR curve as SVG");
 
+  // Float descriptors (exact, PQ, OPQ, IVF-PQ): retrieval/tools/hashsearch_pq.h.
+  he::retrieval::tools::QuantCli qc;
+  std::string eval_index;
+  he::retrieval::tools::add_quant_options(knn, build, ev, qc, eval_index);
   CLI11_PARSE(app, argc, argv);
   try {
     if (o.threads > 0) omp_set_num_threads(o.threads);
+    const std::string cmd = *knn ? "knn" : *build ? "build" : *ev ? "eval" : "";
+    if (auto rc = he::retrieval::tools::run_quant(
+            cmd, {o.db, o.queries, o.out, *ev ? eval_index : o.index, dbl, ql, o.m, o.threads, k},
+            qc))
+      return *rc;
     if (*knn) return run_knn(o, k);
     if (*rad) return run_radius(o, r);
     if (*build) return run_build(o, ids, labels);

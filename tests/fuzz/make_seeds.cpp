@@ -14,6 +14,7 @@
 #include "engine/io/safetensors.h"
 #include "retrieval/index_file.h"
 #include "retrieval/npy.h"
+#include "retrieval/quant_index_file.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -117,6 +118,29 @@ void file_seeds(const fs::path& tmp) {
   c.label_classes = 2;
   r::save_index(ix, c);
   seed("fuzz_index", "mih_multi.heidx", 2, read_all(ix));
+
+  // Quantised indexes: tiny hand-made quantisers (no training), one file per kind.
+  const std::string qx = (tmp / "seed.heq").string();
+  r::QuantIndexContents qc;
+  qc.kind = r::QuantKind::Flat, qc.d = 2, qc.n = 3, qc.vectors = {1, 2, 3, 4, 5, 6};
+  r::save_quant_index(qx, qc);
+  seed("fuzz_quant_index", "flat.heq", 3, read_all(qx));
+  qc = {};
+  qc.kind = r::QuantKind::Pq, qc.d = 2, qc.m = 2, qc.nbits = 4, qc.n = 3;
+  qc.centroids.resize(2 * 16);
+  for (size_t i = 0; i < qc.centroids.size(); ++i) qc.centroids[i] = float(i % 16) / 4;
+  qc.codes = {0, 15, 3, 4, 7, 7};
+  r::save_quant_index(qx, qc);
+  seed("fuzz_quant_index", "pq4.heq", 3, read_all(qx));
+  qc.kind = r::QuantKind::Opq, qc.rotation = {0, 1, 1, 0};
+  r::save_quant_index(qx, qc);
+  seed("fuzz_quant_index", "opq4.heq", 2, read_all(qx));
+  qc.kind = r::QuantKind::IvfPq, qc.nbits = 8, qc.nlist = 2, qc.rotation.clear();
+  qc.centroids.resize(2 * 256);
+  qc.coarse = {0, 0, 1, 1}, qc.list_sizes = {1, 2}, qc.ids = {2, 0, 1};
+  qc.codes = {0, 255, 3, 4, 200, 7};
+  r::save_quant_index(qx, qc);
+  seed("fuzz_quant_index", "ivfpq.heq", 3, read_all(qx));
 }
 
 }  // namespace

@@ -1,0 +1,199 @@
+// hashsearch's commands for float32 descriptors (see hashsearch_pq.h).
+#include "retrieval/tools/hashsearch_pq.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "kernels/pq.h"
+#include "retrieval/float_search.h"
+#include "retrieval/metrics_topk.h"
+#include "retrieval/npy.h"
+#include "retrieval/quant_index_file.h"
+
+namespace he::retrieval::tools {
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Floats {
+  std::vector<float> v;
+  int64_t n = 0, d = 0;
+};
+
+Floats to_floats(const NpyArray& a, const std::string& path) {
+  if (a.shape.size() != 2 || a.shape[1] < 1)
+    throw std::runtime_error(path + ": descriptors must be a 2-D (n, d) array");
+  return {npy_to_f32(a, path), a.shape[0], a.shape[1]};
+}
+
+// Float descriptors, or nullopt for binary codes (integer / bool dtypes, or floats that are
+// all -1, 0 or 1).
+std::optional<Floats> float_descriptors(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  NpyArray a = read_npy(path);
+  if (a.dtype != "f4" && a.dtype != "f8") return std::nullopt;
+  Floats f = to_floats(a, path);
+  for (float x : f.v)
+    if (x != -1.0f && x != 0.0f && x != 1.0f) return f;
+  return std::nullopt;
+}
+
+Floats load_floats(const std::string& path, int64_t d) {
+  Floats f = to_floats(read_npy(path), path);
+  if (d > 0 && f.d != d)
+    throw std::runtime_error(path + ": vectors of dimension " + std::to_string(f.d) +
+                             ", the index has " + std::to_string(d));
+  return f;
+}
+
+int64_t bytes_per_item(const QuantIndexContents& c) {
+  return c.kind == QuantKind::Flat ? 4 * c.d : (c.m * c.nbits + 7) / 8;
+}
+
+int run_build(const SharedCli& s, const QuantCli& q) {
+  const double t0 = now();
+  Floats x = load_floats(s.db, 0);
+  const double t1 = now();
+  QuantIndexContents c;
+  if (s.index == "flat") {
+    c.kind = QuantKind::Flat, c.d = x.d, c.n = x.n, c.vectors = std::move(x.v);
+  } else {
+    if (s.m < 1) throw std::runtime_error("build: --m (subquantisers) is required for " + s.index);
+    if (s.index == "ivfpq") {
+      int64_t nlist = q.nlist;
+      if (nlist == 0) nlist = int64_t{1} << std::lround(std::log2(4 * std::sqrt(double(x.n))));
+      IvfPqIndex index = IvfPqIndex::train(x.v.data(), x.n, x.d, nlist, s.m, q.seed);
+      index.add(x.v.data(), x.n);
+      c = contents_of(index);
+    } else {
+      PqIndex index = PqIndex::train(x.v.data(), x.n, x.d, s.m, q.nbits, s.index == "opq", q.seed);
+      index.add(x.v.data(), x.n);
+      c = contents_of(index);
+    }
+  }
+  const double t2 = now();
+  save_quant_index(s.out, c);
+  std::printf(
+      "wrote %s: %s index, %lld vectors of %lld dims, m=%lld nbits=%lld nlist=%lld, "
+      "%lld bytes per item; load %.2f s, train + encode %.2f s\n",
+      s.out.c_str(), quant_kind_name(c.kind), (long long)c.n, (long long)c.d, (long long)c.m,
+      (long long)c.nbits, (long long)c.nlist, (long long)bytes_per_item(c), t1 - t0, t2 - t1);
+  return 0;
+}
+
+// An index file made ready to search (codes packed, tables precomputed) before the timing.
+struct Searcher {
+  std::optional<QuantIndexContents> file;
+  std::optional<PqIndex> pq;
+  std::optional<IvfPqIndex> ivf;
+  explicit Searcher(std::optional<QuantIndexContents> c) : file(std::move(c)) {
+    if (!file || file->kind == QuantKind::Flat) return;
+    if (file->kind == QuantKind::IvfPq)
+      ivf.emplace(ivfpq_index_from(*file));
+    else
+      pq.emplace(pq_index_from(*file));
+    file->codes.clear(), file->codes.shrink_to_fit();
+  }
+
+  // The k best database rows for each query, from the index or exactly from `db`.
+  FloatKnnResult search(const Floats* db, const Floats& qs, const SharedCli& s,
+                        const QuantCli& q) const {
+    const Floats* exact = file ? nullptr : db;
+    if (file && file->kind == QuantKind::Flat)
+      return float_knn(file->vectors.data(), file->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
+                       s.threads);
+    if (exact)
+      return float_knn(db->v.data(), db->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
+                       s.threads);
+    PqSearchOptions opt;
+    opt.k = s.k, opt.nprobe = q.nprobe, opt.threads = s.threads;
+    if (q.rerank > 0) {
+      if (!db) throw std::runtime_error("--rerank needs the original vectors as --db");
+      if (db->n != file->n)
+        throw std::runtime_error(s.db + ": " + std::to_string(db->n) +
+                                 " vectors, the index holds " + std::to_string(file->n));
+      opt.originals = db->v.data(), opt.rerank = q.rerank;
+    }
+    return ivf ? ivf->search(qs.v.data(), qs.n, opt) : pq->search(qs.v.data(), qs.n, opt);
+  }
+};
+
+}  // namespace
+
+void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli& q,
+                       std::string& eval_index) {
+  build->add_option("--nbits", q.nbits, "pq/opq: bits per subquantiser, 8 or 4 (fast scan)");
+  build->add_option("--nlist", q.nlist, "ivfpq: inverted lists (default 4 sqrt(n), power of 2)");
+  build->add_option("--seed", q.seed, "pq/opq/ivfpq: training seed");
+  for (CLI::App* c : {knn, eval}) {
+    c->add_option("--nprobe", q.nprobe, "ivfpq: lists scanned per query");
+    c->add_option("--rerank", q.rerank, "re-rank this many ADC candidates exactly (needs --db)");
+  }
+  eval->add_option("--index", eval_index, "a quantised / float index file from 'build'");
+  eval->get_option("--db")->required(false);
+}
+
+std::optional<int> run_quant(const std::string& command, const SharedCli& s, const QuantCli& q) {
+  const bool quant_file = !s.index.empty() && is_quant_index_file(s.index);
+  if (command == "build") {
+    if (s.index == "pq" || s.index == "opq" || s.index == "ivfpq" ||
+        (s.index == "flat" && float_descriptors(s.db)))
+      return run_build(s, q);
+    return std::nullopt;
+  }
+  if (command != "knn" && command != "eval") return std::nullopt;
+  std::optional<QuantIndexContents> c;
+  std::optional<Floats> db;
+  if (quant_file) {
+    c = load_quant_index(s.index);
+    if (!s.db.empty() && q.rerank > 0) db = load_floats(s.db, c->d);
+  } else {
+    db = float_descriptors(s.db);
+    if (!db) return std::nullopt;  // binary codes: the Hamming commands
+  }
+  const Floats qs = load_floats(s.queries, c ? c->d : db->d);
+  const std::string method = c ? quant_kind_name(c->kind) : "exact";
+  const int64_t item_bytes = c ? bytes_per_item(*c) : 4 * db->d;
+  const Searcher searcher(std::move(c));
+  const std::clock_t c1 = std::clock();  // CPU time of all threads: steadier on a busy machine
+  const double t1 = now();
+  FloatKnnResult r = searcher.search(db ? &*db : nullptr, qs, s, q);
+  const double t2 = now();
+  const std::clock_t c2 = std::clock();
+  if (command == "eval") {
+    NpyArray ql = read_npy(s.query_labels), dl = read_npy(s.db_labels);
+    auto labels = [](const NpyArray& a, const std::string& p) {
+      if (a.shape.size() == 1) return Labels::single(npy_to_i64(a, p));
+      std::vector<int64_t> v = npy_to_i64(a, p);
+      std::vector<uint8_t> hot(v.begin(), v.end());
+      for (auto& h : hot) h = h != 0;
+      return Labels::multi_hot(hot.data(), a.shape[0], a.shape[1]);
+    };
+    TopkEvalResult e = evaluate_topk(r.ids.data(), r.nq, r.k, labels(dl, s.db_labels),
+                                     labels(ql, s.query_labels), s.threads);
+    std::string js = topk_eval_json(e);
+    js.insert(js.size() - 1,
+              ", \"index\": \"" + method + "\", \"bytes_per_item\": " + std::to_string(item_bytes));
+    std::printf("%s\n", js.c_str());
+    return 0;
+  }
+  const int64_t nq = qs.n, k = static_cast<int64_t>(s.k);
+  write_npy(s.out + "_ids.npy", npy_from({nq, k}, r.ids.data()));
+  write_npy(s.out + "_dist.npy", npy_from({nq, k}, r.scores.data()));
+  std::printf(
+      "search: %lld queries, k=%lld, index=%s, threads=%d, isa=%s: %.4f s, %.1f queries/s, "
+      "cpu %.4f s\n",
+      (long long)nq, (long long)k, method.c_str(), s.threads ? s.threads : omp_get_max_threads(),
+      kernels::cpu::pq_isa_name(kernels::cpu::pq_best_isa()), t2 - t1, nq / (t2 - t1),
+      double(c2 - c1) / CLOCKS_PER_SEC);
+  return 0;
+}
+
+}  // namespace he::retrieval::tools

@@ -1,0 +1,37 @@
+#pragma once
+// hashsearch on float32 descriptors (.npy): exact float, PQ, OPQ and IVF-PQ indexes.
+//   build --index flat|pq|opq|ivfpq --db X.npy [--m M] [--nbits B] [--nlist L] --out FILE
+//   knn   --index FILE --queries Q.npy --k K [--nprobe P] [--rerank R --db X.npy] --out PREFIX
+//   eval  --index FILE | --db X.npy  --queries Q.npy --db-labels L --query-labels QL [--k K]
+// A database is taken as float descriptors when its dtype is f4/f8 and some value is not
+// -1, 0 or 1 (binary codes keep the Hamming commands), or when --index names a quantised
+// index file (retrieval/quant_index_file.h).
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+namespace he::retrieval::tools {
+
+struct QuantCli {
+  int nbits = 8;
+  int64_t nlist = 0;  // ivfpq: 0 = 4 sqrt(n), rounded to a power of two
+  size_t nprobe = 1, rerank = 0;
+  uint64_t seed = 0;
+};
+
+// The arguments hashsearch's own subcommands already parse.
+struct SharedCli {
+  std::string db, queries, out, index, db_labels, query_labels;
+  int m = 0, threads = 0;
+  size_t k = 10;
+};
+
+// Adds --nbits, --nlist, --seed to build; --nprobe, --rerank to knn and eval; --index to eval.
+void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli& q,
+                       std::string& eval_index);
+
+// Runs `command` ("knn", "build", "eval") when it concerns float descriptors and returns its
+// exit status; std::nullopt leaves it to the Hamming code.
+std::optional<int> run_quant(const std::string& command, const SharedCli& s, const QuantCli& q);
+
+}  // namespace he::retrieval::tools
