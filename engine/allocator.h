@@ -9,7 +9,7 @@
 #include <mutex>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 
 namespace he {
 

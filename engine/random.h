@@ -4,7 +4,7 @@
 // saving (seed, offset) in a checkpoint is enough to continue the exact same sequence.
 #include <cstdint>
 
-#include "engine/philox.h"
+#include "kernels/philox.h"
 
 namespace he {
 

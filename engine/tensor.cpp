@@ -10,6 +10,7 @@
 
 #include "engine/allocator.h"
 #include "engine/autograd.h"
+#include "engine/ops/dispatch.h"
 #include "engine/random.h"
 #include "kernels/elementwise.h"
 #include "kernels/random.h"
@@ -78,9 +79,9 @@ Tensor Tensor::empty(const Shape& shape, DType dt, Device dev) {
 }
 
 Tensor Tensor::full(const Shape& shape, double value, DType dt, Device dev) {
-  Tensor t = empty(shape, dt, Device::cpu());
+  Tensor t = empty(shape, dt, dev);
   t.fill_(value);
-  return dev.is_cpu() ? t : t.to(dev);
+  return t;
 }
 Tensor Tensor::zeros(const Shape& shape, DType dt, Device dev) { return full(shape, 0, dt, dev); }
 Tensor Tensor::ones(const Shape& shape, DType dt, Device dev) { return full(shape, 1, dt, dev); }
@@ -187,6 +188,13 @@ void* Tensor::raw_data() const {
   return static_cast<char*>(impl_->storage->data) + impl_->offset * dtype_size(dtype());
 }
 template <class T>
+T* Tensor::data_ptr() const {
+  if (dtype() != dtype_v<T>)
+    throw std::invalid_argument(fmt::format("data_ptr<{}>: tensor has dtype {}",
+                                            dtype_name(dtype_v<T>), dtype_name(dtype())));
+  return static_cast<T*>(raw_data());
+}
+template <class T>
 T* Tensor::data() const {
   if (dtype() != dtype_v<T>)
     throw std::invalid_argument(
@@ -209,9 +217,10 @@ std::vector<T> Tensor::to_vector() const {
   const T* p = c.data<T>();
   return std::vector<T>(p, p + c.numel());
 }
-#define HE_INSTANTIATE(T)              \
-  template T* Tensor::data<T>() const; \
-  template T Tensor::item<T>() const;  \
+#define HE_INSTANTIATE(T)                  \
+  template T* Tensor::data<T>() const;     \
+  template T* Tensor::data_ptr<T>() const; \
+  template T Tensor::item<T>() const;      \
   template std::vector<T> Tensor::to_vector<T>() const;
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
@@ -265,8 +274,15 @@ kernels::Strided copy_layout(const Tensor& dst, const Tensor& src) {
 }  // namespace
 
 void Tensor::copy_(const Tensor& src) {
-  if (device().is_cpu() && src.device().is_cpu()) {
-    kernels::cpu::copy(copy_layout(*this, src), src.dtype(), src.raw_data(), dtype(), raw_data());
+  if (device() == src.device()) {
+    // On one device: a strided copy with broadcast and dtype conversion.
+    kernels::Strided l = copy_layout(*this, src);
+    detail::on_device(device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::copy(l, src.dtype(), src.raw_data(), dtype(), raw_data());
+      else
+        kernels::cpu::copy(l, src.dtype(), src.raw_data(), dtype(), raw_data());
+    });
     return;
   }
   // Across devices: same shape and dtype, both contiguous (to() arranges that).
@@ -274,7 +290,8 @@ void Tensor::copy_(const Tensor& src) {
     throw std::invalid_argument(
         "copy_: a copy between devices needs equal shapes and dtypes and "
         "contiguous tensors, got " +
-        src.shape_str() + " -> " + shape_str());
+        src.shape_str() + " on " + src.device().str() + " -> " + shape_str() + " on " +
+        device().str());
   if (src.device().is_cpu())
     kernels::cuda::copy_h2d(raw_data(), src.raw_data(), nbytes(), device().index);
   else if (device().is_cpu())
@@ -284,16 +301,19 @@ void Tensor::copy_(const Tensor& src) {
 }
 
 void Tensor::fill_(double value) {
-  if (!device().is_cpu()) {
-    copy_(Tensor::full(shape(), value, dtype()));
+  if (!is_contiguous()) {
+    copy_(Tensor::full({}, value, dtype(), device()));
     return;
   }
-  if (is_contiguous()) {
-    dispatch_all(dtype(),
-                 [&]<class T>() { kernels::cpu::fill(data<T>(), numel(), static_cast<T>(value)); });
-  } else {
-    copy_(Tensor::scalar(value, dtype()));
-  }
+  dispatch_all(dtype(), [&]<class T>() {
+    T* p = data_ptr<T>();
+    detail::on_device(device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::fill(p, numel(), static_cast<T>(value));
+      else
+        kernels::cpu::fill(p, numel(), static_cast<T>(value));
+    });
+  });
 }
 
 Tensor Tensor::contiguous() const {
@@ -310,10 +330,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType dt) const {
   if (dt == dtype()) return *this;
-  if (!device().is_cpu())
-    throw std::invalid_argument("to(" + std::string(dtype_name(dt)) + "): dtype conversion on " +
-                                device().str() + " needs the CUDA elementwise kernels");
-  Tensor out = Tensor::empty(shape(), dt);
+  Tensor out = Tensor::empty(shape(), dt, device());
   out.copy_(*this);
   if (!is_floating(dt) || !is_floating(dtype())) return out;
   DType from = dtype();

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 
 namespace he {
 
@@ -86,10 +86,14 @@ class Tensor {
   bool same(const Tensor& o) const { return impl_ == o.impl_; }
   std::string shape_str() const;
 
-  // ---- data access (CPU) ----
-  void* raw_data() const;  // pointer to element 0 (offset applied)
+  // ---- data access ----
+  void* raw_data() const;  // pointer to element 0 (offset applied), on the tensor's device
   template <class T>
-  T* data() const;  // checks dtype and device
+  T* data() const;  // host memory only: checks dtype and that the tensor is on the CPU
+  // Pointer to element 0 in the memory of the tensor's own device (host or CUDA), for the
+  // kernels that run there; checks the dtype only.
+  template <class T>
+  T* data_ptr() const;
   template <class T>
   T item() const;  // single-element tensor to a C++ value
   double item_double() const;

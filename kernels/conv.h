@@ -1,6 +1,13 @@
 #pragma once
-// im2col / col2im for 2-D convolution as GEMM. The column matrix has one row per
-// (channel, ki, kj) and one column per (image, output position):
+// 2-D convolution and its transpose, NCHW, with groups.
+//
+// ConvGeom describes one forward convolution x(n,c,h,w) * w(o, c/groups, kh, kw) ->
+// y(n,o,oh,ow). The transposed convolution is described by the convolution it is the adjoint
+// of: its input has that convolution's output shape (n,o,oh,ow), its output the input shape
+// (n,c,h,w), and it shares the weight w(o, c/groups, kh, kw).
+//
+// The im2col column matrix has one row per (channel, ki, kj) and one column per (image,
+// output position):
 //   cols(C*KH*KW, N*OH*OW)[(c*KH + ki)*KW + kj, n*OH*OW + oh*OW + ow]
 //     = x(N,C,H,W)[n, c, oh*sh - ph + ki*dh, ow*sw - pw + kj*dw]   (0 outside the image)
 #include <cstdint>
@@ -10,13 +17,51 @@ struct ConvGeom {
   int64_t n, c, h, w;  // input
   int64_t kh, kw;      // kernel
   int64_t sh, sw, ph, pw, dh, dw;
-  int64_t oh, ow;  // output
+  int64_t oh, ow;      // output
+  int64_t o = 0;       // output channels
+  int64_t groups = 1;  // c and o are multiples of it
 };
+
+// The same four functions on both devices: cpu:: on host pointers (im2col + GEMM), cuda:: on
+// device pointers of the current device, asynchronous on its context's stream (cuDNN; they
+// throw when the build found no cuDNN; algorithms chosen once per shape, deterministic ones
+// preferred, workspace from the device context). Gradient outputs that are null are not
+// computed; every non-null one is overwritten. f32 and f64.
 namespace cpu {
+// x(n,c,h,w), w(o,c/groups,kh,kw), bias(o) or null -> y(n,o,oh,ow)
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
+// gy(n,o,oh,ow) -> gx(n,c,h,w), gw(o,c/groups,kh,kw), gb(o)
+template <class T>
+void conv2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb);
+// x(n,o,oh,ow), w(o,c/groups,kh,kw), bias(c) or null -> y(n,c,h,w)
+template <class T>
+void conv_transpose2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
+// gy(n,c,h,w) -> gx(n,o,oh,ow), gw(o,c/groups,kh,kw), gb(c)
+template <class T>
+void conv_transpose2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                               T* gb);
+
 template <class T>
 void im2col(const ConvGeom& g, const T* x, T* cols);
 // x(N,C,H,W) = sum of the columns that read each pixel (x is overwritten).
 template <class T>
 void col2im(const ConvGeom& g, const T* cols, T* x);
 }  // namespace cpu
+
+namespace cuda {
+// x(n,c,h,w), w(o,c/groups,kh,kw), bias(o) or null -> y(n,o,oh,ow)
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
+// gy(n,o,oh,ow) -> gx(n,c,h,w), gw(o,c/groups,kh,kw), gb(o)
+template <class T>
+void conv2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb);
+// x(n,o,oh,ow), w(o,c/groups,kh,kw), bias(c) or null -> y(n,c,h,w)
+template <class T>
+void conv_transpose2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
+// gy(n,c,h,w) -> gx(n,o,oh,ow), gw(o,c/groups,kh,kw), gb(c)
+template <class T>
+void conv_transpose2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                               T* gb);
+}  // namespace cuda
 }  // namespace he::kernels

@@ -3,11 +3,7 @@
 // where / copy kernels over a strided layout of up to four operands.
 #include <cstdint>
 
-namespace he {
-// Declared, not included: engine/dtype.h is C++20 and the CUDA sources that include this
-// header compile as C++17.
-enum class DType : uint8_t;
-}  // namespace he
+#include "kernels/dtype.h"
 
 namespace he::kernels {
 
@@ -84,6 +80,11 @@ void unary(Unary op, const float* x, float* y, int64_t n, double a, double b);
 void unary(Unary op, const double* x, double* y, int64_t n, double a, double b);
 template <class T>  // float, double, int32, int64
 void binary(Binary op, const Strided& l, const T* a, const T* b, T* out);
+template <class T>  // every dtype
+void compare(Compare op, const Strided& l, const T* a, const T* b, uint8_t* out);
+template <class T>  // every dtype
+void where(const Strided& l, const uint8_t* cond, const T* a, const T* b, T* out);
+void copy(const Strided& l, DType src_t, const void* src, DType dst_t, void* dst);
 template <class T>  // float, double, int32, int64, uint8, uint64
 void fill(T* y, int64_t n, T value);
 }  // namespace cuda

@@ -1,5 +1,5 @@
 #pragma once
-// 2-D pooling over planes: x(planes, H, W) -> y(planes, OH, OW), planes = N*C.
+// 2-D pooling over planes: x(planes, H, W) -> y(planes, OH, OW), planes = N*C. f32 and f64.
 #include <cstdint>
 
 namespace he::kernels {
@@ -25,4 +25,27 @@ template <class T>
 void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                   const T* gy, T* gx);
 }  // namespace cpu
+
+// The same on device pointers of the current device, asynchronous on its context's stream.
+// Average pooling and adaptive pooling with even windows forward through cuDNN (the build
+// must have found it); max pooling and every backward are plain kernels: cuDNN's max pooling
+// gives no argmax, and its backward needs x and y, which the ops do not keep. Each backward
+// gathers, per input pixel, the windows that read it in the CPU's order: deterministic, and
+// max pooling's equal to the CPU's bit for bit.
+namespace cuda {
+template <class T>
+void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx);
+template <class T>
+void max_pool2d_backward(const PoolGeom& g, const T* gy, const int64_t* idx, T* gx);
+template <class T>
+void avg_pool2d(const PoolGeom& g, const T* x, T* y);
+template <class T>
+void avg_pool2d_backward(const PoolGeom& g, const T* gy, T* gx);
+template <class T>
+void adaptive_avg_pool2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const T* x,
+                         T* y);
+template <class T>
+void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                  const T* gy, T* gx);
+}  // namespace cuda
 }  // namespace he::kernels

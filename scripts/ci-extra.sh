@@ -18,5 +18,6 @@ fi
 start=$(date +%s)
 scripts/test-sanitize.sh
 echo "ci-extra: sanitizer tests done in $(($(date +%s) - start)) s"
+scripts/test-python.sh
 FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_RUNS=${FUZZ_RUNS:-250000} scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 echo "ci-extra: done in $(($(date +%s) - start)) s"

@@ -9,7 +9,7 @@ Hamming ranking, ties by database index) of:
   - ITQ (PCA to `bits` dims, 50 rotation updates) on h and on the pixels, per seed;
   - a random projection (LSH) of the centred h and of the centred pixels.
 If TBH's hash layer matches ITQ on h, its codes are as good as a linear code of h gets,
-and whether TBH beats ITQ on the pixels rests on h alone (RESULTS.md, session 11).
+and whether TBH beats ITQ on the pixels rests on h alone (docs/notes/tbh.md).
 
 A side-by-side check, not part of the build or tests. Needs numpy (pip install numpy).
 Usage: scripts/tbh_hidden_itq.py runs/tbh-32/checkpoint.safetensors [--seeds 3]

@@ -1,8 +1,10 @@
-// Elementwise ops: forward through kernels/elementwise.h, backward as other ops.
+// Elementwise ops: forward through kernels/elementwise.h on the inputs' device, backward as
+// other ops.
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/elementwise.h"
 
 namespace he {
@@ -14,54 +16,79 @@ using V = std::vector<Tensor>;
 
 namespace {
 
-Tensor binary_raw(Binary op, const Tensor& a, const Tensor& b, const char* name) {
-  detail::check_same({a, b}, name);
-  detail::check_cpu(a, name);
-  Tensor out = Tensor::empty(detail::broadcast_shapes({a, b}, name), a.dtype());
-  kernels::Strided l = detail::broadcast_layout(out, {a, b}, name);
-  switch (a.dtype()) {
+// Calls f.template operator()<T>() for the dtypes with arithmetic (not u8 / u64).
+template <class F>
+void dispatch_arithmetic(DType t, const char* op, F&& f) {
+  switch (t) {
     case DType::f32:
-      kernels::cpu::binary(op, l, a.data<float>(), b.data<float>(), out.data<float>());
-      break;
+      return f.template operator()<float>();
     case DType::f64:
-      kernels::cpu::binary(op, l, a.data<double>(), b.data<double>(), out.data<double>());
-      break;
+      return f.template operator()<double>();
     case DType::i32:
-      kernels::cpu::binary(op, l, a.data<int32_t>(), b.data<int32_t>(), out.data<int32_t>());
-      break;
+      return f.template operator()<int32_t>();
     case DType::i64:
-      kernels::cpu::binary(op, l, a.data<int64_t>(), b.data<int64_t>(), out.data<int64_t>());
-      break;
+      return f.template operator()<int64_t>();
     default:
-      throw std::invalid_argument(std::string(name) + ": not defined for dtype " +
-                                  dtype_name(a.dtype()));
+      throw std::invalid_argument(std::string(op) + ": not defined for dtype " + dtype_name(t));
   }
-  return out;
 }
 
-Tensor unary_raw(Unary op, const Tensor& x, const char* name, double a = 0, double b = 0) {
-  detail::check_cpu(x, name);
-  Tensor in = x.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  dispatch_floating(x.dtype(), name, [&]<class T>() {
-    kernels::cpu::unary(op, in.data<T>(), out.data<T>(), in.numel(), a, b);
+// out = a op b, broadcast.
+Tensor binary_raw(Binary op, const Tensor& a, const Tensor& b, const char* name) {
+  detail::check_same({a, b}, name);
+  Tensor out = Tensor::empty(detail::broadcast_shapes({a, b}, name), a.dtype(), a.device());
+  kernels::Strided l = detail::broadcast_layout(out, {a, b}, name);
+  dispatch_arithmetic(a.dtype(), name, [&]<class T>() {
+    const T *pa = a.data_ptr<T>(), *pb = b.data_ptr<T>();
+    T* po = out.data_ptr<T>();
+    detail::on_device(out.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::binary(op, l, pa, pb, po);
+      else
+        kernels::cpu::binary(op, l, pa, pb, po);
+    });
   });
   return out;
 }
 
+// y = op(x; a, b) elementwise, floating dtypes.
+Tensor unary_raw(Unary op, const Tensor& x, const char* name, double a = 0, double b = 0) {
+  Tensor in = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  dispatch_floating(x.dtype(), name, [&]<class T>() {
+    const T* px = in.data_ptr<T>();
+    T* py = out.data_ptr<T>();
+    detail::on_device(out.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::unary(op, px, py, in.numel(), a, b);
+      else
+        kernels::cpu::unary(op, px, py, in.numel(), a, b);
+    });
+  });
+  return out;
+}
+
+// u8 0/1 = a cmp b, broadcast.
 Tensor compare_raw(Compare op, const Tensor& a, const Tensor& b, const char* name) {
   detail::check_same({a, b}, name);
-  detail::check_cpu(a, name);
-  Tensor out = Tensor::empty(detail::broadcast_shapes({a, b}, name), DType::u8);
+  Tensor out = Tensor::empty(detail::broadcast_shapes({a, b}, name), DType::u8, a.device());
   kernels::Strided l = detail::broadcast_layout(out, {a, b}, name);
   dispatch_all(a.dtype(), [&]<class T>() {
-    kernels::cpu::compare(op, l, a.data<T>(), b.data<T>(), out.data<uint8_t>());
+    const T *pa = a.data_ptr<T>(), *pb = b.data_ptr<T>();
+    uint8_t* po = out.data_ptr<uint8_t>();
+    detail::on_device(out.device(), [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::compare(op, l, pa, pb, po);
+      else
+        kernels::cpu::compare(op, l, pa, pb, po);
+    });
   });
   return out;
 }
 
 Tensor mask(const Tensor& m, DType dt) { return m.to(dt); }  // u8 0/1 -> float 0/1
-Tensor scalar_like(double v, const Tensor& t) { return Tensor::scalar(v, t.dtype()); }
+// A 0-dim tensor of t's dtype on t's device.
+Tensor scalar_like(double v, const Tensor& t) { return Tensor::full({}, v, t.dtype(), t.device()); }
 
 }  // namespace
 
@@ -188,7 +215,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor elu(const Tensor& x, double alpha) {
   Tensor y = unary_raw(Unary::Elu, x, "elu", alpha);
   return attach_grad_fn(y, {x}, "elu", [x, alpha, y = y.detach()](const Tensor& g) {
-    return V{mul(g, where(gt(x, 0.0), Tensor::scalar(1.0, g.dtype()), add(y, alpha)))};
+    return V{mul(g, where(gt(x, 0.0), scalar_like(1.0, g), add(y, alpha)))};
   });
 }
 Tensor softplus(const Tensor& x, double beta, double threshold) {
@@ -215,14 +242,22 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     throw std::invalid_argument(std::string("where: condition must be u8, got ") +
                                 dtype_name(cond.dtype()));
   detail::check_same({a, b}, "where");
-  detail::check_cpu(a, "where");
-  Tensor out = Tensor::empty(detail::broadcast_shapes({cond, a, b}, "where"), a.dtype());
+  const Device dev = detail::common_device({cond, a, b}, "where");
+  Tensor out = Tensor::empty(detail::broadcast_shapes({cond, a, b}, "where"), a.dtype(), dev);
   kernels::Strided l = detail::broadcast_layout(out, {cond, a, b}, "where");
   dispatch_all(a.dtype(), [&]<class T>() {
-    kernels::cpu::where(l, cond.data<uint8_t>(), a.data<T>(), b.data<T>(), out.data<T>());
+    const uint8_t* pc = cond.data_ptr<uint8_t>();
+    const T *pa = a.data_ptr<T>(), *pb = b.data_ptr<T>();
+    T* po = out.data_ptr<T>();
+    detail::on_device(dev, [&](auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::where(l, pc, pa, pb, po);
+      else
+        kernels::cpu::where(l, pc, pa, pb, po);
+    });
   });
   return attach_grad_fn(out, {Tensor(), a, b}, "where", [cond](const Tensor& g) {
-    Tensor zero = Tensor::scalar(0.0, g.dtype());
+    Tensor zero = scalar_like(0.0, g);
     return V{Tensor(), where(cond, g, zero), where(cond, zero, g)};
   });
 }

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
 #include "kernels/blas.h"
 
 namespace he {

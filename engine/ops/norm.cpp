@@ -5,7 +5,8 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/norm.h"
 
 namespace he {
@@ -13,8 +14,9 @@ namespace he {
 namespace {
 using V = std::vector<Tensor>;
 
-void check_bn(const Tensor& x, const Tensor& w, const Tensor& b, const char* op) {
-  detail::check_cpu(x, op);
+// Checks shapes and dtypes; returns the device every argument is on.
+Device check_bn(const Tensor& x, const Tensor& w, const Tensor& b, const char* op) {
+  const Device dev = detail::common_device({x, w, b}, op);
   if (x.dim() < 2)
     throw std::invalid_argument(fmt::format("{}: expected (N,C,...), got {}", op, x.shape_str()));
   const int64_t c = x.size(1);
@@ -23,44 +25,61 @@ void check_bn(const Tensor& x, const Tensor& w, const Tensor& b, const char* op)
       throw std::invalid_argument(fmt::format("{}: parameter {} ({}) does not fit input {} ({})",
                                               op, t.shape_str(), dtype_name(t.dtype()),
                                               x.shape_str(), dtype_name(x.dtype())));
+  return dev;
 }
 
 int64_t spatial(const Tensor& x) { return x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1); }
 
 template <class T>
-const T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
+T* ptr_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// kernel.template operator()<T>(backend) for x's floating dtype T on `dev`.
+template <class F>
+void on_device_floating(Device dev, DType dt, const char* op, F&& kernel) {
+  dispatch_floating(dt, op, [&]<class T>() {
+    detail::on_device(dev, [&](auto backend) { kernel.template operator()<T>(backend); });
+  });
 }
 }  // namespace
 
 BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
                               double eps) {
-  check_bn(x, weight, bias, "batch_norm");
+  const Device dev = check_bn(x, weight, bias, "batch_norm");
   const int64_t n = x.size(0), c = x.size(1), s = spatial(x);
   if (n * s < 2)
     throw std::invalid_argument("batch_norm: training needs more than one value per channel, got " +
                                 x.shape_str());
   Tensor xc = x.contiguous(), wc = weight.defined() ? weight.contiguous() : Tensor();
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({c}, x.dtype()), invstd = Tensor::empty({c}, x.dtype()),
-         var = Tensor::empty({c}, x.dtype());
-  dispatch_floating(x.dtype(), "batch_norm", [&]<class T>() {
-    kernels::cpu::batch_norm_train(xc.data<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc),
-                                   y.data<T>(), mean.data<T>(), invstd.data<T>(), var.data<T>(), n,
-                                   c, s, eps);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), dev);
+  Tensor mean = Tensor::empty({c}, x.dtype(), dev), invstd = Tensor::empty({c}, x.dtype(), dev),
+         var = Tensor::empty({c}, x.dtype(), dev);
+  on_device_floating(dev, x.dtype(), "batch_norm", [&]<class T>(auto backend) {
+    const T *px = xc.data_ptr<T>(), *pw = ptr_or_null<T>(wc), *pb = ptr_or_null<T>(bc);
+    T *py = y.data_ptr<T>(), *pm = mean.data_ptr<T>(), *pi = invstd.data_ptr<T>(),
+      *pv = var.data_ptr<T>();
+    if constexpr (backend.cuda)
+      kernels::cuda::batch_norm_train(px, pw, pb, py, pm, pi, pv, n, c, s, eps);
+    else
+      kernels::cpu::batch_norm_train(px, pw, pb, py, pm, pi, pv, n, c, s, eps);
   });
   BatchNormOut out;
   out.mean = mean;
   out.var = var;
   out.y = attach_grad_fn(y, {x, weight, bias}, "batch_norm", [=](const Tensor& g) {
     Tensor gc = g.contiguous();
-    Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
-    Tensor dw = Tensor::empty({c}, x.dtype()), db = Tensor::empty({c}, x.dtype());
-    dispatch_floating(x.dtype(), "batch_norm backward", [&]<class T>() {
-      kernels::cpu::batch_norm_backward(
-          gc.data<T>(), xc.data<T>(), ptr_or_null<T>(wc), mean.data<T>(), invstd.data<T>(),
-          dx.defined() ? dx.data<T>() : nullptr, dw.data<T>(), db.data<T>(), n, c, s);
+    Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype(), dev) : Tensor();
+    Tensor dw = Tensor::empty({c}, x.dtype(), dev), db = Tensor::empty({c}, x.dtype(), dev);
+    on_device_floating(dev, x.dtype(), "batch_norm backward", [&]<class T>(auto backend) {
+      const T *pg = gc.data_ptr<T>(), *px = xc.data_ptr<T>(), *pw = ptr_or_null<T>(wc),
+              *pm = mean.data_ptr<T>(), *pi = invstd.data_ptr<T>();
+      T *pdx = ptr_or_null<T>(dx), *pdw = dw.data_ptr<T>(), *pdb = db.data_ptr<T>();
+      if constexpr (backend.cuda)
+        kernels::cuda::batch_norm_backward(pg, px, pw, pm, pi, pdx, pdw, pdb, n, c, s, eps);
+      else
+        kernels::cpu::batch_norm_backward(pg, px, pw, pm, pi, pdx, pdw, pdb, n, c, s, eps);
     });
     return V{dx, weight.defined() ? dw : Tensor(), bias.defined() ? db : Tensor()};
   });
@@ -69,17 +88,23 @@ BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tenso
 
 Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, double eps) {
-  check_bn(x, weight, bias, "batch_norm_eval");
+  const Device dev = check_bn(x, weight, bias, "batch_norm_eval");
+  detail::common_device({x, mean, var}, "batch_norm_eval");
   // Per channel: y = x * scale + shift, scale = w / sqrt(var + eps), shift = b - mean * scale.
-  Tensor scale =
-      div(weight.defined() ? weight : Tensor::ones({x.size(1)}, x.dtype()), sqrt(add(var, eps)));
+  Tensor scale = div(weight.defined() ? weight : Tensor::ones({x.size(1)}, x.dtype(), dev),
+                     sqrt(add(var, eps)));
   Tensor shift =
-      sub(bias.defined() ? bias : Tensor::zeros({x.size(1)}, x.dtype()), mul(mean, scale));
+      sub(bias.defined() ? bias : Tensor::zeros({x.size(1)}, x.dtype(), dev), mul(mean, scale));
   const int64_t n = x.size(0), c = x.size(1), s = spatial(x);
   Tensor xc = x.contiguous(), sc = scale.detach().contiguous(), sh = shift.detach().contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  dispatch_floating(x.dtype(), "batch_norm_eval", [&]<class T>() {
-    kernels::cpu::channel_affine(xc.data<T>(), sc.data<T>(), sh.data<T>(), y.data<T>(), n, c, s);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), dev);
+  on_device_floating(dev, x.dtype(), "batch_norm_eval", [&]<class T>(auto backend) {
+    const T *px = xc.data_ptr<T>(), *pa = sc.data_ptr<T>(), *pb = sh.data_ptr<T>();
+    T* py = y.data_ptr<T>();
+    if constexpr (backend.cuda)
+      kernels::cuda::channel_affine(px, pa, pb, py, n, c, s);
+    else
+      kernels::cpu::channel_affine(px, pa, pb, py, n, c, s);
   });
   Shape bshape(x.dim(), 1);
   bshape[1] = c;

@@ -1,11 +1,12 @@
-// Pooling ops over (N,C,H,W); max pooling saves the argmax indices for its backward.
+// Pooling ops over (N,C,H,W) on the input's device; max pooling saves the argmax indices for
+// its backward.
 #include <fmt/format.h>
 
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
-#include "engine/random.h"
+#include "engine/ops/args.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/pool.h"
 
 namespace he {
@@ -15,7 +16,6 @@ using V = std::vector<Tensor>;
 
 kernels::PoolGeom pool_geom(const Tensor& x, int64_t k, int64_t stride, int64_t pad,
                             const char* op) {
-  detail::check_cpu(x, op);
   if (x.dim() != 4)
     throw std::invalid_argument(fmt::format("{}: expected (N,C,H,W), got {}", op, x.shape_str()));
   if (stride == 0) stride = k;
@@ -30,69 +30,100 @@ kernels::PoolGeom pool_geom(const Tensor& x, int64_t k, int64_t stride, int64_t 
         fmt::format("{}: input {} smaller than the {}x{} window", op, x.shape_str(), k, k));
   return g;
 }
+
+// Runs `kernel(backend)` on `dev` for each floating dtype T, as kernel.template
+// operator()<T>(backend): the pooling ops' one way to their kernels.
+template <class F>
+void on_device_floating(Device dev, DType dt, const char* op, F&& kernel) {
+  dispatch_floating(dt, op, [&]<class T>() {
+    detail::on_device(dev, [&](auto backend) { kernel.template operator()<T>(backend); });
+  });
+}
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) {
-  kernels::PoolGeom g = pool_geom(x, kernel, stride, pad, "max_pool2d");
+  const kernels::PoolGeom g = pool_geom(x, kernel, stride, pad, "max_pool2d");
+  const Device dev = x.device();
   Tensor xc = x.contiguous();
-  Tensor out = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow}, x.dtype());
-  Tensor idx = Tensor::empty(out.shape(), DType::i64);
-  dispatch_floating(x.dtype(), "max_pool2d", [&]<class T>() {
-    kernels::cpu::max_pool2d(g, xc.data<T>(), out.data<T>(), idx.data<int64_t>());
+  Tensor out = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow}, x.dtype(), dev);
+  Tensor idx = Tensor::empty(out.shape(), DType::i64, dev);
+  on_device_floating(dev, x.dtype(), "max_pool2d", [&]<class T>(auto backend) {
+    const T* px = xc.data_ptr<T>();
+    T* py = out.data_ptr<T>();
+    int64_t* pi = idx.data_ptr<int64_t>();
+    if constexpr (backend.cuda)
+      kernels::cuda::max_pool2d(g, px, py, pi);
+    else
+      kernels::cpu::max_pool2d(g, px, py, pi);
   });
   Shape xs = x.shape();
-  return attach_grad_fn(out, {x}, "max_pool2d", [g, idx, xs](const Tensor& grad) {
-    Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype());
-    dispatch_floating(grad.dtype(), "max_pool2d backward", [&]<class T>() {
-      kernels::cpu::max_pool2d_backward(g, gc.data<T>(), idx.data<int64_t>(), gx.data<T>());
+  return attach_grad_fn(out, {x}, "max_pool2d", [g, idx, xs, dev](const Tensor& grad) {
+    Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype(), dev);
+    on_device_floating(dev, grad.dtype(), "max_pool2d backward", [&]<class T>(auto backend) {
+      const T* pg = gc.data_ptr<T>();
+      const int64_t* pi = idx.data_ptr<int64_t>();
+      T* px = gx.data_ptr<T>();
+      if constexpr (backend.cuda)
+        kernels::cuda::max_pool2d_backward(g, pg, pi, px);
+      else
+        kernels::cpu::max_pool2d_backward(g, pg, pi, px);
     });
     return V{gx};
   });
 }
 
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) {
-  kernels::PoolGeom g = pool_geom(x, kernel, stride, pad, "avg_pool2d");
+  const kernels::PoolGeom g = pool_geom(x, kernel, stride, pad, "avg_pool2d");
+  const Device dev = x.device();
   Tensor xc = x.contiguous();
-  Tensor out = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow}, x.dtype());
-  dispatch_floating(x.dtype(), "avg_pool2d",
-                    [&]<class T>() { kernels::cpu::avg_pool2d(g, xc.data<T>(), out.data<T>()); });
+  Tensor out = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow}, x.dtype(), dev);
+  on_device_floating(dev, x.dtype(), "avg_pool2d", [&]<class T>(auto backend) {
+    if constexpr (backend.cuda)
+      kernels::cuda::avg_pool2d(g, xc.data_ptr<T>(), out.data_ptr<T>());
+    else
+      kernels::cpu::avg_pool2d(g, xc.data_ptr<T>(), out.data_ptr<T>());
+  });
   Shape xs = x.shape();
-  return attach_grad_fn(out, {x}, "avg_pool2d", [g, xs](const Tensor& grad) {
-    Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype());
-    dispatch_floating(grad.dtype(), "avg_pool2d backward", [&]<class T>() {
-      kernels::cpu::avg_pool2d_backward(g, gc.data<T>(), gx.data<T>());
+  return attach_grad_fn(out, {x}, "avg_pool2d", [g, xs, dev](const Tensor& grad) {
+    Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype(), dev);
+    on_device_floating(dev, grad.dtype(), "avg_pool2d backward", [&]<class T>(auto backend) {
+      if constexpr (backend.cuda)
+        kernels::cuda::avg_pool2d_backward(g, gc.data_ptr<T>(), gx.data_ptr<T>());
+      else
+        kernels::cpu::avg_pool2d_backward(g, gc.data_ptr<T>(), gx.data_ptr<T>());
     });
     return V{gx};
   });
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t oh, int64_t ow) {
-  detail::check_cpu(x, "adaptive_avg_pool2d");
   if (x.dim() != 4 || oh <= 0 || ow <= 0)
     throw std::invalid_argument(
         fmt::format("adaptive_avg_pool2d: input {} to {}x{}", x.shape_str(), oh, ow));
+  const Device dev = x.device();
   const int64_t planes = x.size(0) * x.size(1), h = x.size(2), w = x.size(3);
   Tensor xc = x.contiguous();
-  Tensor out = Tensor::empty({x.size(0), x.size(1), oh, ow}, x.dtype());
-  dispatch_floating(x.dtype(), "adaptive_avg_pool2d", [&]<class T>() {
-    kernels::cpu::adaptive_avg_pool2d(planes, h, w, oh, ow, xc.data<T>(), out.data<T>());
+  Tensor out = Tensor::empty({x.size(0), x.size(1), oh, ow}, x.dtype(), dev);
+  on_device_floating(dev, x.dtype(), "adaptive_avg_pool2d", [&]<class T>(auto backend) {
+    if constexpr (backend.cuda)
+      kernels::cuda::adaptive_avg_pool2d(planes, h, w, oh, ow, xc.data_ptr<T>(), out.data_ptr<T>());
+    else
+      kernels::cpu::adaptive_avg_pool2d(planes, h, w, oh, ow, xc.data_ptr<T>(), out.data_ptr<T>());
   });
   Shape xs = x.shape();
   return attach_grad_fn(out, {x}, "adaptive_avg_pool2d", [=](const Tensor& grad) {
-    Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype());
-    dispatch_floating(grad.dtype(), "adaptive_avg_pool2d backward", [&]<class T>() {
-      kernels::cpu::adaptive_avg_pool2d_backward(planes, h, w, oh, ow, gc.data<T>(), gx.data<T>());
-    });
+    Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype(), dev);
+    on_device_floating(
+        dev, grad.dtype(), "adaptive_avg_pool2d backward", [&]<class T>(auto backend) {
+          const T* pg = gc.data_ptr<T>();
+          T* px = gx.data_ptr<T>();
+          if constexpr (backend.cuda)
+            kernels::cuda::adaptive_avg_pool2d_backward(planes, h, w, oh, ow, pg, px);
+          else
+            kernels::cpu::adaptive_avg_pool2d_backward(planes, h, w, oh, ow, pg, px);
+        });
     return V{gx};
   });
-}
-
-Tensor dropout(const Tensor& x, double p, Generator& gen) {
-  if (p < 0 || p >= 1) throw std::invalid_argument(fmt::format("dropout: p = {} not in [0, 1)", p));
-  if (p == 0) return x;
-  // The mask is a constant of the graph: mul's backward passes g * mask / (1 - p).
-  Tensor keep = Tensor::bernoulli(x.shape(), 1 - p, gen, x.dtype());
-  return mul(x, mul(keep, 1.0 / (1 - p)));
 }
 
 }  // namespace he

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
 #include "kernels/reduce.h"
 
 namespace he {

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
 
 namespace he {
 

@@ -2,7 +2,7 @@
 #include <stdexcept>
 
 #include "engine/ops.h"
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
 #include "kernels/softmax.h"
 
 namespace he {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 #include "kernels/cpu/strided_loop.h"
 
 #define HE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -73,7 +73,7 @@ void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n,
 
 template <class T>
 void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx,
-                         T* dw, T* db, int64_t n, int64_t c, int64_t s) {
+                         T* dw, T* db, int64_t n, int64_t c, int64_t s, double /*eps*/) {
   const double m = static_cast<double>(n * s);
 #pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -116,7 +116,7 @@ void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, con
   template void channel_sum<T>(const T*, T*, int64_t, int64_t, int64_t);                         \
   template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);  \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, \
-                                       T*, int64_t, int64_t, int64_t);
+                                       T*, int64_t, int64_t, int64_t, double);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
 

@@ -1,6 +1,6 @@
 #include "kernels/random.h"
 
-#include "engine/philox.h"
+#include "kernels/philox.h"
 #include "kernels/cpu/strided_loop.h"
 
 namespace he::kernels::cpu {

@@ -20,6 +20,7 @@ bool built() { return false; }
 int device_count() { return 0; }
 std::string device_name(int d) { no_cuda("device_name of " + dev(d)); }
 void require_device(int d) { no_cuda(dev(d) + " requested"); }
+void set_device(int d) { no_cuda(dev(d) + " requested"); }
 void* raw_malloc(size_t, int d) { no_cuda("malloc on " + dev(d)); }
 void raw_free(void*, int d) { no_cuda("free on " + dev(d)); }
 void copy_h2d(void*, const void*, size_t, int d) { no_cuda("copy to " + dev(d)); }

@@ -113,21 +113,82 @@ __global__ void unary_kernel(Unary op, const T* __restrict__ x, T* __restrict__ 
     y[i] = apply_unary(op, x[i], a, b);
 }
 
-// out = a op b over the layout: each element's offsets from its index, last dim fastest.
+template <class T>
+__device__ inline bool apply_compare(Compare op, T a, T b) {
+  switch (op) {
+    case Compare::Eq:
+      return a == b;
+    case Compare::Ne:
+      return a != b;
+    case Compare::Lt:
+      return a < b;
+    case Compare::Le:
+      return a <= b;
+    case Compare::Gt:
+      return a > b;
+    case Compare::Ge:
+      return a >= b;
+  }
+  return false;
+}
+
+// The element offsets of flat index i in each of the first Ops operands, last dim fastest.
+template <int Ops>
+__device__ inline void strided_offsets(const Strided& l, int64_t i, int64_t* off) {
+  for (int k = 0; k < Ops; ++k) off[k] = 0;
+  for (int d = l.ndim - 1; d >= 0; --d) {
+    const int64_t idx = i % l.shape[d];
+    i /= l.shape[d];
+    for (int k = 0; k < Ops; ++k) off[k] += idx * l.stride[k][d];
+  }
+}
+
+// out = a op b over the layout (operands: out, a, b).
 template <class T>
 __global__ void binary_kernel(Binary op, Strided l, int64_t numel, const T* __restrict__ a,
                               const T* __restrict__ b, T* __restrict__ out) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
        i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t rem = i, oo = 0, oa = 0, ob = 0;
-    for (int d = l.ndim - 1; d >= 0; --d) {
-      const int64_t idx = rem % l.shape[d];
-      rem /= l.shape[d];
-      oo += idx * l.stride[0][d];
-      oa += idx * l.stride[1][d];
-      ob += idx * l.stride[2][d];
-    }
-    out[oo] = apply_binary(op, a[oa], b[ob]);
+    int64_t off[3];
+    strided_offsets<3>(l, i, off);
+    out[off[0]] = apply_binary(op, a[off[1]], b[off[2]]);
+  }
+}
+
+// out (u8 0/1) = a cmp b over the layout (operands: out, a, b).
+template <class T>
+__global__ void compare_kernel(Compare op, Strided l, int64_t numel, const T* __restrict__ a,
+                               const T* __restrict__ b, uint8_t* __restrict__ out) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t off[3];
+    strided_offsets<3>(l, i, off);
+    out[off[0]] = apply_compare(op, a[off[1]], b[off[2]]);
+  }
+}
+
+// out = cond ? a : b over the layout (operands: out, cond, a, b).
+template <class T>
+__global__ void where_kernel(Strided l, int64_t numel, const uint8_t* __restrict__ cond,
+                             const T* __restrict__ a, const T* __restrict__ b,
+                             T* __restrict__ out) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t off[4];
+    strided_offsets<4>(l, i, off);
+    out[off[0]] = cond[off[1]] ? a[off[2]] : b[off[3]];
+  }
+}
+
+// out = static_cast<D>(in) over the layout (operands: out, in).
+template <class S, class D>
+__global__ void copy_kernel(Strided l, int64_t numel, const S* __restrict__ in,
+                            D* __restrict__ out) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t off[2];
+    strided_offsets<2>(l, i, off);
+    out[off[0]] = static_cast<D>(in[off[1]]);
   }
 }
 
@@ -166,6 +227,39 @@ void binary(Binary op, const Strided& l, const T* a, const T* b, T* out) {
 }
 
 template <class T>
+void compare(Compare op, const Strided& l, const T* a, const T* b, uint8_t* out) {
+  const int64_t numel = l.numel();
+  if (numel <= 0) return;
+  Context& ctx = current_context();
+  compare_kernel<T><<<detail::grid_for(numel), kThreads, 0, ctx.stream>>>(op, l, numel, a, b, out);
+  HE_CUDA_CHECK_LAUNCH("compare_kernel");
+}
+
+template <class T>
+void where(const Strided& l, const uint8_t* cond, const T* a, const T* b, T* out) {
+  const int64_t numel = l.numel();
+  if (numel <= 0) return;
+  Context& ctx = current_context();
+  where_kernel<T><<<detail::grid_for(numel), kThreads, 0, ctx.stream>>>(l, numel, cond, a, b, out);
+  HE_CUDA_CHECK_LAUNCH("where_kernel");
+}
+
+void copy(const Strided& l, DType src_t, const void* src, DType dst_t, void* dst) {
+  const int64_t numel = l.numel();
+  if (numel <= 0) return;
+  Context& ctx = current_context();
+  visit_dtype(src_t, [&](auto s) {
+    using S = decltype(s);
+    visit_dtype(dst_t, [&](auto d) {
+      using D = decltype(d);
+      copy_kernel<S, D><<<detail::grid_for(numel), kThreads, 0, ctx.stream>>>(
+          l, numel, static_cast<const S*>(src), static_cast<D*>(dst));
+    });
+  });
+  HE_CUDA_CHECK_LAUNCH("copy_kernel");
+}
+
+template <class T>
 void fill(T* y, int64_t n, T value) {
   if (n <= 0) return;
   Context& ctx = current_context();
@@ -177,6 +271,16 @@ template void binary<float>(Binary, const Strided&, const float*, const float*, 
 template void binary<double>(Binary, const Strided&, const double*, const double*, double*);
 template void binary<int32_t>(Binary, const Strided&, const int32_t*, const int32_t*, int32_t*);
 template void binary<int64_t>(Binary, const Strided&, const int64_t*, const int64_t*, int64_t*);
+#define HE_INSTANTIATE(T)                                                          \
+  template void compare<T>(Compare, const Strided&, const T*, const T*, uint8_t*); \
+  template void where<T>(const Strided&, const uint8_t*, const T*, const T*, T*);
+HE_INSTANTIATE(float)
+HE_INSTANTIATE(double)
+HE_INSTANTIATE(int32_t)
+HE_INSTANTIATE(int64_t)
+HE_INSTANTIATE(uint8_t)
+HE_INSTANTIATE(uint64_t)
+#undef HE_INSTANTIATE
 template void fill<float>(float*, int64_t, float);
 template void fill<double>(double*, int64_t, double);
 template void fill<int32_t>(int32_t*, int64_t, int32_t);

@@ -40,6 +40,12 @@ void require_device(int device) {
                              std::to_string(n) + " CUDA device(s) are present");
 }
 
+void set_device(int device) {
+  int current = -1;
+  if (cudaGetDevice(&current) == cudaSuccess && current == device) return;
+  check(cudaSetDevice(device), "cudaSetDevice", device);
+}
+
 std::string device_name(int device) {
   require_device(device);
   cudaDeviceProp prop{};

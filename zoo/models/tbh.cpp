@@ -38,8 +38,8 @@
 // (scripts/tbh_hidden_itq.py on the run's checkpoint): the hash layer's codes 0.652, ITQ on h
 // 0.647-0.651, ITQ on the pixels 0.660-0.668 (seeds 0-2). The reconstruction trains h as an
 // autoencoder feature, and the graph's gradient reaches the hash layer without adding
-// anything measurable: frozen at its random initialisation it scores 0.650 (RESULTS.md,
-// sessions 10 and 11). The paper feeds ImageNet CNN features: an input already semantic.
+// anything measurable: frozen at its random initialisation it scores 0.650
+// (docs/notes/tbh.md). The paper feeds ImageNet CNN features: an input already semantic.
 // Input: the normalised pixels (flattened), or with --features CKPT the 512-d penultimate
 // features of the frozen CNN of a zoo run (registered as "backbone", in eval mode), which the
 // decoder then reconstructs: the paper's setting, which feeds 4096-d VGG features.

@@ -1,5 +1,6 @@
 #pragma once
-// Element types and devices, with the type <-> enum mapping used by every dispatch.
+// Element types and devices, with the type <-> enum mapping used by every dispatch. Below
+// the engine so the kernels can name them; C++17, because the CUDA sources compile as C++17.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -76,7 +77,8 @@ struct dtype_of<uint64_t> {
 template <class T>
 inline constexpr DType dtype_v = dtype_of<T>::value;
 
-// Calls f.template operator()<T>() with T the C++ type of `t`, for floating types only.
+// Calls f.template operator()<T>() with T the C++ type of `t`, for floating types only
+// (f is typically a C++20 lambda []<class T>() {...}).
 template <class F>
 decltype(auto) dispatch_floating(DType t, const char* op, F&& f) {
   switch (t) {
@@ -110,6 +112,27 @@ decltype(auto) dispatch_all(DType t, F&& f) {
   throw std::logic_error("dispatch_all: corrupt dtype");
 }
 
+// The same for C++17 callers (the CUDA sources, whose lambdas cannot name a template
+// parameter): calls f(T{}), so a generic lambda recovers T as decltype of its argument.
+template <class F>
+decltype(auto) visit_dtype(DType t, F&& f) {
+  switch (t) {
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
+    case DType::i32:
+      return f(int32_t{});
+    case DType::i64:
+      return f(int64_t{});
+    case DType::u8:
+      return f(uint8_t{});
+    case DType::u64:
+      return f(uint64_t{});
+  }
+  throw std::logic_error("visit_dtype: corrupt dtype");
+}
+
 struct Device {
   enum class Kind : uint8_t { CPU, CUDA };
   Kind kind = Kind::CPU;
@@ -118,7 +141,8 @@ struct Device {
   static Device cuda(int i = 0) { return {Kind::CUDA, i}; }
   bool is_cpu() const { return kind == Kind::CPU; }
   bool is_cuda() const { return kind == Kind::CUDA; }
-  bool operator==(const Device&) const = default;
+  bool operator==(const Device& o) const { return kind == o.kind && index == o.index; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
   std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
 };
 

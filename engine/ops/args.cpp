@@ -1,4 +1,6 @@
-#include "engine/ops/broadcast.h"
+#include "engine/ops/args.h"
+
+#include "engine/ops/dispatch.h"
 
 #include <fmt/format.h>
 
@@ -64,11 +66,8 @@ void check_same(const std::vector<Tensor>& ts, const char* op) {
       throw std::invalid_argument(fmt::format("{}: dtype mismatch, {} {} vs {} {}", op,
                                               dtype_name(ts[0].dtype()), ts[0].shape_str(),
                                               dtype_name(ts[i].dtype()), ts[i].shape_str()));
-    if (!(ts[i].device() == ts[0].device()))
-      throw std::invalid_argument(fmt::format("{}: device mismatch, {} on {} vs {} on {}", op,
-                                              ts[0].shape_str(), ts[0].device().str(),
-                                              ts[i].shape_str(), ts[i].device().str()));
   }
+  common_device(ts, op);
 }
 
 void check_cpu(const Tensor& t, const char* op) {
