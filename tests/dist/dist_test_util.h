@@ -1,0 +1,20 @@
+#pragma once
+// Launching mpirun from a test: as root (CI's containers) OpenMPI needs
+// --allow-run-as-root, and on a machine with fewer cores than ranks --oversubscribe.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace he_test {
+
+inline bool have_mpirun() { return std::system("command -v mpirun > /dev/null 2>&1") == 0; }
+
+// "mpirun -np N ..." with the flags a root shell on a small machine needs.
+inline std::string mpirun(int ranks) {
+  std::string cmd = "mpirun -np " + std::to_string(ranks) + " --oversubscribe";
+  if (geteuid() == 0) cmd += " --allow-run-as-root";
+  return cmd;
+}
+
+}  // namespace he_test
