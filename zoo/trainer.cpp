@@ -11,9 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/loader.h"
 #include "zoo/checkpoint.h"
+#include "zoo/data_parallel.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
 #include "zoo/weights.h"
@@ -153,7 +155,9 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     const std::string part = k == 0 ? model.loss_name() : extra[k - 1].name;
     clear_all();
     Tensor loss = k == 0 ? model.loss(batch, iter) : model.extra_loss(k - 1, batch, iter);
-    const double v = loss.item<double>();
+    // Under mpirun: the mean over ranks, so every rank logs it and stops on it alike.
+    double v = loss.item<double>();
+    dist::World::get().allreduce_mean(&v, 1);
     r.losses.push_back(v);
     if (!std::isfinite(v)) {
       r.problem = fmt::format("the {} loss is {}", part, v);
@@ -161,6 +165,7 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     }
     loss.backward();
     auto params = optim::all_params(opt.groups());
+    average_gradients(params, dist::World::get());
     const int64_t bad = optim::first_nonfinite_grad(params);
     if (bad >= 0) {
       r.problem = fmt::format("the gradient of '{}' ({} loss) is not finite",
@@ -181,7 +186,9 @@ RunSummary train(const TrainOptions& opt_in) {
   const std::string dir = o.out.empty() ? fmt::format("runs/{}-{}", o.model, o.bits) : o.out;
   std::filesystem::create_directories(dir);
   const std::string ckpt = dir + "/checkpoint.safetensors";
-  Log log(dir + "/train.log", o.quiet);
+  // Under mpirun, rank 0 alone writes the log, the progress bar, checkpoints and results.
+  const bool writer = dist::World::get().is_root();
+  Log log(writer ? dir + "/train.log" : "/dev/null", o.quiet || !writer);
 
   data::RetrievalSplit split = load_protocol(o);
   resolve_feature_source(o);
@@ -258,7 +265,7 @@ RunSummary train(const TrainOptions& opt_in) {
     const auto t0 = Clock::now();
     model->fit(images_tensor(split.train, 0, split.train.n));
     pos.compute_seconds = since(t0), pos.timed_images = split.train.n, pos.epoch = o.epochs;
-    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
+    if (writer) save_checkpoint(ckpt, *model, *opt, o, pos, extra);
     log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}",
                          split.train.n, pos.compute_seconds, ckpt));
   }
@@ -287,7 +294,8 @@ RunSummary train(const TrainOptions& opt_in) {
     while (auto b = loader.next()) {
       TrainBatch batch = to_train_batch(*b);
       const auto t0 = Clock::now();
-      StepResult step = train_step(*model, *opt, extra, batch, pos.iteration);
+      StepResult step =
+          train_step(*model, *opt, extra, rank_slice(batch, dist::World::get()), pos.iteration);
       // A non-finite loss or gradient stops the run before the step touches the weights
       // (the last checkpoint stays good), or with --skip-nonfinite skips just this step.
       if (!step.problem.empty()) {
@@ -335,7 +343,7 @@ RunSummary train(const TrainOptions& opt_in) {
     }
     pos.wall_seconds += since(wall_mark);  // this process's time since the last checkpoint
     wall_mark = Clock::now();
-    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
+    if (writer) save_checkpoint(ckpt, *model, *opt, o, pos, extra);
     std::string means = fmt::format("mean {} {:.4f}", model->loss_name(),
                                     epoch_steps ? epoch_loss / epoch_steps : 0.0);
     for (size_t k = 0; k < extra.size(); ++k)
@@ -343,7 +351,8 @@ RunSummary train(const TrainOptions& opt_in) {
                            epoch_steps ? epoch_part_loss[k] / epoch_steps : 0.0);
     log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
                          stopped ? " (interrupted)" : "", means, ckpt));
-    if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
+    if (writer && !stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 &&
+        epoch + 1 < o.epochs) {
       RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick};
       std::vector<double> balance;
       log.line(fmt::format(
@@ -363,12 +372,13 @@ RunSummary train(const TrainOptions& opt_in) {
     const std::vector<float>& v = pos.part_losses[part.name];
     series.push_back({part.name, std::vector<double>(v.begin(), v.end())});
   }
-  write_text_atomic(dir + "/loss.svg",
-                    loss_plot_svg(xs, series, fmt::format("{} {} bits", o.model, o.bits)));
+  if (writer)
+    write_text_atomic(dir + "/loss.svg",
+                      loss_plot_svg(xs, series, fmt::format("{} {} bits", o.model, o.bits)));
   summary.iterations = pos.iteration;
   summary.train_images_per_s = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
   summary.finished = !stopped;
-  if (stopped) {
+  if (stopped || !writer) {
     log.line(fmt::format("stopped at iteration {}; continue with --resume", pos.iteration));
     return summary;
   }
