@@ -372,13 +372,13 @@ RunSummary train(const TrainOptions& opt_in) {
     const std::vector<float>& v = pos.part_losses[part.name];
     series.push_back({part.name, std::vector<double>(v.begin(), v.end())});
   }
-  if (writer)
-    write_text_atomic(dir + "/loss.svg",
-                      loss_plot_svg(xs, series, fmt::format("{} {} bits", o.model, o.bits)));
+  if (!writer) return RunSummary{};  // rank 0 reports the run
+  write_text_atomic(dir + "/loss.svg",
+                    loss_plot_svg(xs, series, fmt::format("{} {} bits", o.model, o.bits)));
   summary.iterations = pos.iteration;
   summary.train_images_per_s = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
   summary.finished = !stopped;
-  if (stopped || !writer) {
+  if (stopped) {
     log.line(fmt::format("stopped at iteration {}; continue with --resume", pos.iteration));
     return summary;
   }
