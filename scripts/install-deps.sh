@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config git
       googletest libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libstb-dev
-      libopenblas-openmp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev dataset-fashion-mnist)
+      libopenblas-openmp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev dataset-fashion-mnist
+      openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

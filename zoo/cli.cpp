@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
@@ -326,6 +327,8 @@ int run_cli(const std::string& model, int argc, char** argv) {
     return run(model, argc, argv);
   } catch (const std::exception& e) {
     fmt::print(stderr, "{}: error: {}\n", model, e.what());
+    // Under mpirun the other ranks may wait in a collective: end the whole job.
+    if (dist::World::get().distributed()) dist::World::get().abort(1);
     return 1;
   }
 }

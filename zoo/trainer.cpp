@@ -10,10 +10,13 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/loader.h"
 #include "zoo/checkpoint.h"
+#include "zoo/data_parallel.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
 #include "zoo/run_dir.h"
@@ -164,7 +167,9 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     const std::string part = k == 0 ? model.loss_name() : extra[k - 1].name;
     clear_all();
     Tensor loss = k == 0 ? model.loss(batch, iter) : model.extra_loss(k - 1, batch, iter);
-    const double v = loss.item<double>();
+    // Under mpirun: the mean over ranks, so every rank logs it and stops on it alike.
+    double v = loss.item<double>();
+    dist::World::get().allreduce_mean(&v, 1);
     r.losses.push_back(v);
     if (!std::isfinite(v)) {
       r.problem = fmt::format("the {} loss is {}", part, v);
@@ -172,6 +177,7 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     }
     loss.backward();
     auto params = optim::all_params(opt.groups());
+    average_gradients(params, dist::World::get());
     const int64_t bad = optim::first_nonfinite_grad(params);
     if (bad >= 0) {
       r.problem = fmt::format("the gradient of '{}' ({} loss) is not finite",
@@ -199,6 +205,8 @@ struct Run {
   std::unique_ptr<optim::Optimizer> opt;
   std::vector<ExtraPart> extra;
   RunPosition pos;
+  // Under mpirun, rank 0 alone writes the log, the progress bar, checkpoints and results.
+  bool writer = true;
 
   Run(const TrainOptions& opt_in, const std::string& run_dir)
       : o(opt_in),
@@ -206,10 +214,13 @@ struct Run {
         ckpt(run_dir + "/checkpoint.safetensors"),
         wall_start(Clock::now()),
         wall_mark(wall_start),
-        replaced(run_dir, opt_in.overwrite),
-        log(replaced.log_path(), opt_in.quiet) {}
+        replaced(run_dir, opt_in.overwrite && dist::World::get().is_root()),
+        log(dist::World::get().is_root() ? replaced.log_path() : "/dev/null",
+            opt_in.quiet || !dist::World::get().is_root()),
+        writer(dist::World::get().is_root()) {}
 
   void save() {
+    if (!writer) return;
     save_checkpoint(ckpt, *model, *opt, o, pos, extra);
     replaced.new_checkpoint_written();
   }
@@ -378,7 +389,8 @@ void end_epoch(Run& r, int64_t epoch, bool stopped, const EpochLosses& sums) {
         fmt::format(", {} {:.4f}", r.extra[k].name, sums.steps ? sums.parts[k] / sums.steps : 0.0);
   r.log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
                          stopped ? " (interrupted)" : "", means, r.ckpt));
-  if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
+  if (r.writer && !stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 &&
+      epoch + 1 < o.epochs) {
     RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick};
     std::vector<double> balance;
     r.log.line(fmt::format(
@@ -412,7 +424,8 @@ bool train_epochs(Run& r) {
     while (auto b = loader.next()) {
       TrainBatch batch = to_train_batch(*b);
       const auto t0 = Clock::now();
-      StepResult step = train_step(*r.model, *r.opt, r.extra, batch, r.pos.iteration);
+      StepResult step = train_step(*r.model, *r.opt, r.extra, rank_slice(batch, dist::World::get()),
+                                   r.pos.iteration);
       record_step(r, step, epoch, batch.images.size(0), since(t0), sums);
       r.log.progress(progress_line(r, step, epoch, per_epoch, since(epoch_start), sums.steps),
                      r.pos.batch % 100 == 0);
@@ -462,8 +475,12 @@ RunSummary train(const TrainOptions& opt_in) {
   const std::string dir =
       opt_in.out.empty() ? fmt::format("runs/{}-{}", opt_in.model, opt_in.bits) : opt_in.out;
   std::filesystem::create_directories(dir);
-  RunLock lock(dir);
-  check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
+  // Under mpirun the ranks share the folder: rank 0 holds its lock and checks it.
+  std::optional<RunLock> lock;
+  if (dist::World::get().is_root()) {
+    lock.emplace(dir);
+    check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
+  }
   Run r(opt_in, dir);
   build_model(r);
   if (r.o.resume)
@@ -473,6 +490,7 @@ RunSummary train(const TrainOptions& opt_in) {
   fit_closed_form(r);
   RunSummary summary;
   summary.finished = train_epochs(r);
+  if (!r.writer) return RunSummary{};  // rank 0 reports the run
   write_loss_plot(r);
   summary.iterations = r.pos.iteration;
   summary.train_images_per_s =

@@ -1,6 +1,8 @@
 // hashsearch: Hamming k-NN / radius search, index building and evaluation on .npy files.
 //   hashsearch knn    --db DB.npy | --index FILE  --queries Q.npy --k K --out PREFIX
 //                     [--device cpu|cuda|cuda:N]
+//     under `mpirun -np N`: each rank searches (and memory-maps) its block of the database
+//     rows, rank 0 merges and writes the results, identical to one process's
 //   hashsearch radius --db DB.npy | --index FILE  --queries Q.npy --r R --out PREFIX
 //   hashsearch build  --db DB.npy [--ids IDS.npy] [--labels L.npy] --index mih|flat --out FILE
 //   hashsearch eval   --db DB.npy --db-labels DBL.npy --queries Q.npy --query-labels QL.npy
@@ -23,6 +25,7 @@
 #include "retrieval/metrics.h"
 #include "retrieval/mih.h"  // mih_default_substrings, for the file header
 #include "retrieval/npy.h"
+#include "retrieval/sharded_knn.h"
 #include "retrieval/tools/hashsearch_pq.h"
 
 using namespace he::retrieval;
@@ -117,7 +120,66 @@ std::unique_ptr<BinaryIndex> open_index(const Common& o, std::vector<int64_t>& e
   return make_binary_index(o.index, load_codes(o.db, o.bits), io);
 }
 
+// This rank's block of the database rows as an index, or null when the block is empty. An
+// index file's codes stay a view on its memory map (only this block's pages are searched);
+// .npy codes are read whole and the block copied out.
+std::unique_ptr<BinaryIndex> open_shard(const Common& o, const he::dist::World& w,
+                                        std::vector<int64_t>& ext_ids, size_t& offset,
+                                        size_t& n_total, int& bits) {
+  IndexOptions io;
+  io.device = o.device;
+  io.threads = o.threads;
+  io.mih_substrings = o.m;
+  parse_index_device(o.device);
+  std::string kind = o.index;
+  PackedCodes all;
+  if (o.index != "flat" && o.index != "mih") {
+    IndexContents c = load_index(o.index);
+    ext_ids = std::move(c.ids);
+    kind = c.kind == IndexKind::Mih && o.device == "cpu" ? "mih" : "flat";
+    all = std::move(c.codes);
+  } else {
+    if (o.db.empty()) throw std::runtime_error("give --db or --index FILE");
+    all = load_codes(o.db, o.bits);
+  }
+  n_total = all.size();
+  bits = all.bits();
+  const he::dist::Shard s = he::dist::shard_rows(n_total, w.rank(), w.size());
+  offset = s.begin;
+  if (s.size() == 0) return nullptr;
+  auto keep = std::make_shared<const PackedCodes>(std::move(all));
+  PackedCodes block = PackedCodes::view(keep->row(s.begin), s.size(), keep->bits(), keep);
+  return make_binary_index(kind, std::move(block), io);
+}
+
+int run_knn_sharded(const Common& o, size_t k, he::dist::World& w) {
+  double t0 = now();
+  std::vector<int64_t> ext_ids;
+  size_t offset = 0, n_total = 0;
+  int bits = 0;
+  std::unique_ptr<BinaryIndex> shard = open_shard(o, w, ext_ids, offset, n_total, bits);
+  PackedCodes q = load_codes(o.queries, o.bits ? o.bits : bits);
+  w.barrier();
+  double t1 = now();
+  SearchStats st;
+  KnnResult r = sharded_knn(w, shard.get(), q, k, offset, n_total, &st);
+  double t2 = now();
+  if (!w.is_root()) return 0;
+  if (!ext_ids.empty())
+    for (auto& id : r.ids) id = ext_ids[id];
+  const int64_t nq = static_cast<int64_t>(q.size()), kk = static_cast<int64_t>(k);
+  write_npy(o.out + "_ids.npy", npy_from({nq, kk}, r.ids.data()));
+  write_npy(o.out + "_dist.npy", npy_from({nq, kk}, r.dist.data()));
+  std::printf("loaded %zu codes (%d bits) and %zu queries in %.3f s\n", n_total, bits, q.size(),
+              t1 - t0);
+  std::printf("search: %zu queries, k=%zu, index=%s, ranks=%d: %.4f s, %.1f queries/s\n", q.size(),
+              k, o.index.c_str(), w.size(), t2 - t1, q.size() / (t2 - t1));
+  return 0;
+}
+
 int run_knn(const Common& o, size_t k) {
+  he::dist::World& w = he::dist::World::get();
+  if (w.distributed()) return run_knn_sharded(o, k, w);
   double t0 = now();
   std::vector<int64_t> ext_ids;
   std::unique_ptr<BinaryIndex> index = open_index(o, ext_ids);
@@ -273,11 +335,15 @@ int main(int argc, char** argv) {
             qc))
       return *rc;
     if (*knn) return run_knn(o, k);
+    if (he::dist::World::get().distributed())  // every rank would write the same files
+      throw std::runtime_error("only knn runs across ranks; run this command in one process");
     if (*rad) return run_radius(o, r);
     if (*build) return run_build(o, ids, labels);
     if (*ev) return run_eval(o, dbl, ql, k, pr_json, pr_svg);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hashsearch: error: %s\n", e.what());
+    // Under mpirun the other ranks may wait in a collective: end the whole job.
+    if (he::dist::World::get().distributed()) he::dist::World::get().abort(1);
     return 1;
   }
   return 0;
