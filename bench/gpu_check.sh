@@ -34,8 +34,15 @@ grep -c "warning" "$logs.build.log" | xargs -I{} echo "build warnings: {}"
 step "CUDA tests (must run, not skip)"
 need 30 "the CUDA tests"
 cuda_log="$logs.cuda_tests.log"
-timeout "$(left)" "$build/bin/test_engine" --gtest_filter='Cuda*' > "$cuda_log" 2>&1
+# Every device comparison: the kernel tests (Cuda*), the op table on CUDA (AllOps/OpOnCuda*),
+# the dispatch tests, the optimisers on both devices and the binary index on a GPU.
+cuda_filter='Cuda*:*OpOnCuda*:Dispatch.*'
+timeout "$(left)" "$build/bin/test_engine" --gtest_filter="$cuda_filter" > "$cuda_log" 2>&1
 rc=$?
+timeout "$(left)" "$build/bin/test_nn" --gtest_filter='*OnCuda*:*Devices*' >> "$cuda_log" 2>&1
+rc=$((rc | $?))
+timeout "$(left)" "$build/bin/test_retrieval" --gtest_filter='*Cuda*' >> "$cuda_log" 2>&1
+rc=$((rc | $?))
 grep -E "^\[ *(seed|  FAILED|  PASSED|  SKIPPED) " "$cuda_log" | head -60
 if [ $rc -ne 0 ]; then echo "gpu_check: CUDA tests FAILED (rc=$rc), see $cuda_log"; status=1; fi
 if grep -q "SKIPPED" "$cuda_log"; then echo "gpu_check: CUDA tests were SKIPPED on a GPU machine"; status=1; fi

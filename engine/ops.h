@@ -147,7 +147,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t p
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t pad = 0);
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
 
-// ---- dropout (engine/ops/pool.cpp): zeroes with probability p, scales the rest by 1/(1-p) ----
+// ---- dropout (engine/ops/dropout.cpp): zeroes with probability p, scales the rest by 1/(1-p) ----
 class Generator;
 Tensor dropout(const Tensor& x, double p, Generator& gen);
 

@@ -70,11 +70,4 @@ void check_same(const std::vector<Tensor>& ts, const char* op) {
   common_device(ts, op);
 }
 
-void check_cpu(const Tensor& t, const char* op) {
-  if (!t.device().is_cpu())
-    throw std::invalid_argument(fmt::format("{}: no {} kernel in this build for tensor {} ({})", op,
-                                            t.device().str(), t.shape_str(),
-                                            dtype_name(t.dtype())));
-}
-
 }  // namespace he::detail

@@ -18,7 +18,6 @@ kernels::Strided broadcast_layout(const Tensor& out, const std::vector<Tensor>& 
 // Throws unless every tensor is defined and has the same dtype and device (naming the op,
 // the dtypes or devices and the shapes).
 void check_same(const std::vector<Tensor>& ts, const char* op);
-void check_cpu(const Tensor& t, const char* op);
 
 // Calls f.template operator()<T>() for the dtypes with arithmetic kernels (f32, f64, i32,
 // i64); throws naming `op` for the others.

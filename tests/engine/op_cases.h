@@ -23,7 +23,6 @@ struct OpCase {
   // CUDA against CPU: |cuda - cpu| <= tol * (1 + |cpu|) for values and gradients.
   double tol_f64 = 1e-10;
   double tol_f32 = 1e-4;
-  bool on_cuda = true;  // false: the op has no CUDA path yet (the comparison is skipped)
 };
 
 // A random f64 leaf that requires grad; `lo`/`hi` bound the values (e.g. positive for log).
@@ -37,14 +36,6 @@ inline Tensor op_leaf(const Shape& shape, uint64_t seed, double lo = -1, double 
 // i64 indices on `like`'s device.
 inline Tensor labels_i64(std::vector<int64_t> v, Shape s, const Tensor& like) {
   return Tensor::from_vector(v, s).to(like.device());
-}
-
-// Rows whose ops have no CUDA path in this tree yet.
-inline bool cpu_only(const std::string& name) {
-  for (const char* prefix :
-       {"conv", "max_pool", "avg_pool", "adaptive_avg_pool", "dropout", "batch_norm"})
-    if (name.rfind(prefix, 0) == 0) return true;
-  return false;
 }
 
 inline std::vector<OpCase> op_cases() {
@@ -218,7 +209,6 @@ inline std::vector<OpCase> op_cases() {
       {"softmax_dim0", one({3, 5}, -2, 2), [](const In& x) { return softmax(x[0], 0); }},
       {"log_softmax", one({3, 5}, -2, 2), [](const In& x) { return log_softmax(x[0], -1); }},
   };
-  for (OpCase& c : cases) c.on_cuda = !cpu_only(c.name);
   return cases;
 }
 
