@@ -1,6 +1,7 @@
 #pragma once
 // Every layer of the engine.
 #include "layers/basic.h"
+#include "layers/global_pool.h"
 #include "layers/hash_layers.h"
 #include "layers/latent.h"
 #include "layers/linear_conv.h"
