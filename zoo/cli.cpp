@@ -36,7 +36,7 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   zoo::ModelConfig c;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.labelled = l.opt.labelled;
-  c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss;
+  c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss, c.pool = l.opt.pool;
   if (!l.opt.features.empty()) c.feature_backbone = l.opt.backbone;
   c.in_channels = train.c, c.image_size = train.h;
   c.backbone = l.opt.backbone, c.input_size = l.opt.input_size;
@@ -110,6 +110,14 @@ int run(const std::string& model, int argc, char** argv) {
         ->add_option("--clusters", t.clusters,
                      "k-means clusters of the features (default: one per 60 training images)")
         ->check(CLI::PositiveNumber);
+  if (zoo::model_has_float_descriptors(model)) {
+    train->add_option("--dim", t.bits, "descriptor dimension (floats per item; same as --bits)");
+    train
+        ->add_option("--pool", t.pool,
+                     "read the descriptor from a global pooling of the backbone's conv map "
+                     "(default: the backbone's head)")
+        ->check(CLI::IsMember({"mac", "spoc", "rmac", "gem", "crow", "netvlad"}));
+  }
   if (model == "pseudo")
     train
         ->add_option("--pseudo-loss", t.pseudo_loss,
@@ -192,12 +200,22 @@ int run(const std::string& model, int argc, char** argv) {
     } else {
       set = split_name == "train" ? train_set : data::load_split(t.data, data::Split::kTest);
     }
+    if (l.model->float_descriptors()) {
+      Tensor f = zoo::encode_set(*l.model, set).contiguous().to(DType::f32);
+      retrieval::write_npy(out, retrieval::npy_from({f.size(0), f.size(1)}, f.data<float>()));
+      fmt::print("{} descriptors of {} floats -> {}\n", f.size(0), f.size(1), out);
+      return 0;
+    }
     retrieval::PackedCodes codes = zoo::pack(zoo::encode_set(*l.model, set));
     zoo::write_codes_npy(out, codes);
     fmt::print("{} codes of {} bits -> {}\n", codes.size(), codes.bits(), out);
     return 0;
   }
   // search
+  if (l.model->float_descriptors())
+    throw std::invalid_argument("search: " + model +
+                                " gives float descriptors; the search grid ranks Hamming codes "
+                                "(use encode and hashsearch on the .npy)");
   data::ImageSet test_set = data::load_split(t.data, data::Split::kTest);
   data::ImageSet qset;
   int64_t qlabel = -1;

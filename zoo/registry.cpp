@@ -12,9 +12,10 @@ struct Entry {
   const char* name;
   std::shared_ptr<HashModel> (*make)(const ModelConfig&);
   const char* summary;
-  bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
-  bool clusters = false;         // fits k-means clusters of features (ModelConfig::clusters)
-  const char* backbone = "";     // network without --backbone ("": the small CNN, if it has one)
+  bool semi_supervised = false;    // learns from the labels of ModelConfig::labelled images
+  bool clusters = false;           // fits k-means clusters of features (ModelConfig::clusters)
+  const char* backbone = "";       // network without --backbone ("": the small CNN, if it has one)
+  bool float_descriptors = false;  // real-valued descriptors ranked by cosine
 };
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
@@ -75,6 +76,17 @@ const std::vector<Entry>& table() {
        "DVB (Shen 2019), unsupervised: Gaussian latent per image, prior centred on k-means "
        "centres of ITQ-projected features; reconstruction + KL + quantisation",
        false, true, "mlp"},
+      {"siamese", make_siamese,
+       "Siamese (Hadsell 2006, Radenovic 2016): float descriptors (--dim), contrastive loss "
+       "with margin 0.7 on in-batch pairs",
+       false, false, "", true},
+      {"triplet", make_triplet,
+       "Triplet (Hermans 2017): float descriptors (--dim), batch-hard triplet loss, margin 0.2",
+       false, false, "", true},
+      {"msloss", make_msloss,
+       "Multi-similarity (Wang 2019): float descriptors (--dim), mined pairs weighted by "
+       "self- and relative similarity",
+       false, false, "", true},
   };
   return entries;
 }
@@ -106,6 +118,12 @@ bool model_is_semi_supervised(const std::string& name) {
 bool model_fits_clusters(const std::string& name) {
   for (const Entry& e : table())
     if (name == e.name) return e.clusters;
+  return false;
+}
+
+bool model_has_float_descriptors(const std::string& name) {
+  for (const Entry& e : table())
+    if (name == e.name) return e.float_descriptors;
   return false;
 }
 

@@ -37,4 +37,7 @@ std::shared_ptr<HashModel> make_bingan(const ModelConfig& c);
 std::shared_ptr<HashModel> make_bgan(const ModelConfig& c);
 std::shared_ptr<HashModel> make_pseudo(const ModelConfig& c);
 std::shared_ptr<HashModel> make_dvb(const ModelConfig& c);
+std::shared_ptr<HashModel> make_siamese(const ModelConfig& c);
+std::shared_ptr<HashModel> make_triplet(const ModelConfig& c);
+std::shared_ptr<HashModel> make_msloss(const ModelConfig& c);
 }  // namespace he::zoo
