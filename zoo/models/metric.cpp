@@ -55,14 +55,31 @@ class MetricModel : public CnnHashModel {
 
 }  // namespace
 
-std::shared_ptr<HashModel> make_siamese(const ModelConfig& c) {
-  return std::make_shared<MetricModel>(c, MetricLoss::Contrastive);
+template <MetricLoss L>
+std::shared_ptr<HashModel> make_metric_model(const ModelConfig& c) {
+  return std::make_shared<MetricModel>(c, L);
 }
-std::shared_ptr<HashModel> make_triplet(const ModelConfig& c) {
-  return std::make_shared<MetricModel>(c, MetricLoss::BatchHardTriplet);
-}
-std::shared_ptr<HashModel> make_msloss(const ModelConfig& c) {
-  return std::make_shared<MetricModel>(c, MetricLoss::MultiSimilarity);
-}
+
+extern const ModelEntry siamese_model{
+    .name = "siamese",
+    .make = make_metric_model<MetricLoss::Contrastive>,
+    .summary =
+        "Siamese (Hadsell 2006, Radenovic 2016): float descriptors (--dim), contrastive "
+        "loss with margin 0.7 on in-batch pairs",
+    .float_descriptors = true};
+extern const ModelEntry triplet_model{
+    .name = "triplet",
+    .make = make_metric_model<MetricLoss::BatchHardTriplet>,
+    .summary =
+        "Triplet (Hermans 2017): float descriptors (--dim), batch-hard triplet loss, "
+        "margin 0.2",
+    .float_descriptors = true};
+extern const ModelEntry msloss_model{
+    .name = "msloss",
+    .make = make_metric_model<MetricLoss::MultiSimilarity>,
+    .summary =
+        "Multi-similarity (Wang 2019): float descriptors (--dim), mined pairs weighted by "
+        "self- and relative similarity",
+    .float_descriptors = true};
 
 }  // namespace he::zoo
