@@ -49,9 +49,7 @@ SmallCNN::SmallCNN(int64_t out, Generator& init, std::shared_ptr<Generator> drop
   if (out > 0) head = register_module("head", std::make_shared<Linear>(512, out, init));
 }
 
-Tensor SmallCNN::features_of(const Tensor& x) {
-  return fc->forward(features->forward(x).flatten(1));
-}
+Tensor SmallCNN::features_of(const Tensor& x) { return fc->forward(feature_map(x).flatten(1)); }
 
 MlpBackbone::MlpBackbone(int64_t out, Generator& init, int64_t input_dim) {
   fc = register_module("fc",
@@ -61,6 +59,10 @@ MlpBackbone::MlpBackbone(int64_t out, Generator& init, int64_t input_dim) {
 }
 
 Tensor MlpBackbone::features_of(const Tensor& x) { return fc->forward(x.flatten(1)); }
+
+Tensor MlpBackbone::feature_map(const Tensor& x) {
+  return features_of(x).reshape({x.size(0), kWidth, 1, 1});
+}
 
 Tensor bilinear_matrix(int64_t in, int64_t out) {
   std::vector<float> r(static_cast<size_t>(out * in), 0.0f);

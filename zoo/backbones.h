@@ -27,6 +27,11 @@ class Backbone : public nn::Module {
   // no dropout), no gradient, `batch` images at a time so the activations stay small.
   Tensor frozen_features(const Tensor& x, int64_t batch = 500);
   virtual int64_t feature_dim() const = 0;
+  // x:(N,C,H,W) -> (N,map_channels(),h,w): the last convolutional map, before the network's
+  // own pooling, for the global pooling layers (layers/global_pool.h). A network without
+  // convolutions (the mlp) gives its hidden layer as a 1x1 map.
+  virtual Tensor feature_map(const Tensor& x) = 0;
+  virtual int64_t map_channels() const = 0;
   // The head's state_dict prefix ("fc.", "classifier.6.", "head."), whether or not it exists.
   virtual std::string head_prefix() const = 0;
   std::shared_ptr<nn::Linear> head;  // null when headless
@@ -39,6 +44,8 @@ class SmallCNN : public Backbone {
            int64_t in_channels = 1, int64_t image_size = 28);
   Tensor features_of(const Tensor& x) override;  // (N,512), the input of the last layer
   int64_t feature_dim() const override { return 512; }
+  Tensor feature_map(const Tensor& x) override { return features->forward(x); }  // (N,64,H/4,W/4)
+  int64_t map_channels() const override { return 64; }
   std::string head_prefix() const override { return "head."; }
   std::string name() const override { return "SmallCNN"; }
   std::shared_ptr<nn::Sequential> features, fc;
@@ -51,6 +58,8 @@ class MlpBackbone : public Backbone {
   MlpBackbone(int64_t out, Generator& init, int64_t input_dim);
   Tensor features_of(const Tensor& x) override;  // (N,1024)
   int64_t feature_dim() const override { return kWidth; }
+  Tensor feature_map(const Tensor& x) override;  // (N,1024,1,1)
+  int64_t map_channels() const override { return kWidth; }
   std::string head_prefix() const override { return "head."; }
   std::string name() const override { return "MlpBackbone"; }
   std::shared_ptr<nn::Sequential> fc;

@@ -29,6 +29,7 @@ std::string options_json(const TrainOptions& o) {
   if (model_is_semi_supervised(o.model)) j["labelled"] = o.labelled;
   if (model_fits_clusters(o.model)) j["clusters"] = o.clusters;
   if (o.model == "pseudo") j["pseudo_loss"] = o.pseudo_loss;
+  if (!o.pool.empty()) j["pool"] = o.pool;
   return j.dump();
 }
 
@@ -56,6 +57,7 @@ TrainOptions options_from_json(const std::string& text) {
   if (j.contains("labelled")) o.labelled = j.at("labelled").get<int64_t>();
   if (j.contains("clusters")) o.clusters = j.at("clusters").get<int64_t>();
   if (j.contains("pseudo_loss")) o.pseudo_loss = j.at("pseudo_loss").get<std::string>();
+  o.pool = j.value("pool", std::string());
   return o;
 }
 

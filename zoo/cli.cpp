@@ -41,7 +41,7 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
   zoo::ModelConfig c;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.labelled = l.opt.labelled;
-  c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss;
+  c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss, c.pool = l.opt.pool;
   if (!l.opt.features.empty()) c.feature_backbone = l.opt.backbone;
   c.in_channels = train.c, c.image_size = train.h;
   c.backbone = l.opt.backbone, c.input_size = l.opt.input_size;
@@ -109,6 +109,15 @@ void add_model_options(CLI::App& train, zoo::TrainOptions& t, const std::string&
         .add_option("--clusters", t.clusters,
                     "k-means clusters of the features (default: one per 60 training images)")
         ->check(cli::in_range<int64_t>(1, 1000000));
+  if (zoo::model_has_float_descriptors(model)) {
+    train.add_option("--dim", t.bits, "descriptor dimension (floats per item; same as --bits)")
+        ->check(kBits);
+    train
+        .add_option("--pool", t.pool,
+                    "read the descriptor from a global pooling of the backbone's conv map "
+                    "(default: the backbone's head)")
+        ->check(CLI::IsMember({"mac", "spoc", "rmac", "gem", "crow", "netvlad"}));
+  }
   if (model == "pseudo")
     train
         .add_option("--pseudo-loss", t.pseudo_loss,
@@ -242,6 +251,12 @@ void run_encode(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& 
   } else {
     set = a.split == "train" ? train_set : data::load_split(a.data, data::Split::kTest);
   }
+  if (l.model->float_descriptors()) {
+    Tensor f = zoo::encode_set(*l.model, set).contiguous().to(DType::f32);
+    retrieval::write_npy(a.out, retrieval::npy_from({f.size(0), f.size(1)}, f.data<float>()));
+    fmt::print("{} descriptors of {} floats -> {}\n", f.size(0), f.size(1), a.out);
+    return;
+  }
   retrieval::PackedCodes codes = zoo::pack(zoo::encode_set(*l.model, set));
   zoo::write_codes_npy(a.out, codes);
   fmt::print("{} codes of {} bits -> {}\n", codes.size(), codes.bits(), a.out);
@@ -266,6 +281,10 @@ std::pair<data::ImageSet, int64_t> search_query(const CheckpointArgs& a,
 }
 
 void run_search(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& train_set) {
+  if (l.model->float_descriptors())
+    throw std::invalid_argument("search: " + l.opt.model +
+                                " gives float descriptors; the search grid ranks Hamming codes "
+                                "(use encode and hashsearch on the .npy)");
   auto [qset, qlabel] = search_query(a, train_set);
   const std::string db_npy =
       (std::filesystem::path(a.ckpt).parent_path() / "db_codes.npy").string();

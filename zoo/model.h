@@ -36,6 +36,9 @@ struct ModelConfig {
   int64_t clusters = 0;
   std::string feature_backbone;
   std::string pseudo_loss = "dpsh";
+  // Float-descriptor models: the global pooling of the backbone's conv map the descriptor is
+  // read from ("": the backbone's own head; mac, spoc, rmac, gem, crow, netvlad).
+  std::string pool;
 };
 
 // One training batch as tensors: images (B,C,H,W) f32, labels (B) i64, indices (B) i64
@@ -116,6 +119,9 @@ class HashModel : public nn::Module {
   // the network its autoencoder reads);
   // null when the model fits on no features.
   virtual Backbone* feature_backbone() { return trains_by_gradient() ? nullptr : backbone(); }
+  // Whether encode() gives real-valued descriptors (L2-normalised, ranked by cosine
+  // similarity: the metric-learning models) instead of codes to take the sign of.
+  virtual bool float_descriptors() const { return false; }
   // Scalars the model reports in the log (e.g. the continuation beta).
   virtual std::map<std::string, double> log_values() const { return {}; }
 };
@@ -126,10 +132,11 @@ class HashModel : public nn::Module {
 struct ModelEntry {
   const char* name;  // the binary's name
   std::shared_ptr<HashModel> (*make)(const ModelConfig&);
-  const char* summary;           // one line for --help: the paper and the loss
-  bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
-  bool clusters = false;         // fits k-means clusters of features (ModelConfig::clusters)
-  const char* backbone = "";     // network without --backbone ("": the small CNN, if it has one)
+  const char* summary;             // one line for --help: the paper and the loss
+  bool semi_supervised = false;    // learns from the labels of ModelConfig::labelled images
+  bool clusters = false;           // fits k-means clusters of features (ModelConfig::clusters)
+  const char* backbone = "";       // network without --backbone ("": the small CNN, if it has one)
+  bool float_descriptors = false;  // real-valued descriptors ranked by cosine (--dim, --pool)
 };
 // The factory of a model class constructed from a ModelConfig alone.
 template <class M>
@@ -152,6 +159,9 @@ bool model_is_semi_supervised(const std::string& name);
 // Whether the model fits k-means clusters of features before training (ModelConfig::clusters,
 // the --clusters flag); false for an unknown name.
 bool model_fits_clusters(const std::string& name);
+// Whether the model's descriptors are real-valued (HashModel::float_descriptors; --dim and
+// --pool apply); false for an unknown name.
+bool model_has_float_descriptors(const std::string& name);
 // The supervised losses pseudo trains on its pseudo-labels (--pseudo-loss).
 std::vector<std::string> pseudo_loss_names();
 

@@ -35,7 +35,10 @@ namespace he::zoo {
   X(dvb)                 \
   X(attnhash)            \
   X(rnnhash)             \
-  X(vithash)
+  X(vithash)             \
+  X(siamese)             \
+  X(triplet)             \
+  X(msloss)
 
 #define HE_DECLARE_ENTRY(id) extern const ModelEntry id##_model;
 HE_ZOO_MODELS(HE_DECLARE_ENTRY)
@@ -78,6 +81,11 @@ bool model_is_semi_supervised(const std::string& name) {
 bool model_fits_clusters(const std::string& name) {
   const ModelEntry* e = find_entry(name);
   return e && e->clusters;
+}
+
+bool model_has_float_descriptors(const std::string& name) {
+  const ModelEntry* e = find_entry(name);
+  return e && e->float_descriptors;
 }
 
 std::string model_default_backbone(const std::string& name) {

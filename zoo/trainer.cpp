@@ -18,6 +18,7 @@
 #include "zoo/checkpoint.h"
 #include "zoo/data_parallel.h"
 #include "zoo/encode.h"
+#include "zoo/float_report.h"
 #include "zoo/report.h"
 #include "zoo/run_dir.h"
 #include "zoo/weights.h"
@@ -100,6 +101,7 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   c.labelled = o.labelled;
   c.clusters = o.clusters;
   c.pseudo_loss = o.pseudo_loss;
+  c.pool = o.pool;
   if (!o.features.empty()) c.feature_backbone = o.backbone;  // resolve_feature_source's
   return c;
 }
@@ -120,6 +122,8 @@ std::string balance_line(const std::vector<double>& b) {
 retrieval::EvalResult evaluate_and_write(HashModel& model, const data::RetrievalSplit& split,
                                          const std::string& dir, const RunInfo& info, int64_t k,
                                          int threads, std::vector<double>* balance = nullptr) {
+  if (model.float_descriptors())
+    return evaluate_float_and_write(model, split, dir, info, k, threads);
   Tensor db_u = model.database_codes().value_or(Tensor());
   retrieval::PackedCodes db = pack(db_u.defined() ? db_u : encode_set(model, split.database));
   retrieval::PackedCodes q = pack(encode_set(model, split.query));
@@ -150,6 +154,9 @@ std::string parameter_name(const HashModel& model, const Tensor& p) {
 }
 
 std::string eval_line(const retrieval::EvalResult& r) {
+  if (r.bits == 0)  // float descriptors: no Hamming radius
+    return fmt::format("map@{} {:.4f}  map@all {:.4f}  p@{} {:.4f}", r.k, r.map_k, r.map_all, r.k,
+                       r.p_k);
   return fmt::format("map@{} {:.4f}  map@all {:.4f}  p@{} {:.4f}  p@r2 {:.4f}", r.k, r.map_k,
                      r.map_all, r.k, r.p_k, r.p_r2);
 }

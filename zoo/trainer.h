@@ -23,6 +23,7 @@ struct TrainOptions {
   int64_t labelled = 5000;  // semi-supervised models only: training images that keep labels
   int64_t clusters = 0;     // pseudo, dvb only: k-means clusters (0: the model's default)
   std::string pseudo_loss = "dpsh";  // pseudo only: the supervised loss on its pseudo-labels
+  std::string pool;  // float-descriptor models: global pooling of the conv map ("": the head)
   int threads = 2;
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
   std::string out;         // default runs/<model>-<bits>

@@ -72,17 +72,19 @@ INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
 // options and default networks arrive as the files define them, in the registry's order.
 TEST(ZooRegistry, EntriesComeFromTheModelFiles) {
   const std::vector<std::string> names = model_names();
-  ASSERT_EQ(names.size(), 22u);
+  ASSERT_EQ(names.size(), 25u);
   EXPECT_EQ(names.front(), "hashnet");
-  EXPECT_EQ(names.back(), "dvb");
-  std::vector<std::string> semi, clusters, mlp;
+  EXPECT_EQ(names.back(), "msloss");
+  std::vector<std::string> semi, clusters, mlp, real_valued;
   for (const std::string& n : names) {
     EXPECT_EQ(std::count(names.begin(), names.end(), n), 1) << n;
     EXPECT_FALSE(model_summary(n).empty()) << n;
     if (model_is_semi_supervised(n)) semi.push_back(n);
     if (model_fits_clusters(n)) clusters.push_back(n);
     if (model_default_backbone(n) == "mlp") mlp.push_back(n);
+    if (model_has_float_descriptors(n)) real_valued.push_back(n);
   }
+  EXPECT_EQ(real_valued, (std::vector<std::string>{"siamese", "triplet", "msloss"}));
   EXPECT_EQ(semi, (std::vector<std::string>{"ssdh"}));
   EXPECT_EQ(clusters, (std::vector<std::string>{"pseudo", "dvb"}));
   EXPECT_EQ(mlp, (std::vector<std::string>{"deepbit", "uth", "greedyhash-u", "pseudo", "dvb"}));

@@ -31,16 +31,19 @@ void ConvClassifierNet::add_classifier(ModuleList entries, int64_t out, Generato
   classifier = register_module("classifier", std::make_shared<nn::Sequential>(entries));
 }
 
+Tensor ConvClassifierNet::feature_map(const Tensor& x) {
+  return features->forward(adapter.apply(x));
+}
+
 Tensor ConvClassifierNet::features_of(const Tensor& x) {
-  Tensor h = features->forward(adapter.apply(x));
-  h = adaptive_avg_pool2d(h, pool_side_, pool_side_).flatten(1);
+  Tensor h = adaptive_avg_pool2d(feature_map(x), pool_side_, pool_side_).flatten(1);
   for (size_t i = 0; i < 6; ++i) h = classifier->at(i)->forward(h);  // up to the head
   return h;
 }
 
 AlexNet::AlexNet(int64_t out, Generator& init, std::shared_ptr<Generator> dropout_gen,
                  InputAdapter a)
-    : ConvClassifierNet("AlexNet", a, 6) {
+    : ConvClassifierNet("AlexNet", a, 6, 256) {
   using nn::Conv2d, nn::MaxPool2d, nn::ReLU;
   auto conv = [&](int64_t in, int64_t o, int64_t k, int64_t stride, int64_t pad) {
     Conv2dOptions opt;
@@ -62,7 +65,7 @@ AlexNet::AlexNet(int64_t out, Generator& init, std::shared_ptr<Generator> dropou
 
 Vgg16::Vgg16(int64_t out, Generator& init, std::shared_ptr<Generator> dropout_gen, bool batch_norm,
              InputAdapter a)
-    : ConvClassifierNet(batch_norm ? "VGG16_BN" : "VGG16", a, 7) {
+    : ConvClassifierNet(batch_norm ? "VGG16_BN" : "VGG16", a, 7, 512) {
   ModuleList layers;
   int64_t in = 3;
   // Configuration D: widths per block, three convs in the last three blocks.

@@ -78,11 +78,15 @@ ResNet::ResNet(int depth, int64_t out, Generator& init, InputAdapter a)
   if (out > 0) head = register_module("fc", std::make_shared<nn::Linear>(in, out, init));
 }
 
-Tensor ResNet::features_of(const Tensor& x) {
+Tensor ResNet::feature_map(const Tensor& x) {
   Tensor h = relu(bn1->forward(conv1->forward(adapter.apply(x))));
   h = max_pool2d(h, 3, 2, 1);
   for (auto& stage : layers) h = stage->forward(h);
-  return mean(h, {2, 3});  // adaptive average pool to 1x1, flattened
+  return h;
+}
+
+Tensor ResNet::features_of(const Tensor& x) {
+  return mean(feature_map(x), {2, 3});  // adaptive average pool to 1x1, flattened
 }
 
 }  // namespace he::zoo

@@ -29,18 +29,20 @@ class ConvClassifierNet : public Backbone {
  public:
   Tensor features_of(const Tensor& x) override;  // (N,4096): after the second fc + ReLU
   int64_t feature_dim() const override { return 4096; }
+  Tensor feature_map(const Tensor& x) override;  // `features`' output, before the avg pool
+  int64_t map_channels() const override { return map_channels_; }
   std::string head_prefix() const override { return "classifier.6."; }
   std::string name() const override { return name_; }
   std::shared_ptr<nn::Sequential> features, classifier;
   InputAdapter adapter;  // how inputs reach `features` (zoo/backbones.h)
 
  protected:
-  ConvClassifierNet(std::string name, InputAdapter a, int64_t pool_side)
-      : adapter(a), pool_side_(pool_side), name_(std::move(name)) {}
+  ConvClassifierNet(std::string name, InputAdapter a, int64_t pool_side, int64_t map_channels)
+      : adapter(a), pool_side_(pool_side), map_channels_(map_channels), name_(std::move(name)) {}
   // Registers classifier = [entries..., head] with head Linear(4096, out) when out > 0.
   void add_classifier(std::vector<std::shared_ptr<nn::Module>> entries, int64_t out,
                       Generator& init);
-  int64_t pool_side_;
+  int64_t pool_side_, map_channels_;
   std::string name_;
 };
 
@@ -78,6 +80,8 @@ class ResNet : public Backbone {
   ResNet(int depth, int64_t out, Generator& init, InputAdapter adapter = {});
   Tensor features_of(const Tensor& x) override;  // (N,512) or (N,2048): the global avg pool
   int64_t feature_dim() const override { return feature_dim_; }
+  Tensor feature_map(const Tensor& x) override;  // layer4's output
+  int64_t map_channels() const override { return feature_dim_; }
   std::string head_prefix() const override { return "fc."; }
   std::string name() const override { return "ResNet" + std::to_string(depth_); }
   std::shared_ptr<nn::Conv2d> conv1;

@@ -1,0 +1,85 @@
+// Metric-learning models with real-valued descriptors of `bits` (--dim) floats, L2-normalised
+// and ranked by cosine similarity (HashModel::float_descriptors):
+//  siamese: contrastive loss over all in-batch pairs (Hadsell, Chopra, LeCun 2006; with
+//    unit descriptors and margin 0.7 as in Radenovic, Tolias, Chum, 'CNN image retrieval
+//    learns from BoW', ECCV 2016);
+//  triplet: the triplet margin loss with batch-hard mining (Hermans, Beyer, Leibe, 'In
+//    defense of the triplet loss for person re-identification', 2017), margin 0.2;
+//  msloss: the multi-similarity loss (Wang et al. 2019) with its pair mining.
+// The descriptor is the backbone's head output (`bits` wide); with --pool, the head reads a
+// global pooling of the backbone's conv map instead (layers/global_pool.h):
+// L2(Linear(pool(feature_map(x)))), a learned projection after pooling as in Radenovic 2018.
+#include "losses/metric_learning.h"
+#include "zoo/models/models.h"
+
+namespace he::zoo {
+
+namespace {
+
+enum class MetricLoss { Contrastive, BatchHardTriplet, MultiSimilarity };
+
+class MetricModel : public CnnHashModel {
+ public:
+  MetricModel(const ModelConfig& c, MetricLoss loss) : CnnHashModel(c), loss_(loss) {
+    if (!c.pool.empty()) {
+      Generator init(c.seed + 7);
+      const int64_t channels = net->map_channels();
+      pool = register_module("pool", nn::make_global_pool(c.pool, channels, init));
+      proj = register_module("proj", std::make_shared<nn::Linear>(
+                                         nn::global_pool_dim(c.pool, channels), c.bits, init));
+    }
+  }
+  Tensor encode(const Tensor& x) override {
+    Tensor d = pool ? proj->forward(pool->forward(net->feature_map(x))) : net->forward(x);
+    return nn::l2_normalize(d, 1);
+  }
+  bool float_descriptors() const override { return true; }
+  Tensor loss(const TrainBatch& b, int64_t) override {
+    Tensor e = encode(b.images);
+    switch (loss_) {
+      case MetricLoss::Contrastive:
+        return losses::contrastive_in_batch(e, b.labels, 0.7);
+      case MetricLoss::BatchHardTriplet:
+        return losses::triplet_margin(e, b.labels, 0.2, losses::TripletMining::BatchHard);
+      case MetricLoss::MultiSimilarity:
+        return losses::multi_similarity(e, b.labels);
+    }
+    throw std::logic_error("MetricModel: unknown loss");
+  }
+  std::shared_ptr<nn::Module> pool;
+  std::shared_ptr<nn::Linear> proj;
+
+ private:
+  MetricLoss loss_;
+};
+
+}  // namespace
+
+template <MetricLoss L>
+std::shared_ptr<HashModel> make_metric_model(const ModelConfig& c) {
+  return std::make_shared<MetricModel>(c, L);
+}
+
+extern const ModelEntry siamese_model{
+    .name = "siamese",
+    .make = make_metric_model<MetricLoss::Contrastive>,
+    .summary =
+        "Siamese (Hadsell 2006, Radenovic 2016): float descriptors (--dim), contrastive "
+        "loss with margin 0.7 on in-batch pairs",
+    .float_descriptors = true};
+extern const ModelEntry triplet_model{
+    .name = "triplet",
+    .make = make_metric_model<MetricLoss::BatchHardTriplet>,
+    .summary =
+        "Triplet (Hermans 2017): float descriptors (--dim), batch-hard triplet loss, "
+        "margin 0.2",
+    .float_descriptors = true};
+extern const ModelEntry msloss_model{
+    .name = "msloss",
+    .make = make_metric_model<MetricLoss::MultiSimilarity>,
+    .summary =
+        "Multi-similarity (Wang 2019): float descriptors (--dim), mined pairs weighted by "
+        "self- and relative similarity",
+    .float_descriptors = true};
+
+}  // namespace he::zoo
