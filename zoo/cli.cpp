@@ -15,6 +15,7 @@
 #include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
 #include "zoo/cli.h"
+#include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
 #include "zoo/search_grid.h"
@@ -23,17 +24,25 @@
 namespace {
 using namespace he;
 
-// Model and split of a checkpoint, ready to encode.
+// Model and data of a checkpoint, ready to encode: the data the run recorded, or `data_spec`.
 struct Loaded {
   zoo::TrainOptions opt;
+  data::LoadedData data;
   std::shared_ptr<zoo::HashModel> model;
 };
-Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
+Loaded load_model(const std::string& ckpt, const std::string& data_spec, int threads) {
   SafetensorsFile file = load_safetensors(ckpt);
   auto it = file.metadata.find("options");
   if (it == file.metadata.end()) throw std::runtime_error(ckpt + ": not a zoo checkpoint");
-  Loaded l{zoo::options_from_json(it->second), nullptr};
+  Loaded l{zoo::options_from_json(it->second), {}, nullptr};
+  if (!data_spec.empty()) l.opt.data = data_spec;
+  l.opt.threads = threads;
+  l.data = zoo::load_run_data(l.opt);
+  const data::ImageSet& train = l.data.split.train;
   zoo::ModelConfig c;
+  c.num_classes = train.num_classes;
+  c.multi_label = train.multi_label();
+  c.data_mean = train.mean, c.data_std = train.std;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.labelled = l.opt.labelled;
   c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss;
@@ -48,7 +57,8 @@ Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
 int run(const std::string& model, int argc, char** argv) {
   CLI::App app{fmt::format(
       "{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
-      "images, database = training set, queries = the 10,000 test images.",
+      "images, database = training set, queries = the 10,000 test images. --data takes your "
+      "own (README, 'Your own data').",
       model, zoo::model_summary(model))};
   app.require_subcommand(1);
 
@@ -56,7 +66,19 @@ int run(const std::string& model, int argc, char** argv) {
   t.model = model;
   auto* train = app.add_subcommand(
       "train", "train, checkpoint every epoch, evaluate, write the run directory");
-  train->add_option("--data", t.data, "data set name")->capture_default_str();
+  train
+      ->add_option("--data", t.data,
+                   "fashion-mnist, mnist, idx:DIR, cifar10:DIR, list:DIR (DeepHash-pytorch's "
+                   "train.txt / database.txt / test.txt) or folder:DIR (train/<class>/*, "
+                   "test/<class>/*, database/<class>/* optional)")
+      ->capture_default_str();
+  train
+      ->add_option("--protocol", t.protocol,
+                   "cifar10:DIR only: DeepHash-pytorch's split (default: train = database = the "
+                   "50,000 training images, queries = the 10,000 test images)")
+      ->check(CLI::IsMember({"cifar10", "cifar10-1", "cifar10-2"}));
+  train->add_flag("--skip-bad-images", t.skip_bad_images,
+                  "list / folder: log and skip images that cannot be read or decoded");
   train->add_option("--bits", t.bits, "code length")->capture_default_str();
   train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)");
   train->add_option("--batch", t.batch, "batch size (default: the recipe's, 128 for most)");
@@ -67,7 +89,9 @@ int run(const std::string& model, int argc, char** argv) {
   train->add_option("--out", t.out, "run directory (default runs/<model>-<bits>)");
   train->add_option("--eval-every", t.eval_every, "also evaluate every N epochs")
       ->capture_default_str();
-  train->add_option("--k", t.k, "k of mAP@k and P@k")->capture_default_str();
+  train->add_option("--k", t.k,
+                    "k of mAP@k and P@k (default: the data set's, as DeepHash-pytorch: the whole "
+                    "database for CIFAR-10, 5,000 for NUS-WIDE and COCO, else 1,000)");
   train->add_flag("--quick", t.quick, "FM-quick: 6,000 training images, 1,000 queries");
   train->add_flag("--resume", t.resume, "continue the run in --out from its checkpoint");
   train->add_flag("--skip-nonfinite", t.skip_nonfinite,
@@ -84,7 +108,9 @@ int run(const std::string& model, int argc, char** argv) {
   train->add_option("--input-size", t.input_size,
                     fmt::format("side the torchvision backbones see: the images are resized "
                                 "bilinearly, repeated to 3 channels and ImageNet-normalised "
-                                "(default: {}, or the data's side if larger)",
+                                "(default: {}, or the data's side if larger); list / folder "
+                                "data: the side images are resized and cropped to on decoding, "
+                                "with random resized crops and flips in training",
                                 zoo::kDefaultInputSize));
   train
       ->add_option("--pretrained", t.pretrained,
@@ -118,15 +144,17 @@ int run(const std::string& model, int argc, char** argv) {
         ->capture_default_str();
 
   std::string ckpt;
-  int64_t k = 1000;
+  int64_t k = 0;
   int threads = 2;
+  std::string data_spec;
   bool quick = false;
   auto* eval = app.add_subcommand(
       "eval", "re-encode and re-evaluate a checkpoint; rewrites metrics.json beside it");
   eval->add_option("--ckpt", ckpt, "checkpoint.safetensors")->required()->check(CLI::ExistingFile);
-  eval->add_option("--k", k, "k of mAP@k")->capture_default_str();
+  eval->add_option("--k", k, "k of mAP@k (default: the data set's)");
   eval->add_option("--threads", threads)->capture_default_str();
   eval->add_flag("--quick", quick, "evaluate on FM-quick");
+  eval->add_option("--data", data_spec, "a --data SPEC (default: the run's)");
 
   std::string split_name = "test", images_dir, out;
   auto* encode =
@@ -134,9 +162,9 @@ int run(const std::string& model, int argc, char** argv) {
   encode->add_option("--ckpt", ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
-  encode->add_option("--data", t.data, "data set name")->capture_default_str();
-  encode->add_option("--split", split_name, "train or test")
-      ->check(CLI::IsMember({"train", "test"}))
+  encode->add_option("--data", data_spec, "a --data SPEC (default: the run's)");
+  encode->add_option("--split", split_name, "train, database or test")
+      ->check(CLI::IsMember({"train", "database", "test"}))
       ->capture_default_str();
   encode
       ->add_option("--images", images_dir,
@@ -152,6 +180,7 @@ int run(const std::string& model, int argc, char** argv) {
   search->add_option("--ckpt", ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
+  search->add_option("--data", data_spec, "a --data SPEC (default: the run's)");
   search->add_option("--query", query, "index of a test image, or an image file")
       ->capture_default_str();
   search->add_option("--k", top, "hits to show")->capture_default_str();
@@ -172,7 +201,7 @@ int run(const std::string& model, int argc, char** argv) {
     return 0;
   }
   if (*eval) {
-    zoo::RunSummary s = zoo::evaluate_checkpoint(ckpt, k, quick, threads);
+    zoo::RunSummary s = zoo::evaluate_checkpoint(ckpt, k, quick, threads, data_spec);
     fmt::print(
         "{{\"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": {:.4f}, \"p@r2\": {:.4f}, "
         "\"seconds\": {:.1f}}}\n",
@@ -180,17 +209,24 @@ int run(const std::string& model, int argc, char** argv) {
     return 0;
   }
   set_num_threads(threads);
-  data::ImageSet train_set = data::load_split(t.data, data::Split::kTrain);
-  Loaded l = load_model(ckpt, train_set);
+  Loaded l = load_model(ckpt, data_spec, threads);
+  const data::RetrievalSplit& split = l.data.split;
+  const data::ImageSet& db_set = split.database;
+  // An image file given by the user: decoded as the run's list / folder images were.
+  auto decode_like_data = [&](const data::LoadImagesOptions& base) {
+    data::LoadImagesOptions lo = base;
+    lo.decode.channels = static_cast<int>(db_set.c);
+    lo.decode.height = db_set.h, lo.decode.width = db_set.w;
+    lo.decode.keep_aspect = l.data.resized;
+    return lo;
+  };
   if (*encode) {
     data::ImageSet set;
     if (!images_dir.empty()) {
-      data::LoadImagesOptions lo;
-      lo.decode.channels = static_cast<int>(train_set.c);
-      lo.decode.height = train_set.h, lo.decode.width = train_set.w;
-      set = data::load_image_folder(images_dir, lo, nullptr);
+      set = data::load_image_folder(images_dir, decode_like_data({}), nullptr);
+      set.mean = db_set.mean, set.std = db_set.std;
     } else {
-      set = split_name == "train" ? train_set : data::load_split(t.data, data::Split::kTest);
+      set = split_name == "train" ? split.train : split_name == "database" ? db_set : split.query;
     }
     retrieval::PackedCodes codes = zoo::pack(zoo::encode_set(*l.model, set));
     zoo::write_codes_npy(out, codes);
@@ -198,33 +234,36 @@ int run(const std::string& model, int argc, char** argv) {
     return 0;
   }
   // search
-  data::ImageSet test_set = data::load_split(t.data, data::Split::kTest);
   data::ImageSet qset;
-  int64_t qlabel = -1;
+  int64_t qi = -1;  // the query's row in split.query, when it is one
   if (!query.empty() && query.find_first_not_of("0123456789") == std::string::npos) {
-    int64_t qi = std::stoll(query);
-    if (qi >= test_set.n)
+    qi = std::stoll(query);
+    if (qi >= split.query.n)
       throw std::out_of_range(
-          fmt::format("--query {}: the test split has {} images", qi, test_set.n));
-    qset = zoo::one_image_set(test_set.image(qi), test_set.c, test_set.h, test_set.w);
-    qlabel = test_set.labels[qi];
+          fmt::format("--query {}: the test split has {} images", qi, split.query.n));
+    qset = zoo::one_image_set(split.query.image(qi), db_set.c, db_set.h, db_set.w);
   } else {
-    data::DecodeOptions d;
-    d.channels = static_cast<int>(train_set.c), d.height = train_set.h, d.width = train_set.w;
-    data::DecodedImage img = data::decode_image(query, d);
+    data::DecodedImage img = data::decode_image(query, decode_like_data({}).decode);
     qset = zoo::one_image_set(img.pixels.data(), img.c, img.h, img.w);
   }
+  qset.mean = db_set.mean, qset.std = db_set.std;
   const std::string db_npy = (std::filesystem::path(ckpt).parent_path() / "db_codes.npy").string();
-  retrieval::PackedCodes db = std::filesystem::exists(db_npy)
-                                  ? retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy,
-                                                              static_cast<int>(l.opt.bits))
-                                  : zoo::pack(zoo::encode_set(*l.model, train_set));
+  retrieval::PackedCodes db;
+  if (data_spec.empty() && std::filesystem::exists(db_npy))
+    db = retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy,
+                                   static_cast<int>(l.opt.bits));
+  if (db.size() != static_cast<size_t>(db_set.n))  // none, or written for other data
+    db = zoo::pack(zoo::encode_set(*l.model, db_set));
   retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*l.model, qset));
   retrieval::KnnResult r = retrieval::hamming_knn(db, q, static_cast<size_t>(top));
+  const retrieval::Labels db_labels = zoo::retrieval_labels(db_set);
+  const retrieval::Labels q_labels = zoo::retrieval_labels(split.query);
   std::vector<zoo::GridItem> hits;
   for (size_t i = 0; i < r.k; ++i)
-    hits.push_back({r.ids[i], r.dist[i], qlabel >= 0 && train_set.labels[r.ids[i]] == qlabel});
-  zoo::write_search_grid(out, qset.image(0), train_set, hits);
+    hits.push_back({r.ids[i], r.dist[i],
+                    qi >= 0 && q_labels.relevant(static_cast<size_t>(qi), db_labels,
+                                                 static_cast<size_t>(r.ids[i]))});
+  zoo::write_search_grid(out, qset.image(0), db_set, hits);
   for (const auto& h : hits)
     fmt::print("db {:6d}  distance {:3d}  {}\n", h.index, h.distance,
                h.relevant ? "relevant" : "-");

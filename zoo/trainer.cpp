@@ -14,6 +14,7 @@
 #include "engine/data/datasets.h"
 #include "engine/data/loader.h"
 #include "zoo/checkpoint.h"
+#include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
 #include "zoo/weights.h"
@@ -65,17 +66,12 @@ std::string eta(double s) {
   return fmt::format("{}:{:02d}:{:02d}", t / 3600, t / 60 % 60, t % 60);
 }
 
-data::RetrievalSplit load_protocol(const TrainOptions& o) {
-  if (o.data != "fashion-mnist")
-    throw std::invalid_argument("--data " + o.data +
-                                ": the zoo trainer runs protocol FM; only fashion-mnist is known");
-  return data::fm_protocol(o.quick);
-}
-
 ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& split) {
   ModelConfig c;
   c.bits = o.bits;
-  c.num_classes = 10;
+  c.num_classes = split.train.num_classes;
+  c.multi_label = split.train.multi_label();
+  c.data_mean = split.train.mean, c.data_std = split.train.std;
   c.train_size = split.train.n;
   c.in_channels = split.train.c;
   c.image_size = split.train.h;
@@ -101,6 +97,14 @@ std::string balance_line(const std::vector<double>& b) {
       *lo, *hi, off, b.size());
 }
 
+// The labels of `set` as db_labels.npy / query_labels.npy: (N) i64 or (N,C) u8 multi-hot.
+void write_set_labels(const std::string& path, const data::ImageSet& set) {
+  if (set.multi_label())
+    write_multi_hot_npy(path, set.multi_hot, set.num_classes);
+  else
+    write_labels_npy(path, set.labels);
+}
+
 // Encodes database and queries, evaluates, writes metrics.json, codes, labels and pr.svg.
 // `balance` (if given) gets the database codes' bit balance.
 retrieval::EvalResult evaluate_and_write(HashModel& model, const data::RetrievalSplit& split,
@@ -119,8 +123,8 @@ retrieval::EvalResult evaluate_and_write(HashModel& model, const data::Retrieval
   write_text_atomic(dir + "/metrics.json", metrics_json(r, info, bits_on));
   write_codes_npy(dir + "/db_codes.npy", db);
   write_codes_npy(dir + "/query_codes.npy", q);
-  write_labels_npy(dir + "/db_labels.npy", split.database.labels);
-  write_labels_npy(dir + "/query_labels.npy", split.query.labels);
+  write_set_labels(dir + "/db_labels.npy", split.database);
+  write_set_labels(dir + "/query_labels.npy", split.query);
   write_text_atomic(dir + "/pr.svg",
                     retrieval::pr_curve_svg(r, fmt::format("{} {} bits: precision-recall over "
                                                            "Hamming radius",
@@ -178,12 +182,20 @@ RunSummary train(const TrainOptions& opt_in) {
   TrainOptions o = opt_in;
   auto wall_mark = wall_start;
   set_num_threads(o.threads);
+  data::LoadedData data = load_run_data(o);  // bad data stops the run before anything is written
+  const data::RetrievalSplit& split = data.split;
+  const bool default_k = o.k == 0;
+  o.k = resolve_k(o.k, data);
+  const std::string data_line = data_summary(o, data, default_k);
   const std::string dir = o.out.empty() ? fmt::format("runs/{}-{}", o.model, o.bits) : o.out;
   std::filesystem::create_directories(dir);
   const std::string ckpt = dir + "/checkpoint.safetensors";
   Log log(dir + "/train.log", o.quiet);
-
-  data::RetrievalSplit split = load_protocol(o);
+  log.line(data_line);
+  for (const std::string& note : data.cache_notes) log.line(note);
+  for (const std::string& f : data.skipped_files) log.line("skipped (--skip-bad-images): " + f);
+  if (!data.skipped_files.empty())
+    log.line(fmt::format("{} images skipped", data.skipped_files.size()));
   resolve_feature_source(o);
   // The model's default network is recorded in the run's options when it is not the small
   // CNN, so that the checkpoint names what it holds (options_from_json).
@@ -218,7 +230,7 @@ RunSummary train(const TrainOptions& opt_in) {
         saved.quick != o.quick || saved.batch != o.batch || saved.backbone != o.backbone ||
         saved.input_size != o.input_size || saved.labelled != o.labelled ||
         saved.clusters != o.clusters || saved.pseudo_loss != o.pseudo_loss ||
-        saved.features != o.features)
+        saved.features != o.features || saved.data != o.data || saved.protocol != o.protocol)
       throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", used,
                                            options_json(saved)));
     if (saved.threads != o.threads)
@@ -266,9 +278,8 @@ RunSummary train(const TrainOptions& opt_in) {
   data::LoaderOptions lo;
   lo.batch_size = o.batch;
   lo.seed = o.seed;
-  lo.workers = 1;
-  lo.transform.mean = {data::kFashionMnistMean};
-  lo.transform.std = {data::kFashionMnistStd};
+  lo.workers = data.resized ? std::max(1, o.threads) : 1;  // augmenting takes more than one
+  lo.transform = training_transform(data);
   data::Loader loader(split.train, lo);
   const int64_t per_epoch = loader.batches_per_epoch();
   const int64_t warmup = 10;  // steps excluded from the throughput (protocol.md)
@@ -344,7 +355,7 @@ RunSummary train(const TrainOptions& opt_in) {
     log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
                          stopped ? " (interrupted)" : "", means, ckpt));
     if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
-      RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick};
+      RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick, o.data, o.protocol};
       std::vector<double> balance;
       log.line(fmt::format(
           "eval after epoch {}: {}", epoch + 1,
@@ -373,7 +384,8 @@ RunSummary train(const TrainOptions& opt_in) {
     return summary;
   }
   const auto eval_start = Clock::now();
-  RunInfo info{o.model, o.bits, o.epochs, summary.train_images_per_s, 0, o.quick};
+  RunInfo info{o.model, o.bits,  o.epochs, summary.train_images_per_s,
+               0,       o.quick, o.data,   o.protocol};
   info.seconds = since(wall_start);
   std::vector<double> balance;
   summary.eval = evaluate_and_write(*model, split, dir, info, o.k, o.threads, &balance);
@@ -386,7 +398,7 @@ RunSummary train(const TrainOptions& opt_in) {
 }
 
 RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool quick_override,
-                               int threads) {
+                               int threads, const std::string& data_spec) {
   set_num_threads(threads);
   SafetensorsFile file = load_safetensors(ckpt_path);
   auto it = file.metadata.find("options");
@@ -394,7 +406,10 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
     throw std::runtime_error(ckpt_path + ": not a zoo checkpoint (no 'options' metadata)");
   TrainOptions o = options_from_json(it->second);
   if (quick_override) o.quick = true;
-  data::RetrievalSplit split = load_protocol(o);
+  if (!data_spec.empty()) o.data = data_spec;
+  const data::LoadedData data = load_run_data(o);
+  const data::RetrievalSplit& split = data.split;
+  k = resolve_k(k, data);
   std::shared_ptr<HashModel> model = make_model(o.model, model_config(o, split));
   const std::string dir = std::filesystem::path(ckpt_path).parent_path().string();
   RunSummary s;
@@ -403,7 +418,8 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
   RunInfo info{
       o.model,          o.bits,
       pos.epoch,        pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
-      pos.wall_seconds, o.quick};
+      pos.wall_seconds, o.quick,
+      o.data,           o.protocol};
   s.eval = evaluate_and_write(*model, split, dir.empty() ? "." : dir, info, k, threads);
   s.seconds = since(start);
   s.finished = true;

@@ -14,7 +14,9 @@ namespace he::zoo {
 
 struct TrainOptions {
   std::string model = "hashnet";
-  std::string data = "fashion-mnist";
+  std::string data = "fashion-mnist";  // a --data SPEC (engine/data/data_spec.h)
+  std::string protocol;                // cifar10:DIR only: cifar10, cifar10-1 or cifar10-2
+  bool skip_bad_images = false;        // list / folder: leave out images that fail to decode
   int64_t bits = 64;
   int64_t epochs = 0;  // 0: the model's default_epochs() (5 for most)
   int64_t batch = 0;   // 0: the model's default_batch() (protocol FM: 128)
@@ -28,7 +30,7 @@ struct TrainOptions {
   std::string out;         // default runs/<model>-<bits>
   bool resume = false;     // continue from <out>/checkpoint.safetensors
   int64_t eval_every = 0;  // also evaluate every N epochs (0: only at the end)
-  int64_t k = 1000;        // mAP@k, P@k
+  int64_t k = 0;           // mAP@k, P@k; 0: the data set's default (zoo/dataset.h)
   bool skip_nonfinite =
       false;  // skip a step with a non-finite loss or gradient instead of stopping
   int64_t stop_after_iters = -1;  // stop (with a checkpoint) after this many iterations (tests)
@@ -65,9 +67,11 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
 // Trains (or resumes) and evaluates; writes the run directory. Throws on bad options/data.
 RunSummary train(const TrainOptions& opt);
 
-// Re-encodes and re-evaluates the checkpoint of a run; rewrites metrics.json, the codes and
-// pr.svg beside it.
-RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 1000,
-                               bool quick_override = false, int threads = 2);
+// Re-encodes and re-evaluates the checkpoint of a run on the data it recorded (or on
+// `data_spec` when given); rewrites metrics.json, the codes and pr.svg beside it. k = 0: the
+// data set's default.
+RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 0,
+                               bool quick_override = false, int threads = 2,
+                               const std::string& data_spec = "");
 
 }  // namespace he::zoo

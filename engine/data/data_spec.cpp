@@ -80,7 +80,8 @@ RetrievalSplit list_split(const std::string& dir, const DataOptions& o, LoadedDa
   const int channels = list_channels(train);
   RetrievalSplit s;
   s.train = decode_role(train, "train", channels, o, out);
-  s.database = decode_role(database, "database", channels, o, out);
+  const bool same = database.paths == train.paths && database.multi_hot == train.multi_hot;
+  s.database = same ? s.train : decode_role(database, "database", channels, o, out);
   s.query = decode_role(test, "test", channels, o, out);
   // One-hot lists (CIFAR-10, ImageNet) become class ids, so that every model can use them.
   if (is_one_hot(s.train) && is_one_hot(s.database) && is_one_hot(s.query))

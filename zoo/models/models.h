@@ -15,6 +15,9 @@ struct DpshSettings {
   static constexpr double eta = 1.0, lr = 1e-3;
 };
 
+// Throws std::invalid_argument for multi-label data: `model` learns from one class per image.
+void require_class_ids(const ModelConfig& c, const char* model, const char* why);
+
 std::shared_ptr<HashModel> make_hashnet(const ModelConfig& c);
 std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c);
 std::shared_ptr<HashModel> make_dhn(const ModelConfig& c);
