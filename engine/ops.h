@@ -85,6 +85,22 @@ Tensor outer(const Tensor& a, const Tensor& b);
 // bias gradient needs no broadcast undo.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
 
+// ---- dense linear algebra (engine/ops/linalg.cpp): LAPACK in double precision, no gradient ----
+// Computed on the host: a CUDA input is copied to the host and the results back to its
+// device. Inputs may be f32 or f64; results are f64.
+// a:(n,n) symmetric -> values (n) ascending, vectors (n,n) with the eigenvectors as COLUMNS.
+struct SymmetricEigen {
+  Tensor values, vectors;
+};
+SymmetricEigen symmetric_eigen(const Tensor& a);
+// a:(m,n) = u (m,k) diag(s) vt (k,n), k = min(m,n): the thin SVD, s descending.
+struct Svd {
+  Tensor u, s, vt;
+};
+Svd svd(const Tensor& a);
+// a:(n,n) symmetric positive definite, b:(n,r) -> x:(n,r) with a x = b (Cholesky).
+Tensor solve_spd(const Tensor& a, const Tensor& b);
+
 // ---- shape and index ops (engine/ops/shape.cpp, engine/ops/index.cpp) ----
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
@@ -122,7 +138,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t p
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t pad = 0);
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
 
-// ---- dropout (engine/ops/dropout.cpp): zeroes with probability p, scales the rest by 1/(1-p) ----
+// ---- dropout (engine/ops/pool.cpp): zeroes with probability p, scales the rest by 1/(1-p) ----
 class Generator;
 Tensor dropout(const Tensor& x, double p, Generator& gen);
 
@@ -132,13 +148,14 @@ namespace he {
 
 // ---- hashing ops (engine/ops/hash.cpp), fused kernels of kernels/hash.h ----
 enum class SteGrad : uint8_t { Identity, Clipped };  // GreedyHash's identity, or 1[|h| <= 1]
-struct SignSte {
-  Tensor codes;        // (N,bits) in {-1,+1}, sign(0) = +1; gradient straight through to h
-  Tensor packed;       // (N, ceil(bits/64)) u64, bit j in word j/64 bit j%64 (no gradient)
-  Tensor quant_error;  // scalar mean((h - b)^2), differentiable w.r.t. h (2 (h - b) / count)
-};
-// h:(N,bits) f32/f64 -> codes, packed bits and the quantisation penalty in one pass.
-SignSte sign_ste(const Tensor& h, SteGrad grad = SteGrad::Identity);
+// h:(N,bits) f32/f64 -> b = sign(h) (N,bits) in {-1,+1}, sign(0) = +1; the gradient goes
+// straight through to h (identity, or masked to |h| <= 1).
+Tensor sign_ste(const Tensor& h, SteGrad grad = SteGrad::Identity);
+// h:(N,bits) -> (N, ceil(bits/64)) u64 codes of sign(h), bit j in word j/64 bit j%64 (the
+// layout of retrieval::PackedCodes); no gradient.
+Tensor packed_signs(const Tensor& h);
+// h:(N,bits) -> scalar mean((h - sign(h))^2), differentiable w.r.t. h (2 (h - b) / count).
+Tensor quant_error(const Tensor& h);
 // y = tanh(beta * x), forward and backward fused (HashNet's continuation).
 Tensor continuation(const Tensor& x, double beta);
 

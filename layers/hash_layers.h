@@ -9,12 +9,12 @@ namespace he::nn {
 
 // b = sign(h) (sign(0) = +1) with a straight-through gradient (GreedyHash, Su et al.,
 // 'Greedy Hash: Towards Fast Optimization for Accurate Hash Coding in CNN', NeurIPS 2018).
-// forward_full() also gives the packed bits and the fused quantisation error.
+// The packed bits and the quantisation error of the same h are ops of their own
+// (packed_signs, quant_error), computed only where wanted.
 class SignSTE : public Module {
  public:
   explicit SignSTE(SteGrad grad = SteGrad::Identity) : grad_(grad) {}
-  Tensor forward(const Tensor& h) override { return sign_ste(h, grad_).codes; }
-  SignSte forward_full(const Tensor& h) { return sign_ste(h, grad_); }
+  Tensor forward(const Tensor& h) override { return sign_ste(h, grad_); }
   std::string name() const override { return "SignSTE"; }
 
  private:

@@ -1,9 +1,13 @@
 #include "retrieval/codes.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "kernels/hash.h"
 
 namespace he::retrieval {
 
@@ -24,14 +28,20 @@ void check_bits(int bits, const char* op) {
                                 std::to_string(bits));
 }
 
-template <class T, class Pred>
-PackedCodes pack_by(const T* x, size_t n, int bits, Pred positive) {
+// The fused sign kernel packs, so that codes made here and codes made by the sign_ste op
+// share one definition of a bit. It also writes sign(x) as +-1; that scratch is taken in
+// blocks of rows to bound its size.
+template <class T>
+PackedCodes pack_by_sign(const T* x, size_t n, int bits) {
   PackedCodes c(n, bits);
-  uint64_t* w = c.mutable_data();
-  const size_t W = c.words_per_code();
-  for (size_t i = 0; i < n; ++i)
-    for (int j = 0; j < bits; ++j)
-      if (positive(x[i * bits + j])) w[i * W + j / 64] |= uint64_t{1} << (j % 64);
+  constexpr size_t kRowsPerBlock = 4096;
+  std::vector<T> scratch(std::min(n, kRowsPerBlock) * static_cast<size_t>(bits));
+  for (size_t at = 0; at < n; at += kRowsPerBlock) {
+    const size_t rows = std::min(kRowsPerBlock, n - at);
+    kernels::cpu::sign_pack(x + at * bits, scratch.data(),
+                            c.mutable_data() + at * c.words_per_code(), static_cast<int64_t>(rows),
+                            bits);
+  }
   return c;
 }
 
@@ -80,15 +90,8 @@ bool PackedCodes::operator==(const PackedCodes& o) const {
          (n_ == 0 || std::memcmp(data_, o.data_, n_ * words_ * sizeof(uint64_t)) == 0);
 }
 
-PackedCodes pack_signs(const float* x, size_t n, int bits) {
-  return pack_by(x, n, bits, [](float v) { return v >= 0.0f; });
-}
-PackedCodes pack_signs(const double* x, size_t n, int bits) {
-  return pack_by(x, n, bits, [](double v) { return v >= 0.0; });
-}
-PackedCodes pack_positive(const int8_t* x, size_t n, int bits) {
-  return pack_by(x, n, bits, [](int8_t v) { return v > 0; });
-}
+PackedCodes pack_signs(const float* x, size_t n, int bits) { return pack_by_sign(x, n, bits); }
+PackedCodes pack_signs(const double* x, size_t n, int bits) { return pack_by_sign(x, n, bits); }
 
 std::vector<float> unpack_signs(const PackedCodes& c) {
   std::vector<float> out(c.size() * c.bits());

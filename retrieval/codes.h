@@ -43,11 +43,10 @@ class PackedCodes {
   std::shared_ptr<const void> storage_;
 };
 
-// x:(n,bits) f32/f64 -> codes, bit = 1 where x >= 0 (sign(0) = +1).
+// x:(n,bits) f32/f64 -> codes, bit = 1 where x >= 0 (sign(0) = +1): the fused sign kernel
+// (kernels/hash.h sign_pack) that the sign_ste op also runs.
 PackedCodes pack_signs(const float* x, size_t n, int bits);
 PackedCodes pack_signs(const double* x, size_t n, int bits);
-// x:(n,bits) i8 values in {-1,+1} or {0,1}: bit = 1 where x > 0.
-PackedCodes pack_positive(const int8_t* x, size_t n, int bits);
 // codes -> (n,bits) f32 of +-1.
 std::vector<float> unpack_signs(const PackedCodes& codes);
 // The fraction of codes with bit j = 1 (+1), for each j: (bits) values in [0,1]. A balanced

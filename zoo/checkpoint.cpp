@@ -63,6 +63,13 @@ TrainOptions options_from_json(const std::string& text) {
   return o;
 }
 
+std::string run_identity_json(const TrainOptions& o) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(options_json(o));
+  for (const char* free : {"epochs", "lr", "k", "threads", "skip_nonfinite", "pretrained"})
+    j.erase(free);
+  return j.dump();
+}
+
 namespace {
 std::string exact(double v) { return fmt::format("{:.17g}", v); }
 

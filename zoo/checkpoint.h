@@ -26,6 +26,9 @@ struct RunPosition {
 
 std::string options_json(const TrainOptions& o);
 TrainOptions options_from_json(const std::string& json);
+// options_json without the options a --resume may change (epochs, lr, k, threads,
+// skip_nonfinite, pretrained): a checkpoint continues only a run whose identity is the same.
+std::string run_identity_json(const TrainOptions& o);
 
 // `extra`: the model's extra parts, whose optimiser states go under "optimizer_<name>.".
 void save_checkpoint(const std::string& path, HashModel& model, const optim::Optimizer& opt,

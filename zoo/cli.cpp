@@ -4,12 +4,16 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 #include "engine/data/datasets.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
 #include "engine/io/safetensors.h"
+#include "retrieval/cli_range.h"
 #include "retrieval/hamming_search.h"
 #include "retrieval/npy.h"
 #include "zoo/backbones.h"
@@ -54,16 +58,76 @@ Loaded load_model(const std::string& ckpt, const std::string& data_spec, int thr
   return l;
 }
 
-int run(const std::string& model, int argc, char** argv) {
-  CLI::App app{fmt::format(
-      "{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
-      "images, database = training set, queries = the 10,000 test images. --data takes your "
-      "own (README, 'Your own data').",
-      model, zoo::model_summary(model))};
-  app.require_subcommand(1);
+// The ranges of the options several subcommands share.
+const CLI::Validator kBits = cli::in_range<int64_t>(1, 32768);
+const CLI::Validator kThreads = cli::in_range<int64_t>(1, 1024);
+const CLI::Validator kMapK = cli::in_range<int64_t>(1, 100000000);
 
-  zoo::TrainOptions t;
-  t.model = model;
+// Options of eval, encode and search, which all start from a checkpoint.
+struct CheckpointArgs {
+  std::string ckpt;
+  int64_t k = 0;  // eval: k of mAP@k (0: the data set's default)
+  int threads = 2;
+  bool quick = false;                       // eval: on FM-quick
+  std::string data;                         // a --data SPEC instead of the run's
+  std::string split = "test", images, out;  // encode: what to encode, and where
+  std::string query = "0";                  // search
+  int64_t top = 10;                         // search: hits to show
+};
+
+void add_network_options(CLI::App& train, zoo::TrainOptions& t) {
+  std::vector<std::string> backbones = zoo::backbone_names();
+  backbones.push_back("pixels");
+  train
+      .add_option("--backbone", t.backbone,
+                  "network (default: small; pseudo, dvb, greedyhash-u, deepbit and uth: mlp; "
+                  "lsh and itq: pixels, or the backbone whose penultimate features they fit on)")
+      ->check(CLI::IsMember(backbones));
+  train
+      .add_option("--input-size", t.input_size,
+                  fmt::format("side the torchvision backbones see: the images are resized "
+                              "bilinearly, repeated to 3 channels and ImageNet-normalised "
+                              "(default: {}, or the data's side if larger); list / folder "
+                              "data: the side images are resized and cropped to on decoding, "
+                              "with random resized crops and flips in training",
+                              zoo::kDefaultInputSize))
+      ->check(cli::in_range<int64_t>(1, 4096));
+  train
+      .add_option("--pretrained", t.pretrained,
+                  "torchvision-named weights (.safetensors, F32) for --backbone; the ImageNet "
+                  "classifier is left out, the hash head starts fresh")
+      ->check(CLI::ExistingFile);
+  train
+      .add_option("--features", t.features,
+                  "lsh / itq / pseudo / dvb / tbh: fit (pseudo / dvb: their k-means; tbh: "
+                  "its autoencoder) on the penultimate features of this CNN run's backbone "
+                  "(checkpoint.safetensors) instead of the pixels")
+      ->check(CLI::ExistingFile);
+}
+
+// The options only some models have.
+void add_model_options(CLI::App& train, zoo::TrainOptions& t, const std::string& model) {
+  if (zoo::model_is_semi_supervised(model))
+    train
+        .add_option("--labelled", t.labelled,
+                    "training images whose labels the model may use (a seeded random subset; "
+                    "the others are used without labels)")
+        ->check(cli::in_range<int64_t>(0, 100000000))
+        ->capture_default_str();
+  if (zoo::model_fits_clusters(model))
+    train
+        .add_option("--clusters", t.clusters,
+                    "k-means clusters of the features (default: one per 60 training images)")
+        ->check(cli::in_range<int64_t>(1, 1000000));
+  if (model == "pseudo")
+    train
+        .add_option("--pseudo-loss", t.pseudo_loss,
+                    "supervised pairwise loss trained on the pseudo-labels")
+        ->check(CLI::IsMember(zoo::pseudo_loss_names()))
+        ->capture_default_str();
+}
+
+CLI::App* add_train(CLI::App& app, zoo::TrainOptions& t, const std::string& model) {
   auto* train = app.add_subcommand(
       "train", "train, checkpoint every epoch, evaluate, write the run directory");
   train
@@ -79,195 +143,225 @@ int run(const std::string& model, int argc, char** argv) {
       ->check(CLI::IsMember({"cifar10", "cifar10-1", "cifar10-2"}));
   train->add_flag("--skip-bad-images", t.skip_bad_images,
                   "list / folder: log and skip images that cannot be read or decoded");
-  train->add_option("--bits", t.bits, "code length")->capture_default_str();
-  train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)");
-  train->add_option("--batch", t.batch, "batch size (default: the recipe's, 128 for most)");
-  train->add_option("--lr", t.lr, "Adam learning rate (default: the recipe's, 1e-3 for most)");
-  train->add_option("--seed", t.seed, "seed of every random stream")->capture_default_str();
-  train->add_option("--threads", t.threads, "CPU threads")->capture_default_str();
+  train->add_option("--bits", t.bits, "code length")->check(kBits)->capture_default_str();
+  train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)")
+      ->check(cli::in_range<int64_t>(1, 100000));
+  train->add_option("--batch", t.batch, "batch size (default: the recipe's, 128 for most)")
+      ->check(cli::in_range<int64_t>(1, 1000000));
+  train->add_option("--lr", t.lr, "Adam learning rate (default: the recipe's, 1e-3 for most)")
+      ->check(cli::in_range<double>(1e-9, 10));
+  train->add_option("--seed", t.seed, "seed of every random stream")
+      ->check(cli::in_range<uint64_t>(0, std::numeric_limits<uint64_t>::max()))
+      ->capture_default_str();
+  train->add_option("--threads", t.threads, "CPU threads")->check(kThreads)->capture_default_str();
   train->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   train->add_option("--out", t.out, "run directory (default runs/<model>-<bits>)");
-  train->add_option("--eval-every", t.eval_every, "also evaluate every N epochs")
+  train
+      ->add_option("--eval-every", t.eval_every,
+                   "also evaluate every N epochs (0: at the end only)")
+      ->check(cli::in_range<int64_t>(0, 100000))
       ->capture_default_str();
-  train->add_option("--k", t.k,
-                    "k of mAP@k and P@k (default: the data set's, as DeepHash-pytorch: the whole "
-                    "database for CIFAR-10, 5,000 for NUS-WIDE and COCO, else 1,000)");
+  train
+      ->add_option("--k", t.k,
+                   "k of mAP@k and P@k (default: the data set's, as DeepHash-pytorch: the whole "
+                   "database for CIFAR-10, 5,000 for NUS-WIDE and COCO, else 1,000)")
+      ->check(kMapK);
   train->add_flag("--quick", t.quick, "FM-quick: 6,000 training images, 1,000 queries");
   train->add_flag("--resume", t.resume, "continue the run in --out from its checkpoint");
+  train->add_flag("--overwrite", t.overwrite,
+                  "replace the run in --out (its files go once this run's first checkpoint is "
+                  "written)");
   train->add_flag("--skip-nonfinite", t.skip_nonfinite,
                   "skip steps with a non-finite loss or gradient");
-  train->add_option("--stop-after", t.stop_after_iters,
-                    "stop (with a checkpoint) after N iterations");
-  std::vector<std::string> backbones = zoo::backbone_names();
-  backbones.push_back("pixels");
   train
-      ->add_option("--backbone", t.backbone,
-                   "network (default: small; pseudo, dvb, greedyhash-u, deepbit and uth: mlp; "
-                   "lsh and itq: pixels, or the backbone whose penultimate features they fit on)")
-      ->check(CLI::IsMember(backbones));
-  train->add_option("--input-size", t.input_size,
-                    fmt::format("side the torchvision backbones see: the images are resized "
-                                "bilinearly, repeated to 3 channels and ImageNet-normalised "
-                                "(default: {}, or the data's side if larger); list / folder "
-                                "data: the side images are resized and cropped to on decoding, "
-                                "with random resized crops and flips in training",
-                                zoo::kDefaultInputSize));
-  train
-      ->add_option("--pretrained", t.pretrained,
-                   "torchvision-named weights (.safetensors, F32) for --backbone; the ImageNet "
-                   "classifier is left out, the hash head starts fresh")
-      ->check(CLI::ExistingFile);
-  train
-      ->add_option("--features", t.features,
-                   "lsh / itq / pseudo / dvb / tbh: fit (pseudo / dvb: their k-means; tbh: "
-                   "its autoencoder) on the penultimate features of this CNN run's backbone "
-                   "(checkpoint.safetensors) instead of the pixels")
-      ->check(CLI::ExistingFile);
-  if (zoo::model_is_semi_supervised(model))
-    train
-        ->add_option("--labelled", t.labelled,
-                     "training images whose labels the model may use (a seeded random subset; "
-                     "the others are used without labels)")
-        ->check(CLI::NonNegativeNumber)
-        ->capture_default_str();
+      ->add_option("--stop-after", t.stop_after_iters,
+                   "stop (with a checkpoint) after N iterations")
+      ->check(cli::in_range<int64_t>(0, std::numeric_limits<int64_t>::max()));
+  add_network_options(*train, t);
+  add_model_options(*train, t, model);
+  return train;
+}
 
-  if (zoo::model_fits_clusters(model))
-    train
-        ->add_option("--clusters", t.clusters,
-                     "k-means clusters of the features (default: one per 60 training images)")
-        ->check(CLI::PositiveNumber);
-  if (model == "pseudo")
-    train
-        ->add_option("--pseudo-loss", t.pseudo_loss,
-                     "supervised pairwise loss trained on the pseudo-labels")
-        ->check(CLI::IsMember(zoo::pseudo_loss_names()))
-        ->capture_default_str();
-
-  std::string ckpt;
-  int64_t k = 0;
-  int threads = 2;
-  std::string data_spec;
-  bool quick = false;
+CLI::App* add_eval(CLI::App& app, CheckpointArgs& a) {
   auto* eval = app.add_subcommand(
       "eval", "re-encode and re-evaluate a checkpoint; rewrites metrics.json beside it");
-  eval->add_option("--ckpt", ckpt, "checkpoint.safetensors")->required()->check(CLI::ExistingFile);
-  eval->add_option("--k", k, "k of mAP@k (default: the data set's)");
-  eval->add_option("--threads", threads)->capture_default_str();
-  eval->add_flag("--quick", quick, "evaluate on FM-quick");
-  eval->add_option("--data", data_spec, "a --data SPEC (default: the run's)");
-
-  std::string split_name = "test", images_dir, out;
-  auto* encode =
-      app.add_subcommand("encode", "write the packed codes of a split or an image folder as .npy");
-  encode->add_option("--ckpt", ckpt, "checkpoint.safetensors")
+  eval->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
-  encode->add_option("--data", data_spec, "a --data SPEC (default: the run's)");
-  encode->add_option("--split", split_name, "train, database or test")
+  eval->add_option("--k", a.k, "k of mAP@k (default: the data set's)")->check(kMapK);
+  eval->add_option("--data", a.data, "a --data SPEC (default: the run's)");
+  eval->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
+  eval->add_flag("--quick", a.quick, "evaluate on FM-quick");
+  return eval;
+}
+
+CLI::App* add_encode(CLI::App& app, CheckpointArgs& a) {
+  auto* encode =
+      app.add_subcommand("encode", "write the packed codes of a split or an image folder as .npy");
+  encode->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
+      ->required()
+      ->check(CLI::ExistingFile);
+  encode->add_option("--data", a.data, "a --data SPEC (default: the run's)");
+  encode->add_option("--split", a.split, "train, database or test")
       ->check(CLI::IsMember({"train", "database", "test"}))
       ->capture_default_str();
   encode
-      ->add_option("--images", images_dir,
+      ->add_option("--images", a.images,
                    "a folder of images (root/<class>/<image>) instead of --data")
       ->check(CLI::ExistingDirectory);
-  encode->add_option("--out", out, "codes.npy (numpy.packbits layout)")->required();
-  encode->add_option("--threads", threads)->capture_default_str();
+  encode->add_option("--out", a.out, "codes.npy (numpy.packbits layout)")->required();
+  encode->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
+  return encode;
+}
 
-  std::string query = "0";
-  int64_t top = 10;
+CLI::App* add_search(CLI::App& app, CheckpointArgs& a) {
   auto* search = app.add_subcommand(
       "search", "search the database for a query and draw the top hits as a PNG grid");
-  search->add_option("--ckpt", ckpt, "checkpoint.safetensors")
+  search->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
-  search->add_option("--data", data_spec, "a --data SPEC (default: the run's)");
-  search->add_option("--query", query, "index of a test image, or an image file")
+  search->add_option("--data", a.data, "a --data SPEC (default: the run's)");
+  search->add_option("--query", a.query, "index of a test image, or an image file")
       ->capture_default_str();
-  search->add_option("--k", top, "hits to show")->capture_default_str();
-  search->add_option("--out", out, "grid.png")->required();
-  search->add_option("--threads", threads)->capture_default_str();
+  search->add_option("--k", a.top, "hits to show")
+      ->check(cli::in_range<int64_t>(1, 1000))
+      ->capture_default_str();
+  search->add_option("--out", a.out, "grid.png")->required();
+  search->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
+  return search;
+}
 
-  CLI11_PARSE(app, argc, argv);
+// A figure rounded to `places` decimals, as the one-line summaries print them.
+double rounded(double v, int places) {
+  const double scale = std::pow(10.0, places);
+  return std::round(v * scale) / scale;
+}
 
-  if (*train) {
-    zoo::RunSummary s = zoo::train(t);
-    if (s.finished)
-      fmt::print(
-          "{{\"model\": \"{}\", \"bits\": {}, \"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": "
-          "{:.4f}, "
-          "\"p@r2\": {:.4f}, \"train_images_per_s\": {:.0f}, \"seconds\": {:.1f}}}\n",
-          model, t.bits, s.eval.k, s.eval.map_k, s.eval.map_all, s.eval.k, s.eval.p_k, s.eval.p_r2,
-          s.train_images_per_s, s.seconds);
-    return 0;
-  }
-  if (*eval) {
-    zoo::RunSummary s = zoo::evaluate_checkpoint(ckpt, k, quick, threads, data_spec);
-    fmt::print(
-        "{{\"map@{}\": {:.4f}, \"map@all\": {:.4f}, \"p@{}\": {:.4f}, \"p@r2\": {:.4f}, "
-        "\"seconds\": {:.1f}}}\n",
-        s.eval.k, s.eval.map_k, s.eval.map_all, s.eval.k, s.eval.p_k, s.eval.p_r2, s.seconds);
-    return 0;
-  }
-  set_num_threads(threads);
-  Loaded l = load_model(ckpt, data_spec, threads);
+// The one-line JSON summary of a finished run (stdout).
+void print_train_summary(const std::string& model, const zoo::TrainOptions& t,
+                         const zoo::RunSummary& s) {
+  nlohmann::ordered_json j{{"model", model}, {"bits", t.bits}};
+  j[fmt::format("map@{}", s.eval.k)] = rounded(s.eval.map_k, 4);
+  j["map@all"] = rounded(s.eval.map_all, 4);
+  j[fmt::format("p@{}", s.eval.k)] = rounded(s.eval.p_k, 4);
+  j["p@r2"] = rounded(s.eval.p_r2, 4);
+  j["train_images_per_s"] = std::llround(s.train_images_per_s);
+  j["seconds"] = rounded(s.seconds, 1);
+  fmt::print("{}\n", j.dump());
+}
+
+void print_eval_summary(const zoo::RunSummary& s) {
+  nlohmann::ordered_json j;
+  j[fmt::format("map@{}", s.eval.k)] = rounded(s.eval.map_k, 4);
+  j["map@all"] = rounded(s.eval.map_all, 4);
+  j[fmt::format("p@{}", s.eval.k)] = rounded(s.eval.p_k, 4);
+  j["p@r2"] = rounded(s.eval.p_r2, 4);
+  j["seconds"] = rounded(s.seconds, 1);
+  fmt::print("{}\n", j.dump());
+}
+
+// How an image file the user gives is decoded: as the run's list / folder images were.
+data::LoadImagesOptions decode_like_data(const Loaded& l) {
+  const data::ImageSet& db = l.data.split.database;
+  data::LoadImagesOptions lo;
+  lo.decode.channels = static_cast<int>(db.c);
+  lo.decode.height = db.h, lo.decode.width = db.w;
+  lo.decode.keep_aspect = l.data.resized;
+  return lo;
+}
+
+void run_encode(const CheckpointArgs& a, const Loaded& l) {
   const data::RetrievalSplit& split = l.data.split;
-  const data::ImageSet& db_set = split.database;
-  // An image file given by the user: decoded as the run's list / folder images were.
-  auto decode_like_data = [&](const data::LoadImagesOptions& base) {
-    data::LoadImagesOptions lo = base;
-    lo.decode.channels = static_cast<int>(db_set.c);
-    lo.decode.height = db_set.h, lo.decode.width = db_set.w;
-    lo.decode.keep_aspect = l.data.resized;
-    return lo;
-  };
-  if (*encode) {
-    data::ImageSet set;
-    if (!images_dir.empty()) {
-      set = data::load_image_folder(images_dir, decode_like_data({}), nullptr);
-      set.mean = db_set.mean, set.std = db_set.std;
-    } else {
-      set = split_name == "train" ? split.train : split_name == "database" ? db_set : split.query;
-    }
-    retrieval::PackedCodes codes = zoo::pack(zoo::encode_set(*l.model, set));
-    zoo::write_codes_npy(out, codes);
-    fmt::print("{} codes of {} bits -> {}\n", codes.size(), codes.bits(), out);
-    return 0;
-  }
-  // search
-  data::ImageSet qset;
-  int64_t qi = -1;  // the query's row in split.query, when it is one
-  if (!query.empty() && query.find_first_not_of("0123456789") == std::string::npos) {
-    qi = std::stoll(query);
-    if (qi >= split.query.n)
-      throw std::out_of_range(
-          fmt::format("--query {}: the test split has {} images", qi, split.query.n));
-    qset = zoo::one_image_set(split.query.image(qi), db_set.c, db_set.h, db_set.w);
+  data::ImageSet set;
+  if (!a.images.empty()) {
+    set = data::load_image_folder(a.images, decode_like_data(l), nullptr);
+    set.mean = split.train.mean, set.std = split.train.std;
   } else {
-    data::DecodedImage img = data::decode_image(query, decode_like_data({}).decode);
-    qset = zoo::one_image_set(img.pixels.data(), img.c, img.h, img.w);
+    set = a.split == "train" ? split.train : a.split == "database" ? split.database : split.query;
   }
-  qset.mean = db_set.mean, qset.std = db_set.std;
-  const std::string db_npy = (std::filesystem::path(ckpt).parent_path() / "db_codes.npy").string();
+  retrieval::PackedCodes codes = zoo::pack(zoo::encode_set(*l.model, set));
+  zoo::write_codes_npy(a.out, codes);
+  fmt::print("{} codes of {} bits -> {}\n", codes.size(), codes.bits(), a.out);
+}
+
+// The query of `search`: a test image by index (with its row in the queries) or an image
+// file (row -1).
+std::pair<data::ImageSet, int64_t> search_query(const CheckpointArgs& a, const Loaded& l) {
+  const data::ImageSet& queries = l.data.split.query;
+  data::ImageSet q;
+  int64_t qi = -1;
+  if (!a.query.empty() && a.query.find_first_not_of("0123456789") == std::string::npos) {
+    qi = std::stoll(a.query);
+    if (qi >= queries.n)
+      throw std::out_of_range(
+          fmt::format("--query {}: the test split has {} images", qi, queries.n));
+    q = zoo::one_image_set(queries.image(qi), queries.c, queries.h, queries.w);
+  } else {
+    data::DecodedImage img = data::decode_image(a.query, decode_like_data(l).decode);
+    q = zoo::one_image_set(img.pixels.data(), img.c, img.h, img.w);
+  }
+  q.mean = queries.mean, q.std = queries.std;
+  return {std::move(q), qi};
+}
+
+void run_search(const CheckpointArgs& a, const Loaded& l) {
+  const data::ImageSet& db_set = l.data.split.database;
+  auto [qset, qi] = search_query(a, l);
+  const std::string db_npy =
+      (std::filesystem::path(a.ckpt).parent_path() / "db_codes.npy").string();
   retrieval::PackedCodes db;
-  if (data_spec.empty() && std::filesystem::exists(db_npy))
+  if (a.data.empty() && std::filesystem::exists(db_npy))
     db = retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy,
                                    static_cast<int>(l.opt.bits));
   if (db.size() != static_cast<size_t>(db_set.n))  // none, or written for other data
     db = zoo::pack(zoo::encode_set(*l.model, db_set));
   retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*l.model, qset));
-  retrieval::KnnResult r = retrieval::hamming_knn(db, q, static_cast<size_t>(top));
+  retrieval::KnnResult r = retrieval::hamming_knn(db, q, static_cast<size_t>(a.top));
   const retrieval::Labels db_labels = zoo::retrieval_labels(db_set);
-  const retrieval::Labels q_labels = zoo::retrieval_labels(split.query);
+  const retrieval::Labels q_labels = zoo::retrieval_labels(l.data.split.query);
   std::vector<zoo::GridItem> hits;
   for (size_t i = 0; i < r.k; ++i)
     hits.push_back({r.ids[i], r.dist[i],
                     qi >= 0 && q_labels.relevant(static_cast<size_t>(qi), db_labels,
                                                  static_cast<size_t>(r.ids[i]))});
-  zoo::write_search_grid(out, qset.image(0), db_set, hits);
+  zoo::write_search_grid(a.out, qset.image(0), db_set, hits);
   for (const auto& h : hits)
     fmt::print("db {:6d}  distance {:3d}  {}\n", h.index, h.distance,
                h.relevant ? "relevant" : "-");
-  fmt::print("grid -> {}\n", out);
+  fmt::print("grid -> {}\n", a.out);
+}
+
+int run(const std::string& model, int argc, char** argv) {
+  CLI::App app{fmt::format(
+      "{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
+      "images, database = training set, queries = the 10,000 test images. --data takes your "
+      "own (README, 'Your own data').",
+      model, zoo::model_summary(model))};
+  app.require_subcommand(1);
+  zoo::TrainOptions t;
+  t.model = model;
+  CheckpointArgs a;
+  CLI::App* train = add_train(app, t, model);
+  CLI::App* eval = add_eval(app, a);
+  CLI::App* encode = add_encode(app, a);
+  add_search(app, a);
+  CLI11_PARSE(app, argc, argv);
+
+  if (*train) {
+    zoo::RunSummary s = zoo::train(t);
+    if (s.finished) print_train_summary(model, t, s);
+    return 0;
+  }
+  if (*eval) {
+    print_eval_summary(zoo::evaluate_checkpoint(a.ckpt, a.k, a.quick, a.threads, a.data));
+    return 0;
+  }
+  set_num_threads(a.threads);
+  Loaded l = load_model(a.ckpt, a.data, a.threads);
+  if (*encode)
+    run_encode(a, l);
+  else
+    run_search(a, l);
   return 0;
 }
 }  // namespace

@@ -127,6 +127,23 @@ class HashModel : public nn::Module {
   virtual std::map<std::string, double> log_values() const { return {}; }
 };
 
+// A model's row of the registry (zoo/registry.cpp). The file of zoo/models/ that holds the
+// model defines it, `extern const ModelEntry <name>_model{.name = ..., ...}`, and one line of
+// the registry names it; the build makes a binary for each .name it finds in zoo/models/.
+struct ModelEntry {
+  const char* name;  // the binary's name
+  std::shared_ptr<HashModel> (*make)(const ModelConfig&);
+  const char* summary;           // one line for --help: the paper and the loss
+  bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
+  bool clusters = false;         // fits k-means clusters of features (ModelConfig::clusters)
+  const char* backbone = "";     // network without --backbone ("": the small CNN, if it has one)
+};
+// The factory of a model class constructed from a ModelConfig alone.
+template <class M>
+std::shared_ptr<HashModel> make_model_of(const ModelConfig& c) {
+  return std::make_shared<M>(c);
+}
+
 // Every model of the zoo by binary name ("hashnet", "dpsh", ...).
 std::vector<std::string> model_names();
 // Throws std::invalid_argument listing the known names for an unknown one.

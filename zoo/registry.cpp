@@ -1,124 +1,90 @@
-// The zoo's model table: binary name -> factory and a one-line summary.
+// The zoo's model table: binary name -> the entry (factory, summary, options) that the model's
+// file in zoo/models/ defines.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
-#include "zoo/models/models.h"
+#include "zoo/model.h"
 
 namespace he::zoo {
 
+// Every model, in --help order: one line each, naming the `<name>_model` entry of its file.
+#define HE_ZOO_MODELS(X) \
+  X(hashnet)             \
+  X(dpsh)                \
+  X(dhn)                 \
+  X(dsh)                 \
+  X(dch)                 \
+  X(dtsh)                \
+  X(greedyhash)          \
+  X(csq)                 \
+  X(dsdh)                \
+  X(adsh)                \
+  X(lsh)                 \
+  X(itq)                 \
+  X(binae)               \
+  X(tbh)                 \
+  X(deepbit)             \
+  X(uth)                 \
+  X(greedyhash_u)        \
+  X(ssdh)                \
+  X(bingan)              \
+  X(bgan)                \
+  X(pseudo)              \
+  X(dvb)
+
+#define HE_DECLARE_ENTRY(id) extern const ModelEntry id##_model;
+HE_ZOO_MODELS(HE_DECLARE_ENTRY)
+#undef HE_DECLARE_ENTRY
+
 namespace {
-struct Entry {
-  const char* name;
-  std::shared_ptr<HashModel> (*make)(const ModelConfig&);
-  const char* summary;
-  bool semi_supervised = false;  // learns from the labels of ModelConfig::labelled images
-  bool clusters = false;         // fits k-means clusters of features (ModelConfig::clusters)
-  const char* backbone = "";     // network without --backbone ("": the small CNN, if it has one)
-};
-const std::vector<Entry>& table() {
-  static const std::vector<Entry> entries{
-      {"hashnet", make_hashnet,
-       "HashNet (Cao 2017): continuation tanh(beta u), weighted pairwise likelihood"},
-      {"dpsh", make_dpsh,
-       "DPSH (Li 2016): pairwise likelihood + quantisation, in-batch pairs, hash-layer batch norm"},
-      {"dhn", make_dhn, "DHN (Zhu 2016): pairwise likelihood + log-cosh quantisation, memory bank"},
-      {"dsh", make_dsh, "DSH (Liu 2016): contrastive pairs with margin 2*bits + |.|-1 regulariser"},
-      {"dch", make_dch, "DCH (Cao 2018): Cauchy pairwise loss, gamma 20"},
-      {"dtsh", make_dtsh, "DTSH (Wang 2016): triplet likelihood over all in-batch triplets"},
-      {"greedyhash", make_greedyhash,
-       "GreedyHash (Su 2018): sign straight-through + classifier + cubic penalty"},
-      {"csq", make_csq, "CSQ (Yuan 2020): Hadamard hash centres, central similarity"},
-      {"dsdh", make_dsdh,
-       "DSDH (Li 2017): pairwise likelihood + discrete codes and linear classifier per epoch"},
-      {"adsh", make_adsh, "ADSH (Jiang 2018): asymmetric, learns the database codes directly"},
-      {"lsh", make_lsh,
-       "LSH (Charikar 2002): signs of Gaussian random projections of the pixels (or of backbone "
-       "features: --features / --backbone)"},
-      {"itq", make_itq,
-       "ITQ (Gong 2013): PCA of the pixels (or of backbone features: --features / --backbone) + "
-       "iterative quantisation (50 rotations)"},
-      {"binae", make_binae,
-       "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE of "
-       "the clean input from a corrupted one (denoising, Vincent 2008)"},
-      {"tbh", make_tbh,
-       "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
-       "discriminators (unsupervised), on the pixels or backbone features (--features)"},
-      {"deepbit", make_deepbit,
-       "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
-       "decorrelation + rotation invariance",
-       false, false, "mlp"},
-      {"uth", make_uth,
-       "UTH (Huang 2017), unsupervised: triplets (image, a rotated, zoomed and shifted copy, "
-       "another image) + quantisation + bit entropy",
-       false, false, "mlp"},
-      {"greedyhash-u", make_greedyhash_u,
-       "GreedyHash (Su 2018), unsupervised: sign straight-through, code cosines fit the "
-       "cosines of the centred pixels",
-       false, false, "mlp"},
-      {"ssdh", make_ssdh,
-       "SSDH (Zhang 2017), semi-supervised: ranking triplets on the --labelled images + "
-       "neighbour embedding (online k-NN graph) on all",
-       true},
-      {"bingan", make_bingan,
-       "BinGAN (Zieba 2018), unsupervised: the DCGAN discriminator's sign-STE penultimate layer, "
-       "distance matching + BRE regularisers, feature-matching generator"},
-      {"bgan", make_bgan,
-       "BGAN (Song 2018), unsupervised: encoder -> continuation sign code -> generator, "
-       "discriminator, content + adversarial + k-NN neighbourhood structure losses"},
-      {"pseudo", make_pseudo,
-       "Pseudo-supervised (Hu 2017): k-means pseudo-labels on ITQ projections of the pixels (or "
-       "of backbone features: --features), then a supervised pairwise loss (--pseudo-loss, "
-       "default DPSH)",
-       false, true, "mlp"},
-      {"dvb", make_dvb,
-       "DVB (Shen 2019), unsupervised: Gaussian latent per image, prior centred on k-means "
-       "centres of ITQ-projected features; reconstruction + KL + quantisation",
-       false, true, "mlp"},
-  };
-  return entries;
+#define HE_ENTRY_ADDRESS(id) &id##_model,
+const ModelEntry* const kModels[] = {HE_ZOO_MODELS(HE_ENTRY_ADDRESS)};
+#undef HE_ENTRY_ADDRESS
+
+// The entry named `name`, or null.
+const ModelEntry* find_entry(const std::string& name) {
+  const auto* it = std::find_if(std::begin(kModels), std::end(kModels),
+                                [&](const ModelEntry* e) { return name == e->name; });
+  return it == std::end(kModels) ? nullptr : *it;
 }
 }  // namespace
 
 std::vector<std::string> model_names() {
   std::vector<std::string> n;
-  for (const Entry& e : table()) n.push_back(e.name);
+  for (const ModelEntry* e : kModels) n.push_back(e->name);
   return n;
 }
 
 std::shared_ptr<HashModel> make_model(const std::string& name, const ModelConfig& cfg) {
-  for (const Entry& e : table())
-    if (name == e.name) {
-      ModelConfig c = cfg;
-      if (c.backbone.empty()) c.backbone = e.backbone;
-      return e.make(c);
-    }
-  throw std::invalid_argument(
-      fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
+  const ModelEntry* e = find_entry(name);
+  if (!e)
+    throw std::invalid_argument(
+        fmt::format("unknown model '{}'; known: {}", name, fmt::join(model_names(), ", ")));
+  ModelConfig c = cfg;
+  if (c.backbone.empty()) c.backbone = e->backbone;
+  return e->make(c);
 }
 
 bool model_is_semi_supervised(const std::string& name) {
-  for (const Entry& e : table())
-    if (name == e.name) return e.semi_supervised;
-  return false;
+  const ModelEntry* e = find_entry(name);
+  return e && e->semi_supervised;
 }
 
 bool model_fits_clusters(const std::string& name) {
-  for (const Entry& e : table())
-    if (name == e.name) return e.clusters;
-  return false;
+  const ModelEntry* e = find_entry(name);
+  return e && e->clusters;
 }
 
 std::string model_default_backbone(const std::string& name) {
-  for (const Entry& e : table())
-    if (name == e.name) return *e.backbone ? e.backbone : "small";
-  return "small";
+  const ModelEntry* e = find_entry(name);
+  return e && *e->backbone ? e->backbone : "small";
 }
 
 std::string model_summary(const std::string& name) {
-  for (const Entry& e : table())
-    if (name == e.name) return e.summary;
-  return "";
+  const ModelEntry* e = find_entry(name);
+  return e ? e->summary : "";
 }
 
 }  // namespace he::zoo

@@ -17,6 +17,7 @@
 #include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
+#include "zoo/run_dir.h"
 #include "zoo/weights.h"
 
 namespace he::zoo {
@@ -31,6 +32,16 @@ double since(Clock::time_point t) {
 // current step, writes a checkpoint and returns.
 std::atomic<bool> g_interrupted{false};
 void on_sigint(int) { g_interrupted.store(true); }
+}  // namespace
+
+SigintGuard::SigintGuard() {
+  g_interrupted.store(false);
+  previous_ = std::signal(SIGINT, on_sigint);
+}
+SigintGuard::~SigintGuard() { std::signal(SIGINT, previous_); }
+bool SigintGuard::interrupted() const { return g_interrupted.load(); }
+
+namespace {
 
 // Prints to stdout and appends to train.log.
 class Log {
@@ -177,229 +188,329 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
   return r;
 }
 
-RunSummary train(const TrainOptions& opt_in) {
-  const auto wall_start = Clock::now();
-  TrainOptions o = opt_in;
-  auto wall_mark = wall_start;
-  set_num_threads(o.threads);
-  data::LoadedData data = load_run_data(o);  // bad data stops the run before anything is written
-  const data::RetrievalSplit& split = data.split;
-  const bool default_k = o.k == 0;
-  o.k = resolve_k(o.k, data);
-  const std::string data_line = data_summary(o, data, default_k);
-  const std::string dir = o.out.empty() ? fmt::format("runs/{}-{}", o.model, o.bits) : o.out;
-  std::filesystem::create_directories(dir);
-  const std::string ckpt = dir + "/checkpoint.safetensors";
-  Log log(dir + "/train.log", o.quiet);
-  log.line(data_line);
-  for (const std::string& note : data.cache_notes) log.line(note);
-  for (const std::string& f : data.skipped_files) log.line("skipped (--skip-bad-images): " + f);
-  if (!data.skipped_files.empty())
-    log.line(fmt::format("{} images skipped", data.skipped_files.size()));
+namespace {
+// Everything one train() call works on.
+struct Run {
+  TrainOptions o;
+  std::string dir, ckpt;
+  Clock::time_point wall_start, wall_mark;
+  ReplacedRun replaced;  // --overwrite: the old run, until this one's first checkpoint
+  Log log;
+  data::LoadedData data;  // --data, loaded before the run folder was touched
+  const data::RetrievalSplit& split;
+  bool default_network = false;  // the model's own network (no --backbone given)
+  ModelConfig cfg;
+  std::shared_ptr<HashModel> model;
+  std::unique_ptr<optim::Optimizer> opt;
+  std::vector<ExtraPart> extra;
+  RunPosition pos;
+
+  Run(const TrainOptions& opt_in, const std::string& run_dir, data::LoadedData loaded)
+      : o(opt_in),
+        dir(run_dir),
+        ckpt(run_dir + "/checkpoint.safetensors"),
+        wall_start(Clock::now()),
+        wall_mark(wall_start),
+        replaced(run_dir, opt_in.overwrite),
+        log(replaced.log_path(), opt_in.quiet),
+        data(std::move(loaded)),
+        split(data.split) {}
+
+  void save() {
+    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
+    replaced.new_checkpoint_written();
+  }
+};
+
+// The data line of the log (k resolved: the data set's default when not given), the cache
+// used and the images --skip-bad-images left out.
+void log_data(Run& r) {
+  const bool default_k = r.o.k == 0;
+  r.o.k = resolve_k(r.o.k, r.data);
+  r.log.line(data_summary(r.o, r.data, default_k));
+  for (const std::string& note : r.data.cache_notes) r.log.line(note);
+  for (const std::string& f : r.data.skipped_files) r.log.line("skipped (--skip-bad-images): " + f);
+  if (!r.data.skipped_files.empty())
+    r.log.line(fmt::format("{} images skipped", r.data.skipped_files.size()));
+}
+
+// The model, its optimisers and the options its recipe fills in (lr, batch, epochs).
+void build_model(Run& r) {
+  TrainOptions& o = r.o;
   resolve_feature_source(o);
   // The model's default network is recorded in the run's options when it is not the small
   // CNN, so that the checkpoint names what it holds (options_from_json).
-  const bool default_network = o.backbone.empty();
-  if (default_network && model_default_backbone(o.model) != "small")
+  r.default_network = o.backbone.empty();
+  if (r.default_network && model_default_backbone(o.model) != "small")
     o.backbone = model_default_backbone(o.model);
-  ModelConfig cfg = model_config(o, split);
-  std::shared_ptr<HashModel> model = make_model(o.model, cfg);
-  if (o.lr <= 0) o.lr = model->default_lr();  // no --lr: the recipe's default
-  if (o.batch <= 0) o.batch = model->default_batch();
+  r.cfg = model_config(o, r.split);
+  r.model = make_model(o.model, r.cfg);
+  if (o.lr <= 0) o.lr = r.model->default_lr();  // no --lr: the recipe's default
+  if (o.batch <= 0) o.batch = r.model->default_batch();
   if (o.epochs < 0)
     throw std::invalid_argument(
         fmt::format("--epochs {}: give a positive count, or none for the model's default ({})",
-                    o.epochs, model->default_epochs()));
-  if (o.epochs == 0) o.epochs = model->default_epochs();
-  cfg.lr = o.lr;
-  model->begin_training(labels_tensor(split.train));
-  std::unique_ptr<optim::Optimizer> opt = model->make_optimizer(cfg);
-  std::vector<ExtraPart> extra = model->make_extra_parts(cfg);
+                    o.epochs, r.model->default_epochs()));
+  if (o.epochs == 0) o.epochs = r.model->default_epochs();
+  r.cfg.lr = o.lr;
+  r.model->begin_training(labels_tensor(r.split.train));
+  r.opt = r.model->make_optimizer(r.cfg);
+  r.extra = r.model->make_extra_parts(r.cfg);
+}
 
-  RunPosition pos;
-  if (o.resume) {
-    if (!std::filesystem::exists(ckpt) && !std::filesystem::exists(previous_checkpoint_path(ckpt)))
-      throw std::runtime_error("--resume: no checkpoint at " + ckpt);
-    std::string used, skipped;
-    SafetensorsFile file = read_checkpoint_or_previous(ckpt, &used, &skipped);
-    if (!skipped.empty())
-      log.line(
-          fmt::format("--resume: skipping the newest checkpoint ({}); using {}", skipped, used));
-    TrainOptions saved = options_from_json(file.metadata.at("options"));
-    if (saved.model != o.model || saved.bits != o.bits || saved.seed != o.seed ||
-        saved.quick != o.quick || saved.batch != o.batch || saved.backbone != o.backbone ||
-        saved.input_size != o.input_size || saved.labelled != o.labelled ||
-        saved.clusters != o.clusters || saved.pseudo_loss != o.pseudo_loss ||
-        saved.features != o.features || saved.data != o.data || saved.protocol != o.protocol)
-      throw std::runtime_error(fmt::format("--resume: {} was written by a different run ({})", used,
-                                           options_json(saved)));
-    if (saved.threads != o.threads)
-      log.line(fmt::format(
-          "--resume: the run used --threads {}, this one {}: the continuation is exact only with "
-          "the same thread count",
-          saved.threads, o.threads));
-    pos = load_checkpoint(file, *model, opt.get(), &extra);
-    log.line(fmt::format("resumed {} at epoch {} batch {} (iteration {})", used, pos.epoch + 1,
-                         pos.batch, pos.iteration));
-  } else {
-    log.line(fmt::format(
-        "{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train {}{}  "
-        "queries {}",
-        o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed, o.threads,
-        split.train.n,
-        model_is_semi_supervised(o.model)
-            ? fmt::format(" ({} labelled)", std::min(o.labelled, split.train.n))
-            : "",
-        split.query.n));
-    if (!o.backbone.empty() || model->backbone())
-      log.line(fmt::format("backbone {}{}{}", o.backbone.empty() ? "small" : o.backbone,
+// --resume: the position, weights and optimiser states of the run's newest readable
+// checkpoint, which must have been written under the same run-defining options.
+void resume(Run& r) {
+  const TrainOptions& o = r.o;
+  if (!std::filesystem::exists(r.ckpt) &&
+      !std::filesystem::exists(previous_checkpoint_path(r.ckpt)))
+    throw std::runtime_error("--resume: no checkpoint at " + r.ckpt);
+  std::string used, skipped;
+  SafetensorsFile file = read_checkpoint_or_previous(r.ckpt, &used, &skipped);
+  if (!skipped.empty())
+    r.log.line(
+        fmt::format("--resume: skipping the newest checkpoint ({}); using {}", skipped, used));
+  TrainOptions saved = options_from_json(file.metadata.at("options"));
+  const std::string saved_id = run_identity_json(saved), id = run_identity_json(o);
+  if (saved_id != id)
+    throw std::runtime_error(fmt::format(
+        "--resume: {} was written by a different run ({}); this run has {}", used, saved_id, id));
+  if (saved.threads != o.threads)
+    r.log.line(fmt::format(
+        "--resume: the run used --threads {}, this one {}: the continuation is exact only with "
+        "the same thread count",
+        saved.threads, o.threads));
+  r.pos = load_checkpoint(file, *r.model, r.opt.get(), &r.extra);
+  r.log.line(fmt::format("resumed {} at epoch {} batch {} (iteration {})", used, r.pos.epoch + 1,
+                         r.pos.batch, r.pos.iteration));
+}
+
+// A fresh run: logs its settings, loads --pretrained / --features weights and fits the
+// targets that come from the data.
+void start(Run& r) {
+  const TrainOptions& o = r.o;
+  const data::ImageSet& train = r.split.train;
+  r.log.line(fmt::format(
+      "{}: {}  bits {}  epochs {}  batch {}  Adam lr {}  seed {}  threads {}  train {}{}  "
+      "queries {}",
+      o.model, model_summary(o.model), o.bits, o.epochs, o.batch, o.lr, o.seed, o.threads, train.n,
+      model_is_semi_supervised(o.model)
+          ? fmt::format(" ({} labelled)", std::min(o.labelled, train.n))
+          : "",
+      r.split.query.n));
+  if (!o.backbone.empty() || r.model->backbone())
+    r.log.line(fmt::format("backbone {}{}{}", o.backbone.empty() ? "small" : o.backbone,
                            o.input_size ? fmt::format(", input size {}", o.input_size) : "",
-                           default_network ? " (the model's default)" : ""));
-    const std::string loaded = load_backbone_weights(o, *model);
-    if (!loaded.empty()) log.line(loaded);
-    // Fixed targets from the data (pseudo-labels, priors). Only the models that have them get
-    // the whole training set as one tensor (188 MB for Fashion-MNIST), not every model.
-    if (model_fits_clusters(o.model)) {
-      const auto t0 = Clock::now();
-      const std::string fitted = model->fit_targets(images_tensor(split.train, 0, split.train.n));
-      if (!fitted.empty()) log.line(fmt::format("{} ({:.1f} s)", fitted, since(t0)));
-    }
-  }
-
-  if (!model->trains_by_gradient() && pos.epoch < o.epochs) {
+                           r.default_network ? " (the model's default)" : ""));
+  const std::string loaded = load_backbone_weights(o, *r.model);
+  if (!loaded.empty()) r.log.line(loaded);
+  // Fixed targets from the data (pseudo-labels, priors). Only the models that have them get
+  // the whole training set as one tensor (188 MB for Fashion-MNIST), not every model.
+  if (model_fits_clusters(o.model)) {
     const auto t0 = Clock::now();
-    model->fit(images_tensor(split.train, 0, split.train.n));
-    pos.compute_seconds = since(t0), pos.timed_images = split.train.n, pos.epoch = o.epochs;
-    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
-    log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}",
-                         split.train.n, pos.compute_seconds, ckpt));
+    const std::string fitted = r.model->fit_targets(images_tensor(train, 0, train.n));
+    if (!fitted.empty()) r.log.line(fmt::format("{} ({:.1f} s)", fitted, since(t0)));
   }
+}
 
+// LSH / ITQ: fitted once, in closed form, then checkpointed as a finished run.
+void fit_closed_form(Run& r) {
+  if (r.model->trains_by_gradient() || r.pos.epoch >= r.o.epochs) return;
+  const auto t0 = Clock::now();
+  r.model->fit(images_tensor(r.split.train, 0, r.split.train.n));
+  r.pos.compute_seconds = since(t0), r.pos.timed_images = r.split.train.n, r.pos.epoch = r.o.epochs;
+  r.save();
+  r.log.line(fmt::format("fitted in closed form on {} images in {:.1f} s, checkpoint {}",
+                         r.split.train.n, r.pos.compute_seconds, r.ckpt));
+}
+
+// The sums behind an epoch's log line.
+struct EpochLosses {
+  double main = 0;
+  std::vector<double> parts;  // per extra part
+  int64_t steps = 0;
+};
+
+// Records one step's losses and timing in the run's position and the epoch's sums. A step
+// that stopped on a non-finite loss or gradient ends the run, or with --skip-nonfinite is
+// only logged.
+void record_step(Run& r, StepResult& step, int64_t epoch, int64_t images, double dt,
+                 EpochLosses& sums) {
+  const int64_t warmup = 10;  // steps excluded from the throughput (protocol.md)
+  RunPosition& pos = r.pos;
+  // A non-finite loss or gradient stops the run before the step touches the weights (the
+  // last checkpoint stays good), or with --skip-nonfinite skips just this step.
+  if (!step.problem.empty()) {
+    const std::string where =
+        fmt::format("iteration {} (epoch {}, batch {})", pos.iteration, epoch + 1, pos.batch);
+    if (!r.o.skip_nonfinite)
+      throw std::runtime_error(
+          fmt::format("{}: {}; the last good checkpoint is {} (use --skip-nonfinite to "
+                      "skip such steps)",
+                      where, step.problem, r.ckpt));
+    r.log.line(fmt::format("{}: {}; step skipped", where, step.problem));
+  }
+  // Parts not reached this step log NaN (the plots skip it).
+  step.losses.resize(1 + r.extra.size(), std::nan(""));
+  const double lv = step.losses[0];
+  if (pos.iteration >= warmup || r.o.resume) pos.compute_seconds += dt, pos.timed_images += images;
+  pos.losses.push_back(static_cast<float>(lv));
+  for (size_t k = 0; k < r.extra.size(); ++k) {
+    pos.part_losses[r.extra[k].name].push_back(static_cast<float>(step.losses[k + 1]));
+    if (std::isfinite(step.losses[k + 1])) sums.parts[k] += step.losses[k + 1];
+  }
+  pos.iteration++, pos.batch++, sums.steps++;
+  sums.main += std::isfinite(lv) ? lv : 0;
+}
+
+// "epoch 2/5 [40/47] loss 0.1234  critic 0.5  beta 1.2  830 img/s  ETA 0:00:03"
+std::string progress_line(const Run& r, const StepResult& step, int64_t epoch, int64_t per_epoch,
+                          double epoch_seconds, int64_t epoch_steps) {
+  const RunPosition& pos = r.pos;
+  const double ips = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
+  const double left = epoch_seconds / epoch_steps * (per_epoch - pos.batch);
+  std::string values = fmt::format("{} {:.4f}", r.model->loss_name(), step.losses[0]);
+  for (size_t k = 0; k < r.extra.size(); ++k)
+    values += fmt::format("  {} {:.4f}", r.extra[k].name, step.losses[k + 1]);
+  for (auto& [k, v] : r.model->log_values()) values += fmt::format("  {} {:.3f}", k, v);
+  return fmt::format("epoch {}/{} [{}/{}] {}  {:.0f} img/s  ETA {}", epoch + 1, r.o.epochs,
+                     pos.batch, per_epoch, values, ips, eta(left));
+}
+
+// The end of an epoch (or of an interrupted one): the checkpoint, the epoch's line and, when
+// --eval-every says so, an evaluation.
+void end_epoch(Run& r, int64_t epoch, bool stopped, const EpochLosses& sums) {
+  const TrainOptions& o = r.o;
+  if (!stopped) {
+    r.model->end_epoch(epoch);
+    r.pos.epoch = epoch + 1;
+    r.pos.batch = 0;
+  }
+  r.pos.wall_seconds += since(r.wall_mark);  // this process's time since the last checkpoint
+  r.wall_mark = Clock::now();
+  r.save();
+  std::string means = fmt::format("mean {} {:.4f}", r.model->loss_name(),
+                                  sums.steps ? sums.main / sums.steps : 0.0);
+  for (size_t k = 0; k < r.extra.size(); ++k)
+    means +=
+        fmt::format(", {} {:.4f}", r.extra[k].name, sums.steps ? sums.parts[k] / sums.steps : 0.0);
+  r.log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
+                         stopped ? " (interrupted)" : "", means, r.ckpt));
+  if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
+    RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick, o.data, o.protocol};
+    std::vector<double> balance;
+    r.log.line(fmt::format(
+        "eval after epoch {}: {}", epoch + 1,
+        eval_line(evaluate_and_write(*r.model, r.split, r.dir, info, o.k, o.threads, &balance))));
+    r.log.line(balance_line(balance));
+    r.model->train();
+  }
+}
+
+// The epochs from the run's position on; false when stopped early (SIGINT, --stop-after).
+bool train_epochs(Run& r) {
+  const TrainOptions& o = r.o;
   data::LoaderOptions lo;
   lo.batch_size = o.batch;
   lo.seed = o.seed;
-  lo.workers = data.resized ? std::max(1, o.threads) : 1;  // augmenting takes more than one
-  lo.transform = training_transform(data);
-  data::Loader loader(split.train, lo);
+  lo.workers = r.data.resized ? std::max(1, o.threads) : 1;  // augmenting takes more than one
+  lo.transform = training_transform(r.data);
+  data::Loader loader(r.split.train, lo);
   const int64_t per_epoch = loader.batches_per_epoch();
-  const int64_t warmup = 10;  // steps excluded from the throughput (protocol.md)
 
-  g_interrupted.store(false);
-  auto previous = std::signal(SIGINT, on_sigint);
-  RunSummary summary;
-  model->train();
+  SigintGuard sigint;
+  r.model->train();
   bool stopped = false;
-  for (int64_t epoch = pos.epoch; epoch < o.epochs && !stopped; ++epoch) {
-    loader.start_epoch(epoch, pos.batch);
+  for (int64_t epoch = r.pos.epoch; epoch < o.epochs && !stopped; ++epoch) {
+    loader.start_epoch(epoch, r.pos.batch);
     const auto epoch_start = Clock::now();
-    double epoch_loss = 0;
-    std::vector<double> epoch_part_loss(extra.size(), 0.0);
-    int64_t epoch_steps = 0;
+    EpochLosses sums;
+    sums.parts.assign(r.extra.size(), 0.0);
     while (auto b = loader.next()) {
       TrainBatch batch = to_train_batch(*b);
       const auto t0 = Clock::now();
-      StepResult step = train_step(*model, *opt, extra, batch, pos.iteration);
-      // A non-finite loss or gradient stops the run before the step touches the weights
-      // (the last checkpoint stays good), or with --skip-nonfinite skips just this step.
-      if (!step.problem.empty()) {
-        const std::string where =
-            fmt::format("iteration {} (epoch {}, batch {})", pos.iteration, epoch + 1, pos.batch);
-        if (!o.skip_nonfinite)
-          throw std::runtime_error(
-              fmt::format("{}: {}; the last good checkpoint is {} (use --skip-nonfinite to "
-                          "skip such steps)",
-                          where, step.problem, ckpt));
-        log.line(fmt::format("{}: {}; step skipped", where, step.problem));
-      }
-      // Parts not reached this step log NaN (the plots skip it).
-      step.losses.resize(1 + extra.size(), std::nan(""));
-      const double lv = step.losses[0];
-      const double dt = since(t0);
-      if (pos.iteration >= warmup || o.resume)
-        pos.compute_seconds += dt, pos.timed_images += batch.images.size(0);
-      pos.losses.push_back(static_cast<float>(lv));
-      for (size_t k = 0; k < extra.size(); ++k) {
-        pos.part_losses[extra[k].name].push_back(static_cast<float>(step.losses[k + 1]));
-        if (std::isfinite(step.losses[k + 1])) epoch_part_loss[k] += step.losses[k + 1];
-      }
-      pos.iteration++, pos.batch++, epoch_steps++;
-      epoch_loss += std::isfinite(lv) ? lv : 0;
-      const double ips = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
-      const double left = since(epoch_start) / epoch_steps * (per_epoch - pos.batch);
-      std::string values = fmt::format("{} {:.4f}", model->loss_name(), lv);
-      for (size_t k = 0; k < extra.size(); ++k)
-        values += fmt::format("  {} {:.4f}", extra[k].name, step.losses[k + 1]);
-      for (auto& [k, v] : model->log_values()) values += fmt::format("  {} {:.3f}", k, v);
-      log.progress(fmt::format("epoch {}/{} [{}/{}] {}  {:.0f} img/s  ETA {}", epoch + 1, o.epochs,
-                               pos.batch, per_epoch, values, ips, eta(left)),
-                   pos.batch % 100 == 0);
-      if (g_interrupted.load() ||
-          (o.stop_after_iters >= 0 && pos.iteration >= o.stop_after_iters)) {
+      StepResult step = train_step(*r.model, *r.opt, r.extra, batch, r.pos.iteration);
+      record_step(r, step, epoch, batch.images.size(0), since(t0), sums);
+      r.log.progress(progress_line(r, step, epoch, per_epoch, since(epoch_start), sums.steps),
+                     r.pos.batch % 100 == 0);
+      if (sigint.interrupted() ||
+          (o.stop_after_iters >= 0 && r.pos.iteration >= o.stop_after_iters)) {
         stopped = true;
         break;
       }
     }
-    if (!stopped) {
-      model->end_epoch(epoch);
-      pos.epoch = epoch + 1;
-      pos.batch = 0;
-    }
-    pos.wall_seconds += since(wall_mark);  // this process's time since the last checkpoint
-    wall_mark = Clock::now();
-    save_checkpoint(ckpt, *model, *opt, o, pos, extra);
-    std::string means = fmt::format("mean {} {:.4f}", model->loss_name(),
-                                    epoch_steps ? epoch_loss / epoch_steps : 0.0);
-    for (size_t k = 0; k < extra.size(); ++k)
-      means += fmt::format(", {} {:.4f}", extra[k].name,
-                           epoch_steps ? epoch_part_loss[k] / epoch_steps : 0.0);
-    log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
-                         stopped ? " (interrupted)" : "", means, ckpt));
-    if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
-      RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick, o.data, o.protocol};
-      std::vector<double> balance;
-      log.line(fmt::format(
-          "eval after epoch {}: {}", epoch + 1,
-          eval_line(evaluate_and_write(*model, split, dir, info, o.k, o.threads, &balance))));
-      log.line(balance_line(balance));
-      model->train();
-    }
+    end_epoch(r, epoch, stopped, sums);
   }
-  std::signal(SIGINT, previous);
+  return !stopped;
+}
 
+// loss.svg: the main part's loss and each extra part's, one point per iteration.
+void write_loss_plot(Run& r) {
   std::vector<double> xs;
-  for (size_t i = 0; i < pos.losses.size(); ++i) xs.push_back(static_cast<double>(i));
+  for (size_t i = 0; i < r.pos.losses.size(); ++i) xs.push_back(static_cast<double>(i));
   std::vector<PlotSeries> series{
-      {model->loss_name(), std::vector<double>(pos.losses.begin(), pos.losses.end())}};
-  for (const ExtraPart& part : extra) {
-    const std::vector<float>& v = pos.part_losses[part.name];
+      {r.model->loss_name(), std::vector<double>(r.pos.losses.begin(), r.pos.losses.end())}};
+  for (const ExtraPart& part : r.extra) {
+    const std::vector<float>& v = r.pos.part_losses[part.name];
     series.push_back({part.name, std::vector<double>(v.begin(), v.end())});
   }
-  write_text_atomic(dir + "/loss.svg",
-                    loss_plot_svg(xs, series, fmt::format("{} {} bits", o.model, o.bits)));
-  summary.iterations = pos.iteration;
-  summary.train_images_per_s = pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0;
-  summary.finished = !stopped;
-  if (stopped) {
-    log.line(fmt::format("stopped at iteration {}; continue with --resume", pos.iteration));
-    return summary;
-  }
+  write_text_atomic(r.dir + "/loss.svg",
+                    loss_plot_svg(xs, series, fmt::format("{} {} bits", r.o.model, r.o.bits)));
+}
+
+// The final evaluation of a finished run: metrics.json, codes, pr.svg and the last log lines.
+void evaluate_finished(Run& r, RunSummary& summary) {
+  const TrainOptions& o = r.o;
   const auto eval_start = Clock::now();
   RunInfo info{o.model, o.bits,  o.epochs, summary.train_images_per_s,
                0,       o.quick, o.data,   o.protocol};
-  info.seconds = since(wall_start);
+  info.seconds = since(r.wall_start);
   std::vector<double> balance;
-  summary.eval = evaluate_and_write(*model, split, dir, info, o.k, o.threads, &balance);
-  summary.seconds = since(wall_start);
-  log.line(balance_line(balance));
-  log.line(fmt::format("{} bits {}: {}  ({:.0f} train img/s, eval {:.1f} s, total {:.1f} s)",
-                       o.model, o.bits, eval_line(summary.eval), summary.train_images_per_s,
-                       since(eval_start), summary.seconds));
+  summary.eval = evaluate_and_write(*r.model, r.split, r.dir, info, o.k, o.threads, &balance);
+  summary.seconds = since(r.wall_start);
+  r.log.line(balance_line(balance));
+  r.log.line(fmt::format("{} bits {}: {}  ({:.0f} train img/s, eval {:.1f} s, total {:.1f} s)",
+                         o.model, o.bits, eval_line(summary.eval), summary.train_images_per_s,
+                         since(eval_start), summary.seconds));
+}
+}  // namespace
+
+RunSummary train(const TrainOptions& opt_in) {
+  set_num_threads(opt_in.threads);
+  data::LoadedData loaded = load_run_data(opt_in);  // bad data: an error, nothing written
+  const std::string dir =
+      opt_in.out.empty() ? fmt::format("runs/{}-{}", opt_in.model, opt_in.bits) : opt_in.out;
+  std::filesystem::create_directories(dir);
+  RunLock lock(dir);
+  check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
+  Run r(opt_in, dir, std::move(loaded));
+  log_data(r);
+  build_model(r);
+  if (r.o.resume)
+    resume(r);
+  else
+    start(r);
+  fit_closed_form(r);
+  RunSummary summary;
+  summary.finished = train_epochs(r);
+  write_loss_plot(r);
+  summary.iterations = r.pos.iteration;
+  summary.train_images_per_s =
+      r.pos.compute_seconds > 0 ? r.pos.timed_images / r.pos.compute_seconds : 0;
+  if (!summary.finished) {
+    r.log.line(fmt::format("stopped at iteration {}; continue with --resume", r.pos.iteration));
+    return summary;
+  }
+  evaluate_finished(r, summary);
   return summary;
 }
 
 RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool quick_override,
                                int threads, const std::string& data_spec) {
   set_num_threads(threads);
+  const std::filesystem::path parent = std::filesystem::path(ckpt_path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  RunLock lock(dir);  // no trainer writes the checkpoint or the metrics meanwhile
   SafetensorsFile file = load_safetensors(ckpt_path);
   auto it = file.metadata.find("options");
   if (it == file.metadata.end())
@@ -411,7 +522,6 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
   const data::RetrievalSplit& split = data.split;
   k = resolve_k(k, data);
   std::shared_ptr<HashModel> model = make_model(o.model, model_config(o, split));
-  const std::string dir = std::filesystem::path(ckpt_path).parent_path().string();
   RunSummary s;
   const auto start = Clock::now();
   RunPosition pos = load_checkpoint(file, *model, nullptr);
@@ -420,7 +530,7 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
       pos.epoch,        pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
       pos.wall_seconds, o.quick,
       o.data,           o.protocol};
-  s.eval = evaluate_and_write(*model, split, dir.empty() ? "." : dir, info, k, threads);
+  s.eval = evaluate_and_write(*model, split, dir, info, k, threads);
   s.seconds = since(start);
   s.finished = true;
   return s;

@@ -29,6 +29,7 @@ struct TrainOptions {
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
   std::string out;         // default runs/<model>-<bits>
   bool resume = false;     // continue from <out>/checkpoint.safetensors
+  bool overwrite = false;  // replace the run in <out> (once this one has a checkpoint)
   int64_t eval_every = 0;  // also evaluate every N epochs (0: only at the end)
   int64_t k = 0;           // mAP@k, P@k; 0: the data set's default (zoo/dataset.h)
   bool skip_nonfinite =
@@ -64,12 +65,29 @@ struct StepResult {
 StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<ExtraPart>& extra,
                       const TrainBatch& batch, int64_t iter);
 
-// Trains (or resumes) and evaluates; writes the run directory. Throws on bad options/data.
+// While a run trains, SIGINT only sets interrupted(): the loop finishes its step, writes a
+// checkpoint and returns. The handler from before is restored however the guard's scope ends,
+// a throw included.
+class SigintGuard {
+ public:
+  SigintGuard();
+  ~SigintGuard();
+  SigintGuard(const SigintGuard&) = delete;
+  SigintGuard& operator=(const SigintGuard&) = delete;
+  bool interrupted() const;
+
+ private:
+  void (*previous_)(int) = nullptr;
+};
+
+// Trains (or resumes) and evaluates; writes the run directory, which it locks (run_dir.h).
+// Throws on bad options/data, and before any work when the directory is in use or holds a run
+// that neither --resume nor --overwrite names.
 RunSummary train(const TrainOptions& opt);
 
 // Re-encodes and re-evaluates the checkpoint of a run on the data it recorded (or on
-// `data_spec` when given); rewrites metrics.json, the codes and pr.svg beside it. k = 0: the
-// data set's default.
+// `data_spec` when given); rewrites metrics.json, the codes and pr.svg beside it, with the
+// run's folder locked. k = 0: the data set's default.
 RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 0,
                                bool quick_override = false, int threads = 2,
                                const std::string& data_spec = "");

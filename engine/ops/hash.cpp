@@ -1,7 +1,9 @@
-// The hashing ops: sign with a straight-through gradient (codes, packed bits and the
-// quantisation error from one pass) and the continuation tanh(beta x).
+// The hashing ops: sign with a straight-through gradient, the packed bits and the
+// quantisation error of sign(h) (each on demand, all from the one fused kernel), and the
+// continuation tanh(beta x).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "engine/ops.h"
@@ -14,23 +16,33 @@ namespace {
 using V = std::vector<Tensor>;
 }
 
-SignSte sign_ste(const Tensor& h, SteGrad mode) {
-  detail::check_cpu(h, "sign_ste");
-  if (h.dim() != 2)
-    throw std::invalid_argument("sign_ste: expected h (N,bits), got " + h.shape_str());
-  const int64_t n = h.size(0), bits = h.size(1);
-  Tensor hc = h.contiguous();
-  Tensor b = Tensor::empty(h.shape(), h.dtype());
-  Tensor packed = Tensor::empty({n, (bits + 63) / 64}, DType::u64);
+namespace {
+// One pass of the fused kernel over h:(N,bits): b = sign(h), the packed bits when `packed`
+// is defined, and sum((h - b)^2).
+struct SignPass {
+  Tensor hc, b;
   double err = 0;
-  dispatch_floating(h.dtype(), "sign_ste", [&]<class T>() {
-    err = kernels::cpu::sign_pack(hc.data<T>(), b.data<T>(), packed.data<uint64_t>(), n, bits);
+};
+void check_codes_input(const Tensor& h, const char* op) {
+  detail::check_cpu(h, op);
+  if (h.dim() != 2)
+    throw std::invalid_argument(fmt::format("{}: expected h (N,bits), got {}", op, h.shape_str()));
+}
+SignPass sign_pass(const Tensor& h, const char* op, Tensor packed = Tensor()) {
+  check_codes_input(h, op);
+  SignPass p{h.contiguous(), Tensor::empty(h.shape(), h.dtype())};
+  uint64_t* bits_out = packed.defined() ? packed.data<uint64_t>() : nullptr;
+  dispatch_floating(h.dtype(), op, [&]<class T>() {
+    p.err = kernels::cpu::sign_pack(p.hc.data<T>(), p.b.data<T>(), bits_out, h.size(0), h.size(1));
   });
-  const double count = static_cast<double>(std::max<int64_t>(n * bits, 1));
+  return p;
+}
+}  // namespace
+
+Tensor sign_ste(const Tensor& h, SteGrad mode) {
+  SignPass p = sign_pass(h, "sign_ste");
   const bool clipped = mode == SteGrad::Clipped;
-  SignSte out;
-  out.packed = packed;
-  out.codes = attach_grad_fn(b, {h}, "sign_ste", [hc, clipped](const Tensor& g) {
+  return attach_grad_fn(p.b, {h}, "sign_ste", [hc = p.hc, clipped](const Tensor& g) {
     Tensor gc = g.contiguous(), dh = Tensor::empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "sign_ste backward", [&]<class T>() {
       kernels::cpu::sign_ste_backward(gc.data<T>(), hc.data<T>(), dh.data<T>(), gc.numel(),
@@ -38,12 +50,22 @@ SignSte sign_ste(const Tensor& h, SteGrad mode) {
     });
     return V{dh};
   });
-  out.quant_error =
-      attach_grad_fn(Tensor::scalar(err / count, h.dtype()), {h}, "sign_ste_quant_error",
-                     [hc, b = b.detach(), count](const Tensor& g) {
-                       return V{mul(sub(hc, b), mul(g, 2.0 / count))};
-                     });
-  return out;
+}
+
+Tensor packed_signs(const Tensor& h) {
+  check_codes_input(h, "packed_signs");
+  Tensor packed = Tensor::empty({h.size(0), (h.size(1) + 63) / 64}, DType::u64);
+  sign_pass(h, "packed_signs", packed);
+  return packed;
+}
+
+Tensor quant_error(const Tensor& h) {
+  SignPass p = sign_pass(h, "quant_error");
+  const double count = static_cast<double>(std::max<int64_t>(h.numel(), 1));
+  return attach_grad_fn(Tensor::scalar(p.err / count, h.dtype()), {h}, "quant_error",
+                        [hc = p.hc, b = p.b, count](const Tensor& g) {
+                          return V{mul(sub(hc, b), mul(g, 2.0 / count))};
+                        });
 }
 
 Tensor continuation(const Tensor& x, double beta) {

@@ -45,34 +45,47 @@ uint64_t sum_t(const uint64_t* q8, const uint64_t* db, size_t lo, size_t hi, siz
 
 template <int W>
 void row_t(const uint64_t* q, const uint64_t* db, size_t n, size_t words, uint16_t* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint16_t>(dist_code<W>(q, db + i * words, words));
+  for (size_t i = 0; i < n; ++i)
+    out[i] = static_cast<uint16_t>(dist_code<W>(q, db + i * words, words));
 }
 
 void scan_any(const uint64_t* q8, const uint64_t* db, size_t lo, size_t hi, size_t words,
               GroupSink& sink) {
   switch (words) {
-    case 1: return scan_t<1>(q8, db, lo, hi, words, sink);
-    case 2: return scan_t<2>(q8, db, lo, hi, words, sink);
-    case 4: return scan_t<4>(q8, db, lo, hi, words, sink);
-    default: return scan_t<0>(q8, db, lo, hi, words, sink);
+    case 1:
+      return scan_t<1>(q8, db, lo, hi, words, sink);
+    case 2:
+      return scan_t<2>(q8, db, lo, hi, words, sink);
+    case 4:
+      return scan_t<4>(q8, db, lo, hi, words, sink);
+    default:
+      return scan_t<0>(q8, db, lo, hi, words, sink);
   }
 }
 
 uint64_t sum_any(const uint64_t* q8, const uint64_t* db, size_t lo, size_t hi, size_t words) {
   switch (words) {
-    case 1: return sum_t<1>(q8, db, lo, hi, words);
-    case 2: return sum_t<2>(q8, db, lo, hi, words);
-    case 4: return sum_t<4>(q8, db, lo, hi, words);
-    default: return sum_t<0>(q8, db, lo, hi, words);
+    case 1:
+      return sum_t<1>(q8, db, lo, hi, words);
+    case 2:
+      return sum_t<2>(q8, db, lo, hi, words);
+    case 4:
+      return sum_t<4>(q8, db, lo, hi, words);
+    default:
+      return sum_t<0>(q8, db, lo, hi, words);
   }
 }
 
 void row_any(const uint64_t* q, const uint64_t* db, size_t n, size_t words, uint16_t* out) {
   switch (words) {
-    case 1: return row_t<1>(q, db, n, words, out);
-    case 2: return row_t<2>(q, db, n, words, out);
-    case 4: return row_t<4>(q, db, n, words, out);
-    default: return row_t<0>(q, db, n, words, out);
+    case 1:
+      return row_t<1>(q, db, n, words, out);
+    case 2:
+      return row_t<2>(q, db, n, words, out);
+    case 4:
+      return row_t<4>(q, db, n, words, out);
+    default:
+      return row_t<0>(q, db, n, words, out);
   }
 }
 

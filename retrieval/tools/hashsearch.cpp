@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 
+#include "retrieval/cli_range.h"
 #include "retrieval/hamming_search.h"
 #include "retrieval/index_file.h"
 #include "retrieval/metrics.h"
@@ -28,14 +30,44 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// "float32 (1000, 4)": what a .npy file holds, for error messages.
+std::string describe(const NpyArray& a) {
+  static const std::map<std::string, std::string> names{
+      {"bool", "bool"}, {"u1", "uint8"},   {"i1", "int8"},   {"i4", "int32"},
+      {"i8", "int64"},  {"f4", "float32"}, {"f8", "float64"}};
+  auto it = names.find(a.dtype);
+  std::string shape;
+  for (size_t i = 0; i < a.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape[i]);
+  if (a.shape.size() == 1) shape += ",";
+  return (it == names.end() ? a.dtype : it->second) + " (" + shape + ")";
+}
+
 PackedCodes load_codes(const std::string& path, int bits) {
-  return codes_from_npy(read_npy(path), path, bits);
+  NpyArray a = read_npy(path);
+  const std::string expected =
+      "Hamming search expects packed uint8 codes (n, ceil(bits / 8)) in numpy.packbits layout, "
+      "or (n, bits) of +-1 / 0-1 values";
+  // Real-valued features are not codes: taking their signs here would hide the mistake.
+  if (a.dtype == "f4" || a.dtype == "f8")
+    for (float v : npy_to_f32(a, path))
+      if (v != 0 && v != 1 && v != -1)
+        throw std::runtime_error(path + " holds " + describe(a) +
+                                 " with values other than -1, 0 and 1 (" + std::to_string(v) +
+                                 "); " + expected);
+  try {
+    return codes_from_npy(a, path, bits);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + " holds " + describe(a) + "; " + expected + " (" + e.what() +
+                             ")");
+  }
 }
 
 Labels load_labels(const std::string& path) {
   NpyArray a = read_npy(path);
   if (a.shape.size() == 1) return Labels::single(npy_to_i64(a, path));
-  if (a.shape.size() != 2) throw std::runtime_error(path + ": labels must be 1-D or 2-D");
+  if (a.shape.size() != 2)
+    throw std::runtime_error(path + " holds " + describe(a) +
+                             "; labels must be (n) class ids or (n, classes) multi-hot");
   std::vector<int64_t> v = npy_to_i64(a, path);
   std::vector<uint8_t> hot(v.size());
   for (size_t i = 0; i < v.size(); ++i) hot[i] = v[i] != 0;
@@ -56,8 +88,10 @@ struct Common {
 void add_common(CLI::App* c, Common& o, bool need_db) {
   auto* db = c->add_option("--db", o.db, "database codes (.npy)");
   if (need_db) db->required();
-  c->add_option("--bits", o.bits, "code length when packed rows carry padding bits");
-  c->add_option("--threads", o.threads, "OpenMP threads (default: all)");
+  c->add_option("--bits", o.bits, "code length when packed rows carry padding bits")
+      ->check(he::cli::in_range<int64_t>(0, 32768));
+  c->add_option("--threads", o.threads, "OpenMP threads (default: all)")
+      ->check(he::cli::in_range<int64_t>(0, 1024));
 }
 
 int run_knn(const Common& o, size_t k) {
@@ -160,6 +194,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hashsearch: exact Hamming search and evaluation over binary codes in .npy files"};
   app.require_subcommand(1);
   Common o;
+  const CLI::Validator kSubstrings = he::cli::in_range<int64_t>(0, 32768);  // 0: the default
   size_t k = 10;
   int r = 2;
   std::string ids, labels, dbl, ql, pr_json, pr_svg;
@@ -167,16 +202,20 @@ int main(int argc, char** argv) {
   auto* knn = app.add_subcommand("knn", "k nearest neighbours -> PREFIX_ids.npy, PREFIX_dist.npy");
   add_common(knn, o, false);
   knn->add_option("--queries", o.queries, "query codes (.npy)")->required();
-  knn->add_option("--k", k, "neighbours per query")->required();
+  knn->add_option("--k", k, "neighbours per query")
+      ->required()
+      ->check(he::cli::in_range<int64_t>(1, 1000000));
   knn->add_option("--index", o.index, "flat | mih | an index file from 'build'");
-  knn->add_option("--m", o.m, "MIH substrings (default bits / log2(n))");
+  knn->add_option("--m", o.m, "MIH substrings (default bits / log2(n))")->check(kSubstrings);
   knn->add_option("--out", o.out, "output prefix")->required();
 
   auto* rad =
       app.add_subcommand("radius", "all codes within distance r -> PREFIX_{lims,ids,dist}.npy");
   add_common(rad, o, true);
   rad->add_option("--queries", o.queries, "query codes (.npy)")->required();
-  rad->add_option("--r", r, "Hamming radius (inclusive)")->required();
+  rad->add_option("--r", r, "Hamming radius (inclusive)")
+      ->required()
+      ->check(he::cli::in_range<int64_t>(0, 32768));
   rad->add_option("--out", o.out, "output prefix")->required();
 
   auto* build = app.add_subcommand("build", "save a flat or MIH index file");
@@ -184,7 +223,7 @@ int main(int argc, char** argv) {
   build->add_option("--ids", ids, "external ids, int64 (n) .npy");
   build->add_option("--labels", labels, "labels: (n) ints or (n, classes) multi-hot .npy");
   build->add_option("--index", o.index, "flat | mih")->required();
-  build->add_option("--m", o.m, "MIH substrings (default bits / log2(n))");
+  build->add_option("--m", o.m, "MIH substrings (default bits / log2(n))")->check(kSubstrings);
   build->add_option("--out", o.out, "index file")->required();
 
   auto* ev = app.add_subcommand("eval", "mAP@k, mAP@all, P@k, R@k, P@r2 as JSON; PR curve");
@@ -193,7 +232,8 @@ int main(int argc, char** argv) {
   ev->add_option("--queries", o.queries, "query codes (.npy)")->required();
   ev->add_option("--query-labels", ql, "query labels (.npy)")->required();
   k = 1000;
-  ev->add_option("--k", k, "k of mAP@k, P@k, R@k (default 1000)");
+  ev->add_option("--k", k, "k of mAP@k, P@k, R@k (default 1000)")
+      ->check(he::cli::in_range<int64_t>(1, 100000000));
   ev->add_option("--pr-json", pr_json, "write the PR curve as JSON");
   ev->add_option("--pr-svg", pr_svg, "write the PR curve as SVG");
 

@@ -183,7 +183,7 @@ std::vector<GradCase> cases() {
        }},
       // hashing
       {"continuation", one({4, 6}, -2, 2), [](const In& x) { return continuation(x[0], 3.0); }},
-      {"sign_ste_quant_error", one({4, 6}), [](const In& x) { return sign_ste(x[0]).quant_error; }},
+      {"quant_error", one({4, 6}), [](const In& x) { return quant_error(x[0]); }},
       // softmax family
       {"softmax", one({3, 5}, -2, 2), [](const In& x) { return softmax(x[0], 1); }},
       {"softmax_dim0", one({3, 5}, -2, 2), [](const In& x) { return softmax(x[0], 0); }},

@@ -9,32 +9,48 @@ namespace {
 TEST(HashOps, SignSteCodesPackedBitsAndStraightThrough) {
   Tensor h = Tensor::from_vector<float>({0.5f, -0.2f, 0.f, -3.f, 1.5f, 0.9f, -0.1f, 2.f}, {2, 4});
   h.requires_grad_();
-  SignSte s = sign_ste(h, SteGrad::Identity);
-  EXPECT_EQ(s.codes.to_vector<float>(),
+  Tensor codes = sign_ste(h, SteGrad::Identity);
+  EXPECT_EQ(codes.to_vector<float>(),
             (std::vector<float>{1, -1, 1, -1, 1, 1, -1, 1}));  // sign(0) = +1
-  EXPECT_EQ(s.packed.to_vector<uint64_t>(), (std::vector<uint64_t>{0b0101, 0b1011}));
+  EXPECT_EQ(packed_signs(h).to_vector<uint64_t>(), (std::vector<uint64_t>{0b0101, 0b1011}));
   // quantisation error: mean of (h - b)^2
   double e = (0.25 + 0.64 + 1 + 4 + 0.25 + 0.01 + 0.81 + 1) / 8;
-  EXPECT_NEAR(s.quant_error.item<float>(), e, 1e-6);
+  EXPECT_NEAR(quant_error(h).item<float>(), e, 1e-6);
   Tensor g = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4});
-  sum(mul(s.codes, g)).backward();
+  sum(mul(codes, g)).backward();
   EXPECT_EQ(h.grad().to_vector<float>(), g.to_vector<float>());  // identity
   h.zero_grad();
-  sum(mul(sign_ste(h, SteGrad::Clipped).codes, g)).backward();
+  sum(mul(sign_ste(h, SteGrad::Clipped), g)).backward();
   EXPECT_EQ(h.grad().to_vector<float>(), (std::vector<float>{1, 2, 3, 0, 0, 6, 7, 0}));
 }
 
 TEST(HashOps, PackedBitsCoverLongCodes) {
   Generator gen(1);
   Tensor h = Tensor::randn({3, 130}, gen);
-  SignSte s = sign_ste(h);
-  ASSERT_EQ(s.packed.shape(), (Shape{3, 3}));
+  Tensor packed = packed_signs(h);
+  ASSERT_EQ(packed.shape(), (Shape{3, 3}));
+  EXPECT_FALSE(packed.requires_grad());
   auto hv = h.to_vector<float>();
-  auto pv = s.packed.to_vector<uint64_t>();
+  auto pv = packed.to_vector<uint64_t>();
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 130; ++j)
       ASSERT_EQ((pv[i * 3 + j / 64] >> (j % 64)) & 1, hv[i * 130 + j] >= 0 ? 1u : 0u);
   EXPECT_EQ(pv[2] >> 2, 0u);  // bits past the code length stay zero
+}
+
+TEST(HashOps, CodeInputsMustBeMatrices) {
+  Tensor h = Tensor::zeros({2, 3, 4});
+  for (auto op : {+[](const Tensor& x) { return sign_ste(x); },
+                  +[](const Tensor& x) { return packed_signs(x); },
+                  +[](const Tensor& x) { return quant_error(x); }}) {
+    try {
+      op(h);
+      ADD_FAILURE() << "a 3-D h was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("expected h (N,bits), got [2, 3, 4]"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(HashOps, ContinuationIsTanhOfBetaX) {

@@ -68,6 +68,36 @@ INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
                            return n;
                          });
 
+// The registry reads each model's entry from its file (zoo/model.h ModelEntry): names,
+// options and default networks arrive as the files define them, in the registry's order.
+TEST(ZooRegistry, EntriesComeFromTheModelFiles) {
+  const std::vector<std::string> names = model_names();
+  ASSERT_EQ(names.size(), 22u);
+  EXPECT_EQ(names.front(), "hashnet");
+  EXPECT_EQ(names.back(), "dvb");
+  std::vector<std::string> semi, clusters, mlp;
+  for (const std::string& n : names) {
+    EXPECT_EQ(std::count(names.begin(), names.end(), n), 1) << n;
+    EXPECT_FALSE(model_summary(n).empty()) << n;
+    if (model_is_semi_supervised(n)) semi.push_back(n);
+    if (model_fits_clusters(n)) clusters.push_back(n);
+    if (model_default_backbone(n) == "mlp") mlp.push_back(n);
+  }
+  EXPECT_EQ(semi, (std::vector<std::string>{"ssdh"}));
+  EXPECT_EQ(clusters, (std::vector<std::string>{"pseudo", "dvb"}));
+  EXPECT_EQ(mlp, (std::vector<std::string>{"deepbit", "uth", "greedyhash-u", "pseudo", "dvb"}));
+  EXPECT_EQ(model_default_backbone("hashnet"), "small");
+  EXPECT_EQ(model_summary("nonesuch"), "");
+  try {
+    make_model("nonesuch", ModelConfig{});
+    ADD_FAILURE() << "an unknown model was made";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown model 'nonesuch'; known: hashnet, dpsh"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // DPSH and DSDH normalise the hash layer (pairwise.cpp says why): the codes come from u
 // through that batch norm's running statistics, which the state_dict carries.
 TEST(ZooHashBatchNorm, CodesGoThroughTheNormsRunningStatistics) {

@@ -12,7 +12,6 @@
 
 #include <vector>
 
-#include "kernels/lapack.h"
 #include "zoo/models/models.h"
 
 namespace he::zoo {
@@ -58,9 +57,6 @@ class Lsh : public LinearHash {
   }
 };
 
-// Row-major helpers on std::vector<double> for the small (bits x bits) problems.
-std::vector<double> to_f64(const Tensor& t) { return t.to_vector<double>(); }
-
 class Itq : public LinearHash {
  public:
   using LinearHash::LinearHash;
@@ -74,9 +70,8 @@ class Itq : public LinearHash {
     Tensor mu = mean_of(x);
     Tensor xc = sub(x, mu);
     // PCA: the top `bits` eigenvectors of the covariance (eigenvalues come ascending).
-    std::vector<double> cov = to_f64(div(matmul(xc.t(), xc), static_cast<double>(n))), w(d),
-                        v(d * d);
-    kernels::cpu::symmetric_eigen(cov.data(), d, w.data(), v.data());
+    const std::vector<double> v = symmetric_eigen(div(matmul(xc.t(), xc), static_cast<double>(n)))
+                                      .vectors.to_vector<double>();
     std::vector<double> pca(d * bits);
     for (int64_t i = 0; i < d; ++i)
       for (int64_t j = 0; j < bits; ++j) pca[i * bits + j] = v[i * d + (d - 1 - j)];
@@ -85,14 +80,11 @@ class Itq : public LinearHash {
     // R: a random orthogonal start (left singular vectors of a Gaussian matrix), then
     // alternate B = sign(V R) and R from the SVD of V^T B.
     Generator g(cfg_.seed);
-    std::vector<double> r0 = to_f64(Tensor::randn({bits, bits}, g, DType::f64)), u(bits * bits),
-                        s(bits), vt(bits * bits);
-    kernels::cpu::svd(r0.data(), bits, bits, u.data(), s.data(), vt.data());
-    Tensor R = Tensor::from_vector(u, {bits, bits}).to(DType::f32);
+    Tensor R = svd(Tensor::randn({bits, bits}, g, DType::f64)).u.to(DType::f32);
     for (int it = 0; it < 50; ++it) {
       Tensor B = where(ge(matmul(V, R), Tensor::scalar(0)), Tensor::scalar(1), Tensor::scalar(-1));
-      std::vector<double> c = to_f64(matmul(V.t(), B));
-      kernels::cpu::svd(c.data(), bits, bits, u.data(), s.data(), vt.data());
+      const Svd c = svd(matmul(V.t(), B));
+      const std::vector<double> u = c.u.to_vector<double>(), vt = c.vt.to_vector<double>();
       std::vector<double> rr(bits * bits, 0);
       for (int64_t i = 0; i < bits; ++i)
         for (int64_t k = 0; k < bits; ++k)
@@ -108,7 +100,18 @@ class Itq : public LinearHash {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_lsh(const ModelConfig& c) { return std::make_shared<Lsh>(c); }
-std::shared_ptr<HashModel> make_itq(const ModelConfig& c) { return std::make_shared<Itq>(c); }
+extern const ModelEntry lsh_model{
+    .name = "lsh",
+    .make = make_model_of<Lsh>,
+    .summary =
+        "LSH (Charikar 2002): signs of Gaussian random projections of the pixels (or of backbone "
+        "features: --features / --backbone)"};
+
+extern const ModelEntry itq_model{
+    .name = "itq",
+    .make = make_model_of<Itq>,
+    .summary =
+        "ITQ (Gong 2013): PCA of the pixels (or of backbone features: --features / --backbone) + "
+        "iterative quantisation (50 rotations)"};
 
 }  // namespace he::zoo

@@ -41,7 +41,7 @@ class BinaryAutoencoder : public HashModel {
   Tensor encode(const Tensor& x) override { return encoder->forward(x.flatten(1)); }
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor x = b.images.flatten(1);
-    Tensor codes = sign_ste(tanh(encoder->forward(dropout(x, kCorruption, *noise_gen_)))).codes;
+    Tensor codes = sign_ste(tanh(encoder->forward(dropout(x, kCorruption, *noise_gen_))));
     return losses::mse(decoder->forward(codes), x);
   }
   std::vector<std::pair<std::string, Generator*>> generators() override {
@@ -54,8 +54,11 @@ class BinaryAutoencoder : public HashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_binae(const ModelConfig& c) {
-  return std::make_shared<BinaryAutoencoder>(c);
-}
+extern const ModelEntry binae_model{
+    .name = "binae",
+    .make = make_model_of<BinaryAutoencoder>,
+    .summary =
+        "Binary autoencoder (Carreira-Perpinan 2015): sign-STE bottleneck, reconstruction MSE of "
+        "the clean input from a corrupted one (denoising, Vincent 2008)"};
 
 }  // namespace he::zoo

@@ -21,7 +21,7 @@ class GreedyHash : public CnnHashModel {
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor u = net->forward(b.images);
-    Tensor codes = sign_ste(u, SteGrad::Identity).codes;
+    Tensor codes = sign_ste(u, SteGrad::Identity);
     return add(losses::cross_entropy(classifier_->forward(codes), b.labels),
                losses::greedy_hash_penalty(u, 0.1));
   }
@@ -45,9 +45,14 @@ class Csq : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_greedyhash(const ModelConfig& c) {
-  return std::make_shared<GreedyHash>(c);
-}
-std::shared_ptr<HashModel> make_csq(const ModelConfig& c) { return std::make_shared<Csq>(c); }
+extern const ModelEntry greedyhash_model{
+    .name = "greedyhash",
+    .make = make_model_of<GreedyHash>,
+    .summary = "GreedyHash (Su 2018): sign straight-through + classifier + cubic penalty"};
+
+extern const ModelEntry csq_model{
+    .name = "csq",
+    .make = make_model_of<Csq>,
+    .summary = "CSQ (Yuan 2020): Hadamard hash centres, central similarity"};
 
 }  // namespace he::zoo

@@ -15,7 +15,6 @@
 //    a database item; evaluation searches the test queries against V.
 #include <cmath>
 
-#include "kernels/lapack.h"
 #include "zoo/models/models.h"
 
 namespace he::zoo {
@@ -68,8 +67,9 @@ class Dsdh : public CnnHashModel {
           for (int64_t c = 0; c < bits; ++c) btb[a * bits + c] += B[i * bits + a] * B[i * bits + c];
         }
       for (int64_t a = 0; a < bits; ++a) btb[a * bits + a] += nu / mu;
-      kernels::cpu::solve_spd(btb.data(), bits, bty.data(), C);  // bty <- W (bits, C)
-      const std::vector<double>& W = bty;
+      const std::vector<double> W =
+          solve_spd(Tensor::from_vector(btb, {bits, bits}), Tensor::from_vector(bty, {bits, C}))
+              .to_vector<double>();  // (bits, C)
       // B by bits: b_k = sign(P_k - mu * (B_{-k} W_{-k}) W_k^T), P = mu Y W^T + eta U.
       std::vector<double> BW(n * C, 0);
       for (int64_t i = 0; i < n; ++i)
@@ -193,7 +193,15 @@ class Adsh : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_dsdh(const ModelConfig& c) { return std::make_shared<Dsdh>(c); }
-std::shared_ptr<HashModel> make_adsh(const ModelConfig& c) { return std::make_shared<Adsh>(c); }
+extern const ModelEntry dsdh_model{
+    .name = "dsdh",
+    .make = make_model_of<Dsdh>,
+    .summary =
+        "DSDH (Li 2017): pairwise likelihood + discrete codes and linear classifier per epoch"};
+
+extern const ModelEntry adsh_model{
+    .name = "adsh",
+    .make = make_model_of<Adsh>,
+    .summary = "ADSH (Jiang 2018): asymmetric, learns the database codes directly"};
 
 }  // namespace he::zoo

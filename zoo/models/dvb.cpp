@@ -84,6 +84,13 @@ class Dvb : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_dvb(const ModelConfig& c) { return std::make_shared<Dvb>(c); }
+extern const ModelEntry dvb_model{
+    .name = "dvb",
+    .make = make_model_of<Dvb>,
+    .summary =
+        "DVB (Shen 2019), unsupervised: Gaussian latent per image, prior centred on k-means "
+        "centres of ITQ-projected features; reconstruction + KL + quantisation",
+    .clusters = true,
+    .backbone = "mlp"};
 
 }  // namespace he::zoo

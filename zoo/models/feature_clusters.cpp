@@ -16,7 +16,8 @@ ModelConfig itq_config(ModelConfig c) {
 }
 }  // namespace
 
-FeatureClusterer::FeatureClusterer(const ModelConfig& cfg) : itq_(make_itq(itq_config(cfg))) {}
+FeatureClusterer::FeatureClusterer(const ModelConfig& cfg)
+    : itq_(make_model("itq", itq_config(cfg))) {}
 
 FeatureClusters FeatureClusterer::fit(const Tensor& images, int64_t k, uint64_t seed) {
   NoGradGuard guard;

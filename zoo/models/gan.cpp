@@ -132,7 +132,7 @@ class BinGan : public GanModel {
     }
     Tensor f = trunk->forward(batch.images), h = binary->forward(f);
     Tensor adv = add(bce_to(judge->forward(tanh(h)), 1), bce_to(logit(fake), 0));
-    Tensor codes = sign_ste(tanh(h)).codes;
+    Tensor codes = sign_ste(tanh(h));
     Tensor dmr = losses::cosine_structure_loss(codes, centred(f.detach()));
     Tensor bre = losses::bre_loss(h, kBreEps);
     real_features_ = mean(f.detach(), {0});
@@ -229,7 +229,18 @@ class Bgan : public GanModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_bingan(const ModelConfig& c) { return std::make_shared<BinGan>(c); }
-std::shared_ptr<HashModel> make_bgan(const ModelConfig& c) { return std::make_shared<Bgan>(c); }
+extern const ModelEntry bingan_model{
+    .name = "bingan",
+    .make = make_model_of<BinGan>,
+    .summary =
+        "BinGAN (Zieba 2018), unsupervised: the DCGAN discriminator's sign-STE penultimate layer, "
+        "distance matching + BRE regularisers, feature-matching generator"};
+
+extern const ModelEntry bgan_model{
+    .name = "bgan",
+    .make = make_model_of<Bgan>,
+    .summary =
+        "BGAN (Song 2018), unsupervised: encoder -> continuation sign code -> generator, "
+        "discriminator, content + adversarial + k-NN neighbourhood structure losses"};
 
 }  // namespace he::zoo

@@ -21,8 +21,9 @@ class HashNet : public CnnHashModel {
   double beta_ = 1;
 };
 
-std::shared_ptr<HashModel> make_hashnet(const ModelConfig& c) {
-  return std::make_shared<HashNet>(c);
-}
+extern const ModelEntry hashnet_model{
+    .name = "hashnet",
+    .make = make_model_of<HashNet>,
+    .summary = "HashNet (Cao 2017): continuation tanh(beta u), weighted pairwise likelihood"};
 
 }  // namespace he::zoo

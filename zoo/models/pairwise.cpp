@@ -104,12 +104,31 @@ class Dtsh : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_dpsh(const ModelConfig& c) { return std::make_shared<Dpsh>(c); }
-std::shared_ptr<HashModel> make_dhn(const ModelConfig& c) {
-  return std::make_shared<BankModel>(c, losses::dhn_bank, 0.1);
-}
-std::shared_ptr<HashModel> make_dsh(const ModelConfig& c) { return std::make_shared<Dsh>(c); }
-std::shared_ptr<HashModel> make_dch(const ModelConfig& c) { return std::make_shared<Dch>(c); }
-std::shared_ptr<HashModel> make_dtsh(const ModelConfig& c) { return std::make_shared<Dtsh>(c); }
+extern const ModelEntry dpsh_model{.name = "dpsh",
+                                   .make = make_model_of<Dpsh>,
+                                   .summary =
+                                       "DPSH (Li 2016): pairwise likelihood + quantisation, "
+                                       "in-batch pairs, hash-layer batch norm"};
+
+extern const ModelEntry dhn_model{
+    .name = "dhn",
+    .make = [](const ModelConfig& c) -> std::shared_ptr<HashModel> {
+      return std::make_shared<BankModel>(c, losses::dhn_bank, 0.1);
+    },
+    .summary = "DHN (Zhu 2016): pairwise likelihood + log-cosh quantisation, memory bank"};
+
+extern const ModelEntry dsh_model{
+    .name = "dsh",
+    .make = make_model_of<Dsh>,
+    .summary = "DSH (Liu 2016): contrastive pairs with margin 2*bits + |.|-1 regulariser"};
+
+extern const ModelEntry dch_model{.name = "dch",
+                                  .make = make_model_of<Dch>,
+                                  .summary = "DCH (Cao 2018): Cauchy pairwise loss, gamma 20"};
+
+extern const ModelEntry dtsh_model{
+    .name = "dtsh",
+    .make = make_model_of<Dtsh>,
+    .summary = "DTSH (Wang 2016): triplet likelihood over all in-batch triplets"};
 
 }  // namespace he::zoo

@@ -106,6 +106,14 @@ std::vector<std::string> pseudo_loss_names() {
   return n;
 }
 
-std::shared_ptr<HashModel> make_pseudo(const ModelConfig& c) { return std::make_shared<Pseudo>(c); }
+extern const ModelEntry pseudo_model{
+    .name = "pseudo",
+    .make = make_model_of<Pseudo>,
+    .summary =
+        "Pseudo-supervised (Hu 2017): k-means pseudo-labels on ITQ projections of the pixels (or "
+        "of backbone features: --features), then a supervised pairwise loss (--pseudo-loss, "
+        "default DPSH)",
+    .clusters = true,
+    .backbone = "mlp"};
 
 }  // namespace he::zoo

@@ -92,6 +92,12 @@ class Ssdh : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_ssdh(const ModelConfig& c) { return std::make_shared<Ssdh>(c); }
+extern const ModelEntry ssdh_model{
+    .name = "ssdh",
+    .make = make_model_of<Ssdh>,
+    .summary =
+        "SSDH (Zhang 2017), semi-supervised: ranking triplets on the --labelled images + "
+        "neighbour embedding (online k-NN graph) on all",
+    .semi_supervised = true};
 
 }  // namespace he::zoo

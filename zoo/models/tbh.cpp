@@ -175,6 +175,11 @@ class Tbh : public HashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_tbh(const ModelConfig& c) { return std::make_shared<Tbh>(c); }
+extern const ModelEntry tbh_model{
+    .name = "tbh",
+    .make = make_model_of<Tbh>,
+    .summary =
+        "TBH (Shen 2020): twin bottleneck, code-driven graph + GCN, actor/critic with two "
+        "discriminators (unsupervised), on the pixels or backbone features (--features)"};
 
 }  // namespace he::zoo

@@ -175,7 +175,7 @@ class GreedyHashUnsupervised : public CnnHashModel {
   static constexpr double kTargetScale = 0.5;
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor u = net->forward(b.images);
-    Tensor codes = sign_ste(u, SteGrad::Identity).codes;
+    Tensor codes = sign_ste(u, SteGrad::Identity);
     Tensor f = b.images.flatten(1);
     f = sub(f, mean(f, {0}, true));  // centred on the batch's mean image
     return add(losses::cosine_structure_loss(codes, f, kTargetScale),
@@ -186,12 +186,28 @@ class GreedyHashUnsupervised : public CnnHashModel {
 };
 }  // namespace
 
-std::shared_ptr<HashModel> make_greedyhash_u(const ModelConfig& c) {
-  return std::make_shared<GreedyHashUnsupervised>(c);
-}
-std::shared_ptr<HashModel> make_uth(const ModelConfig& c) { return std::make_shared<Uth>(c); }
-std::shared_ptr<HashModel> make_deepbit(const ModelConfig& c) {
-  return std::make_shared<DeepBit>(c);
-}
+extern const ModelEntry greedyhash_u_model{
+    .name = "greedyhash-u",
+    .make = make_model_of<GreedyHashUnsupervised>,
+    .summary =
+        "GreedyHash (Su 2018), unsupervised: sign straight-through, code cosines fit the "
+        "cosines of the centred pixels",
+    .backbone = "mlp"};
+
+extern const ModelEntry uth_model{
+    .name = "uth",
+    .make = make_model_of<Uth>,
+    .summary =
+        "UTH (Huang 2017), unsupervised: triplets (image, a rotated, zoomed and shifted copy, "
+        "another image) + quantisation + bit entropy",
+    .backbone = "mlp"};
+
+extern const ModelEntry deepbit_model{
+    .name = "deepbit",
+    .make = make_model_of<DeepBit>,
+    .summary =
+        "DeepBit (Lin 2016), unsupervised: sigmoid codes, quantisation + even distribution + "
+        "decorrelation + rotation invariance",
+    .backbone = "mlp"};
 
 }  // namespace he::zoo
