@@ -1,4 +1,5 @@
-// Data pipeline throughput: Fashion-MNIST load, augmented loader batches, JPEG folder decode.
+// Data pipeline throughput: Fashion-MNIST load, augmented loader batches, JPEG folder decode,
+// decode + random resized crop to 224 per thread.
 #include <benchmark/benchmark.h>
 #include <stb_image_write.h>
 
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "engine/data/datasets.h"
+#include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
 #include "engine/data/loader.h"
 
@@ -112,6 +114,62 @@ BENCHMARK(BM_DecodeJpegFolder)
     ->Args({2, 64})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// DeepHash-pytorch's training input on one thread: each 256x256 JPEG decoded, then a random
+// resized crop to 224, a horizontal flip and ImageNet normalisation: images/s per thread.
+void BM_DecodeAugmentJpeg224PerThread(benchmark::State& state) {
+  const JpegFolder& f = jpeg_folder();
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(f.root))
+    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
+  TransformOptions t;
+  t.random_resized_crop = 224;
+  t.random_hflip = true;
+  t.mean = {0.485f, 0.456f, 0.406f}, t.std = {0.229f, 0.224f, 0.225f};
+  const Transform transform(t);
+  std::vector<float> out(3 * 224 * 224);
+  DecodeOptions d;
+  int64_t i = 0;
+  for (auto _ : state) {
+    DecodedImage img = decode_image(files[static_cast<size_t>(i) % files.size()], d);
+    transform.apply(img.pixels.data(), img.c, img.h, img.w, 1, 0, i, out.data());
+    benchmark::DoNotOptimize(out.data());
+    ++i;
+  }
+  state.SetItemsProcessed(i);
+}
+BENCHMARK(BM_DecodeAugmentJpeg224PerThread)->UseRealTime();
+
+// The trainer's path for resized images: decoded once (256x256, kept in memory), then loader
+// batches of 64 with a random resized crop to 224 + flip + normalisation on range(0) workers.
+void BM_LoaderRandomResizedCrop224(benchmark::State& state) {
+  static const ImageSet decoded = [] {
+    LoadImagesOptions o;
+    o.threads = 2;
+    return load_image_folder(jpeg_folder().root.string(), o);
+  }();
+  LoaderOptions o;
+  o.batch_size = 64;
+  o.workers = static_cast<int>(state.range(0));
+  o.seed = 1;
+  o.transform.random_resized_crop = 224;
+  o.transform.random_hflip = true;
+  o.transform.mean = {0.485f, 0.456f, 0.406f}, o.transform.std = {0.229f, 0.224f, 0.225f};
+  Loader loader(decoded, o);
+  int64_t epoch = 0, images = 0;
+  loader.start_epoch(epoch);
+  for (auto _ : state) {
+    std::optional<Batch> b = loader.next();
+    if (!b) {
+      loader.start_epoch(++epoch);
+      b = loader.next();
+    }
+    images += b->b;
+    benchmark::DoNotOptimize(b->images.data());
+  }
+  state.SetItemsProcessed(images);
+}
+BENCHMARK(BM_LoaderRandomResizedCrop224)->Arg(1)->Arg(2)->UseRealTime();
 
 // Second load of the same folder: the memory-mapped cache instead of decoding.
 void BM_JpegFolderCacheHit(benchmark::State& state) {

@@ -89,14 +89,16 @@ Tensor InputAdapter::apply(const Tensor& x) const {
     h = matmul(matmul(r, h), r.t());  // (S,s) @ (N,C,s,s) @ (s,S) -> (N,C,S,S)
   }
   if (!from_protocol) return h;
-  // p = x * std_fm + mean_fm, then (p - mean_c) / std_c for ImageNet's c = R, G, B: one
-  // per-channel affine map, broadcast from 1 channel to 3.
-  const double in_mean = data::kFashionMnistMean, in_std = data::kFashionMnistStd;
+  // p = x * std_in + mean_in (protocol FM's or the data's), then (p - mean_c) / std_c for
+  // ImageNet's c = R, G, B: one per-channel affine map, broadcast from 1 channel to 3.
   const double mean[3] = {0.485, 0.456, 0.406}, stdv[3] = {0.229, 0.224, 0.225};
   std::vector<float> scale(3), shift(3);
-  for (int c = 0; c < 3; ++c) {
-    scale[c] = static_cast<float>(in_std / stdv[c]);
-    shift[c] = static_cast<float>((in_mean - mean[c]) / stdv[c]);
+  for (int c = 0; c < 3; ++c) {  // in_mean / in_std: one value, or one per input channel
+    const size_t k = in_mean.size() == 3 ? static_cast<size_t>(c) : 0;
+    const double m = in_mean.empty() ? data::kFashionMnistMean : in_mean[k];
+    const double sd = in_std.empty() ? data::kFashionMnistStd : in_std[k];
+    scale[c] = static_cast<float>(sd / stdv[c]);
+    shift[c] = static_cast<float>((m - mean[c]) / stdv[c]);
   }
   auto channel = [&](const std::vector<float>& v) {
     return Tensor::from_vector(v, {1, 3, 1, 1}).to(x.device()).to(x.dtype());
@@ -131,6 +133,7 @@ std::shared_ptr<Backbone> make_backbone(const BackboneSpec& s, Generator& init,
         fmt::format("--backbone {}: data of {} channels (1 or 3 needed)", s.name, s.in_channels));
   InputAdapter a;
   a.in_channels = s.in_channels, a.in_size = s.image_size, a.from_protocol = true;
+  a.in_mean = s.data_mean, a.in_std = s.data_std;
   a.out_size = s.input_size > 0 ? s.input_size : std::max(s.image_size, kDefaultInputSize);
   // Smallest sides with a non-empty feature map: AlexNet's three 3/2 max pools after its
   // 11/4 conv need 63; VGG's five 2x2 pools 32; ResNet's padded strides any.

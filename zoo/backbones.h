@@ -75,6 +75,8 @@ class MlpBackbone : public Backbone {
 struct InputAdapter {
   int64_t in_channels = 3, in_size = 0, out_size = 0;
   bool from_protocol = false;  // re-normalise protocol input to ImageNet's statistics
+  // The input's per-channel (or one for all) normalisation when it is not protocol FM's.
+  std::vector<float> in_mean, in_std;
   Tensor apply(const Tensor& x) const;
   bool identity() const { return !from_protocol && in_size == out_size; }
 };
@@ -93,6 +95,7 @@ struct BackboneSpec {
   int64_t out = 0;                           // head width; 0: headless
   int64_t in_channels = 1, image_size = 28;  // of the data
   int64_t input_size = 0;  // side the torchvision nets see; 0: the data's, at least 64
+  std::vector<float> data_mean, data_std;  // the data's normalisation (empty: protocol FM's)
 };
 // Throws std::invalid_argument for an unknown name or an input size below the net's minimum.
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec, Generator& init,

@@ -26,6 +26,8 @@ std::string options_json(const TrainOptions& o) {
   if (o.input_size != 0) j["input_size"] = o.input_size;
   if (!o.pretrained.empty()) j["pretrained"] = o.pretrained;
   if (!o.features.empty()) j["features"] = o.features;
+  if (!o.protocol.empty()) j["protocol"] = o.protocol;
+  if (o.skip_bad_images) j["skip_bad_images"] = true;
   if (model_is_semi_supervised(o.model)) j["labelled"] = o.labelled;
   if (model_fits_clusters(o.model)) j["clusters"] = o.clusters;
   if (o.model == "pseudo") j["pseudo_loss"] = o.pseudo_loss;
@@ -54,6 +56,8 @@ TrainOptions options_from_json(const std::string& text) {
   o.input_size = j.value("input_size", int64_t{0});
   o.pretrained = j.value("pretrained", std::string());
   o.features = j.value("features", std::string());
+  o.protocol = j.value("protocol", std::string());
+  o.skip_bad_images = j.value("skip_bad_images", false);
   if (j.contains("labelled")) o.labelled = j.at("labelled").get<int64_t>();
   if (j.contains("clusters")) o.clusters = j.at("clusters").get<int64_t>();
   if (j.contains("pseudo_loss")) o.pseudo_loss = j.at("pseudo_loss").get<std::string>();
@@ -63,7 +67,7 @@ TrainOptions options_from_json(const std::string& text) {
 
 std::string run_identity_json(const TrainOptions& o) {
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(options_json(o));
-  for (const char* free : {"data", "epochs", "lr", "k", "threads", "skip_nonfinite", "pretrained"})
+  for (const char* free : {"epochs", "lr", "k", "threads", "skip_nonfinite", "pretrained"})
     j.erase(free);
   return j.dump();
 }

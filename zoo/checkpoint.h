@@ -26,7 +26,7 @@ struct RunPosition {
 
 std::string options_json(const TrainOptions& o);
 TrainOptions options_from_json(const std::string& json);
-// options_json without the options a --resume may change (data, epochs, lr, k, threads,
+// options_json without the options a --resume may change (epochs, lr, k, threads,
 // skip_nonfinite, pretrained): a checkpoint continues only a run whose identity is the same.
 std::string run_identity_json(const TrainOptions& o);
 

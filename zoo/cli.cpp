@@ -20,6 +20,7 @@
 #include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
 #include "zoo/cli.h"
+#include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/report.h"
 #include "zoo/search_grid.h"
@@ -28,17 +29,25 @@
 namespace {
 using namespace he;
 
-// Model and split of a checkpoint, ready to encode.
+// Model and data of a checkpoint, ready to encode: the data the run recorded, or `data_spec`.
 struct Loaded {
   zoo::TrainOptions opt;
+  data::LoadedData data;
   std::shared_ptr<zoo::HashModel> model;
 };
-Loaded load_model(const std::string& ckpt, const data::ImageSet& train) {
+Loaded load_model(const std::string& ckpt, const std::string& data_spec, int threads) {
   SafetensorsFile file = load_safetensors(ckpt);
   auto it = file.metadata.find("options");
   if (it == file.metadata.end()) throw std::runtime_error(ckpt + ": not a zoo checkpoint");
-  Loaded l{zoo::options_from_json(it->second), nullptr};
+  Loaded l{zoo::options_from_json(it->second), {}, nullptr};
+  if (!data_spec.empty()) l.opt.data = data_spec;
+  l.opt.threads = threads;
+  l.data = zoo::load_run_data(l.opt);
+  const data::ImageSet& train = l.data.split.train;
   zoo::ModelConfig c;
+  c.num_classes = train.num_classes;
+  c.multi_label = train.multi_label();
+  c.data_mean = train.mean, c.data_std = train.std;
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.labelled = l.opt.labelled;
   c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss, c.pool = l.opt.pool;
@@ -58,10 +67,10 @@ const CLI::Validator kMapK = cli::in_range<int64_t>(1, 100000000);
 // Options of eval, encode and search, which all start from a checkpoint.
 struct CheckpointArgs {
   std::string ckpt;
-  int64_t k = 1000;  // eval: k of mAP@k
+  int64_t k = 0;  // eval: k of mAP@k (0: the data set's default)
   int threads = 2;
   bool quick = false;                       // eval: on FM-quick
-  std::string data = "fashion-mnist";       // encode / search
+  std::string data;                         // a --data SPEC instead of the run's
   std::string split = "test", images, out;  // encode: what to encode, and where
   std::string query = "0";                  // search
   int64_t top = 10;                         // search: hits to show
@@ -79,7 +88,9 @@ void add_network_options(CLI::App& train, zoo::TrainOptions& t) {
       .add_option("--input-size", t.input_size,
                   fmt::format("side the torchvision backbones see: the images are resized "
                               "bilinearly, repeated to 3 channels and ImageNet-normalised "
-                              "(default: {}, or the data's side if larger)",
+                              "(default: {}, or the data's side if larger); list / folder "
+                              "data: the side images are resized and cropped to on decoding, "
+                              "with random resized crops and flips in training",
                               zoo::kDefaultInputSize))
       ->check(cli::in_range<int64_t>(1, 4096));
   train
@@ -129,7 +140,19 @@ void add_model_options(CLI::App& train, zoo::TrainOptions& t, const std::string&
 CLI::App* add_train(CLI::App& app, zoo::TrainOptions& t, const std::string& model) {
   auto* train = app.add_subcommand(
       "train", "train, checkpoint every epoch, evaluate, write the run directory");
-  train->add_option("--data", t.data, "data set name")->capture_default_str();
+  train
+      ->add_option("--data", t.data,
+                   "fashion-mnist, mnist, idx:DIR, cifar10:DIR, list:DIR (DeepHash-pytorch's "
+                   "train.txt / database.txt / test.txt) or folder:DIR (train/<class>/*, "
+                   "test/<class>/*, database/<class>/* optional)")
+      ->capture_default_str();
+  train
+      ->add_option("--protocol", t.protocol,
+                   "cifar10:DIR only: DeepHash-pytorch's split (default: train = database = the "
+                   "50,000 training images, queries = the 10,000 test images)")
+      ->check(CLI::IsMember({"cifar10", "cifar10-1", "cifar10-2"}));
+  train->add_flag("--skip-bad-images", t.skip_bad_images,
+                  "list / folder: log and skip images that cannot be read or decoded");
   train->add_option("--bits", t.bits, "code length")->check(kBits)->capture_default_str();
   train->add_option("--epochs", t.epochs, "epochs (default: the recipe's, 5 for most)")
       ->check(cli::in_range<int64_t>(1, 100000));
@@ -148,7 +171,11 @@ CLI::App* add_train(CLI::App& app, zoo::TrainOptions& t, const std::string& mode
                    "also evaluate every N epochs (0: at the end only)")
       ->check(cli::in_range<int64_t>(0, 100000))
       ->capture_default_str();
-  train->add_option("--k", t.k, "k of mAP@k and P@k")->check(kMapK)->capture_default_str();
+  train
+      ->add_option("--k", t.k,
+                   "k of mAP@k and P@k (default: the data set's, as DeepHash-pytorch: the whole "
+                   "database for CIFAR-10, 5,000 for NUS-WIDE and COCO, else 1,000)")
+      ->check(kMapK);
   train->add_flag("--quick", t.quick, "FM-quick: 6,000 training images, 1,000 queries");
   train->add_flag("--resume", t.resume, "continue the run in --out from its checkpoint");
   train->add_flag("--overwrite", t.overwrite,
@@ -171,7 +198,8 @@ CLI::App* add_eval(CLI::App& app, CheckpointArgs& a) {
   eval->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
-  eval->add_option("--k", a.k, "k of mAP@k")->check(kMapK)->capture_default_str();
+  eval->add_option("--k", a.k, "k of mAP@k (default: the data set's)")->check(kMapK);
+  eval->add_option("--data", a.data, "a --data SPEC (default: the run's)");
   eval->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
   eval->add_flag("--quick", a.quick, "evaluate on FM-quick");
   return eval;
@@ -183,9 +211,9 @@ CLI::App* add_encode(CLI::App& app, CheckpointArgs& a) {
   encode->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
-  encode->add_option("--data", a.data, "data set name")->capture_default_str();
-  encode->add_option("--split", a.split, "train or test")
-      ->check(CLI::IsMember({"train", "test"}))
+  encode->add_option("--data", a.data, "a --data SPEC (default: the run's)");
+  encode->add_option("--split", a.split, "train, database or test")
+      ->check(CLI::IsMember({"train", "database", "test"}))
       ->capture_default_str();
   encode
       ->add_option("--images", a.images,
@@ -202,6 +230,7 @@ CLI::App* add_search(CLI::App& app, CheckpointArgs& a) {
   search->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
       ->required()
       ->check(CLI::ExistingFile);
+  search->add_option("--data", a.data, "a --data SPEC (default: the run's)");
   search->add_option("--query", a.query, "index of a test image, or an image file")
       ->capture_default_str();
   search->add_option("--k", a.top, "hits to show")
@@ -241,15 +270,24 @@ void print_eval_summary(const zoo::RunSummary& s) {
   fmt::print("{}\n", j.dump());
 }
 
-void run_encode(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& train_set) {
+// How an image file the user gives is decoded: as the run's list / folder images were.
+data::LoadImagesOptions decode_like_data(const Loaded& l) {
+  const data::ImageSet& db = l.data.split.database;
+  data::LoadImagesOptions lo;
+  lo.decode.channels = static_cast<int>(db.c);
+  lo.decode.height = db.h, lo.decode.width = db.w;
+  lo.decode.keep_aspect = l.data.resized;
+  return lo;
+}
+
+void run_encode(const CheckpointArgs& a, const Loaded& l) {
+  const data::RetrievalSplit& split = l.data.split;
   data::ImageSet set;
   if (!a.images.empty()) {
-    data::LoadImagesOptions lo;
-    lo.decode.channels = static_cast<int>(train_set.c);
-    lo.decode.height = train_set.h, lo.decode.width = train_set.w;
-    set = data::load_image_folder(a.images, lo, nullptr);
+    set = data::load_image_folder(a.images, decode_like_data(l), nullptr);
+    set.mean = split.train.mean, set.std = split.train.std;
   } else {
-    set = a.split == "train" ? train_set : data::load_split(a.data, data::Split::kTest);
+    set = a.split == "train" ? split.train : a.split == "database" ? split.database : split.query;
   }
   if (l.model->float_descriptors()) {
     Tensor f = zoo::encode_set(*l.model, set).contiguous().to(DType::f32);
@@ -262,43 +300,52 @@ void run_encode(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& 
   fmt::print("{} codes of {} bits -> {}\n", codes.size(), codes.bits(), a.out);
 }
 
-// The query of `search`: a test image by index (with its label) or an image file (label -1).
-std::pair<data::ImageSet, int64_t> search_query(const CheckpointArgs& a,
-                                                const data::ImageSet& train_set) {
+// The query of `search`: a test image by index (with its row in the queries) or an image
+// file (row -1).
+std::pair<data::ImageSet, int64_t> search_query(const CheckpointArgs& a, const Loaded& l) {
+  const data::ImageSet& queries = l.data.split.query;
+  data::ImageSet q;
+  int64_t qi = -1;
   if (!a.query.empty() && a.query.find_first_not_of("0123456789") == std::string::npos) {
-    data::ImageSet test_set = data::load_split(a.data, data::Split::kTest);
-    int64_t qi = std::stoll(a.query);
-    if (qi >= test_set.n)
+    qi = std::stoll(a.query);
+    if (qi >= queries.n)
       throw std::out_of_range(
-          fmt::format("--query {}: the test split has {} images", qi, test_set.n));
-    return {zoo::one_image_set(test_set.image(qi), test_set.c, test_set.h, test_set.w),
-            test_set.labels[qi]};
+          fmt::format("--query {}: the test split has {} images", qi, queries.n));
+    q = zoo::one_image_set(queries.image(qi), queries.c, queries.h, queries.w);
+  } else {
+    data::DecodedImage img = data::decode_image(a.query, decode_like_data(l).decode);
+    q = zoo::one_image_set(img.pixels.data(), img.c, img.h, img.w);
   }
-  data::DecodeOptions d;
-  d.channels = static_cast<int>(train_set.c), d.height = train_set.h, d.width = train_set.w;
-  data::DecodedImage img = data::decode_image(a.query, d);
-  return {zoo::one_image_set(img.pixels.data(), img.c, img.h, img.w), -1};
+  q.mean = queries.mean, q.std = queries.std;
+  return {std::move(q), qi};
 }
 
-void run_search(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& train_set) {
+void run_search(const CheckpointArgs& a, const Loaded& l) {
   if (l.model->float_descriptors())
     throw std::invalid_argument("search: " + l.opt.model +
                                 " gives float descriptors; the search grid ranks Hamming codes "
                                 "(use encode and hashsearch on the .npy)");
-  auto [qset, qlabel] = search_query(a, train_set);
+  const data::ImageSet& db_set = l.data.split.database;
+  auto [qset, qi] = search_query(a, l);
   const std::string db_npy =
       (std::filesystem::path(a.ckpt).parent_path() / "db_codes.npy").string();
-  retrieval::PackedCodes db = std::filesystem::exists(db_npy)
-                                  ? retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy,
-                                                              static_cast<int>(l.opt.bits))
-                                  : zoo::pack(zoo::encode_set(*l.model, train_set));
+  retrieval::PackedCodes db;
+  if (a.data.empty() && std::filesystem::exists(db_npy))
+    db = retrieval::codes_from_npy(retrieval::read_npy(db_npy), db_npy,
+                                   static_cast<int>(l.opt.bits));
+  if (db.size() != static_cast<size_t>(db_set.n))  // none, or written for other data
+    db = zoo::pack(zoo::encode_set(*l.model, db_set));
   retrieval::PackedCodes q = zoo::pack(zoo::encode_set(*l.model, qset));
   retrieval::KnnResult r =
       retrieval::make_binary_index("flat", db)->search(q, static_cast<size_t>(a.top));
+  const retrieval::Labels db_labels = zoo::retrieval_labels(db_set);
+  const retrieval::Labels q_labels = zoo::retrieval_labels(l.data.split.query);
   std::vector<zoo::GridItem> hits;
   for (size_t i = 0; i < r.k; ++i)
-    hits.push_back({r.ids[i], r.dist[i], qlabel >= 0 && train_set.labels[r.ids[i]] == qlabel});
-  zoo::write_search_grid(a.out, qset.image(0), train_set, hits);
+    hits.push_back({r.ids[i], r.dist[i],
+                    qi >= 0 && q_labels.relevant(static_cast<size_t>(qi), db_labels,
+                                                 static_cast<size_t>(r.ids[i]))});
+  zoo::write_search_grid(a.out, qset.image(0), db_set, hits);
   for (const auto& h : hits)
     fmt::print("db {:6d}  distance {:3d}  {}\n", h.index, h.distance,
                h.relevant ? "relevant" : "-");
@@ -308,7 +355,8 @@ void run_search(const CheckpointArgs& a, const Loaded& l, const data::ImageSet& 
 int run(const std::string& model, int argc, char** argv) {
   CLI::App app{fmt::format(
       "{}: {}\nProtocol FM (shared/protocol.md): train on the 60,000 Fashion-MNIST training "
-      "images, database = training set, queries = the 10,000 test images.",
+      "images, database = training set, queries = the 10,000 test images. --data takes your "
+      "own (README, 'Your own data').",
       model, zoo::model_summary(model))};
   app.require_subcommand(1);
   zoo::TrainOptions t;
@@ -326,16 +374,15 @@ int run(const std::string& model, int argc, char** argv) {
     return 0;
   }
   if (*eval) {
-    print_eval_summary(zoo::evaluate_checkpoint(a.ckpt, a.k, a.quick, a.threads));
+    print_eval_summary(zoo::evaluate_checkpoint(a.ckpt, a.k, a.quick, a.threads, a.data));
     return 0;
   }
   set_num_threads(a.threads);
-  data::ImageSet train_set = data::load_split(a.data, data::Split::kTrain);
-  Loaded l = load_model(a.ckpt, train_set);
+  Loaded l = load_model(a.ckpt, a.data, a.threads);
   if (*encode)
-    run_encode(a, l, train_set);
+    run_encode(a, l);
   else
-    run_search(a, l, train_set);
+    run_search(a, l);
   return 0;
 }
 }  // namespace

@@ -10,6 +10,7 @@ BackboneSpec backbone_spec(const ModelConfig& c, const std::string& name, int64_
   spec.name = name, spec.out = out;
   spec.in_channels = c.in_channels, spec.image_size = c.image_size;
   spec.input_size = c.input_size;
+  spec.data_mean = c.data_mean, spec.data_std = c.data_std;
   return spec;
 }
 

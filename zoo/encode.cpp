@@ -14,10 +14,17 @@ Tensor images_tensor(const data::ImageSet& set, int64_t begin, int64_t count) {
   Tensor t = Tensor::empty({count, set.c, set.h, set.w});
   float* dst = t.data<float>();
   const uint8_t* src = set.image(begin);
-  const int64_t n = count * set.image_size();
-  const float scale = 1.0f / (255.0f * data::kFashionMnistStd),
-              shift = -data::kFashionMnistMean / data::kFashionMnistStd;
-  for (int64_t i = 0; i < n; ++i) dst[i] = src[i] * scale + shift;
+  const int64_t plane = set.h * set.w;
+  for (int64_t ch = 0; ch < set.c; ++ch) {
+    const size_t k = set.mean.size() == 1 ? 0 : static_cast<size_t>(ch);
+    const float mean = set.mean.empty() ? data::kFashionMnistMean : set.mean[k];
+    const float std = set.std.empty() ? data::kFashionMnistStd : set.std[k];
+    const float scale = 1.0f / (255.0f * std), shift = -mean / std;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t at = (i * set.c + ch) * plane;
+      for (int64_t j = 0; j < plane; ++j) dst[at + j] = src[at + j] * scale + shift;
+    }
+  }
   return t;
 }
 
@@ -31,12 +38,21 @@ data::ImageSet one_image_set(const uint8_t* pixels, int64_t c, int64_t h, int64_
 TrainBatch to_train_batch(const data::Batch& b) {
   TrainBatch t;
   t.images = Tensor::from_vector(b.images, {b.b, b.c, b.h, b.w});
-  t.labels = Tensor::from_vector(b.labels, {static_cast<int64_t>(b.labels.size())});
+  if (!b.multi_hot.empty()) {
+    std::vector<float> rows(b.multi_hot.begin(), b.multi_hot.end());
+    t.labels = Tensor::from_vector(rows, {b.b, b.num_classes});
+  } else {
+    t.labels = Tensor::from_vector(b.labels, {static_cast<int64_t>(b.labels.size())});
+  }
   t.indices = Tensor::from_vector(b.indices, {static_cast<int64_t>(b.indices.size())});
   return t;
 }
 
 Tensor labels_tensor(const data::ImageSet& set) {
+  if (set.multi_label()) {
+    std::vector<float> rows(set.multi_hot.begin(), set.multi_hot.end());
+    return Tensor::from_vector(rows, {set.n, set.num_classes});
+  }
   if (set.labels.size() != static_cast<size_t>(set.n))
     throw std::invalid_argument(
         "zoo: the data set has no single-label class ids (multi-label sets need a "

@@ -9,13 +9,13 @@
 namespace he::zoo {
 
 // Images [begin, begin + count) of `set` as (count,C,H,W) f32, /255 then normalised with the
-// protocol's Fashion-MNIST mean and std.
+// set's per-channel mean and std (protocol FM's Fashion-MNIST values when it has none).
 Tensor images_tensor(const data::ImageSet& set, int64_t begin, int64_t count);
 // A one-image set (no labels) holding a copy of pixels (C,H,W) u8.
 data::ImageSet one_image_set(const uint8_t* pixels, int64_t c, int64_t h, int64_t w);
-// Loader batch -> tensors.
+// Loader batch -> tensors; multi-label batches give labels (B,C) f32 (losses::similarity).
 TrainBatch to_train_batch(const data::Batch& b);
-// Labels of the set as (N) i64.
+// Labels of the set as (N) i64, or (N,C) f32 multi-hot for a multi-label set.
 Tensor labels_tensor(const data::ImageSet& set);
 retrieval::Labels retrieval_labels(const data::ImageSet& set);
 

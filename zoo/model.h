@@ -18,6 +18,13 @@ namespace he::zoo {
 struct ModelConfig {
   int64_t bits = 64;
   int64_t num_classes = 10;
+  // Labels are multi-hot rows (N,num_classes) f32 instead of class ids (N) i64: the pairwise
+  // recipes count two images as similar when they share a label; recipes that need one class
+  // per image refuse such data (require_class_ids).
+  bool multi_label = false;
+  // The per-channel mean / std the images were normalised with (empty: protocol FM's), which
+  // the torchvision backbones undo before normalising with ImageNet's (InputAdapter).
+  std::vector<float> data_mean, data_std;
   int64_t train_size = 60000;  // rows of memory banks / learned database codes
   int64_t in_channels = 1, image_size = 28;
   // --backbone: "" for the model's default (the small CNN; pixels for LSH / ITQ), or a name of

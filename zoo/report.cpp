@@ -26,7 +26,12 @@ std::string metrics_json(const retrieval::EvalResult& r, const RunInfo& info,
   j["seconds"] = info.seconds;
   j["queries"] = r.queries;
   j["database"] = r.database;
-  j["protocol"] = info.quick ? "FM-quick" : "FM";
+  j["data"] = info.data;
+  if (info.data == "fashion-mnist")
+    j["protocol"] = info.quick ? "FM-quick" : "FM";
+  else
+    j["protocol"] = (info.data_protocol.empty() ? "default" : info.data_protocol) +
+                    (info.quick ? "-quick" : "");
   if (!bit_balance.empty()) {
     j["bit_balance_min"] = *std::min_element(bit_balance.begin(), bit_balance.end());
     j["bit_balance_max"] = *std::max_element(bit_balance.begin(), bit_balance.end());
@@ -48,6 +53,12 @@ void write_codes_npy(const std::string& path, const retrieval::PackedCodes& code
 void write_labels_npy(const std::string& path, const std::vector<int64_t>& labels) {
   retrieval::write_npy(path,
                        retrieval::npy_from({static_cast<int64_t>(labels.size())}, labels.data()));
+}
+
+void write_multi_hot_npy(const std::string& path, const std::vector<uint8_t>& multi_hot,
+                         int64_t classes) {
+  const int64_t n = classes > 0 ? static_cast<int64_t>(multi_hot.size()) / classes : 0;
+  retrieval::write_npy(path, retrieval::npy_from({n, classes}, multi_hot.data()));
 }
 
 std::string line_plot_svg(const std::vector<double>& xs, const std::vector<double>& ys,

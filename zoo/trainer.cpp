@@ -17,6 +17,7 @@
 #include "engine/data/loader.h"
 #include "zoo/checkpoint.h"
 #include "zoo/data_parallel.h"
+#include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/float_report.h"
 #include "zoo/report.h"
@@ -43,6 +44,27 @@ SigintGuard::SigintGuard() {
 }
 SigintGuard::~SigintGuard() { std::signal(SIGINT, previous_); }
 bool SigintGuard::interrupted() const { return g_interrupted.load(); }
+
+ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& split) {
+  ModelConfig c;
+  c.bits = o.bits;
+  c.num_classes = split.train.num_classes;
+  c.multi_label = split.train.multi_label();
+  c.data_mean = split.train.mean, c.data_std = split.train.std;
+  c.train_size = split.train.n;
+  c.in_channels = split.train.c;
+  c.image_size = split.train.h;
+  c.lr = o.lr;
+  c.seed = o.seed;
+  c.backbone = o.backbone;
+  c.input_size = o.input_size;
+  c.labelled = o.labelled;
+  c.clusters = o.clusters;
+  c.pseudo_loss = o.pseudo_loss;
+  c.pool = o.pool;
+  if (!o.features.empty()) c.feature_backbone = o.backbone;  // resolve_feature_source's
+  return c;
+}
 
 namespace {
 
@@ -80,32 +102,6 @@ std::string eta(double s) {
   return fmt::format("{}:{:02d}:{:02d}", t / 3600, t / 60 % 60, t % 60);
 }
 
-data::RetrievalSplit load_protocol(const TrainOptions& o) {
-  if (o.data != "fashion-mnist")
-    throw std::invalid_argument("--data " + o.data +
-                                ": the zoo trainer runs protocol FM; only fashion-mnist is known");
-  return data::fm_protocol(o.quick);
-}
-
-ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& split) {
-  ModelConfig c;
-  c.bits = o.bits;
-  c.num_classes = 10;
-  c.train_size = split.train.n;
-  c.in_channels = split.train.c;
-  c.image_size = split.train.h;
-  c.lr = o.lr;
-  c.seed = o.seed;
-  c.backbone = o.backbone;
-  c.input_size = o.input_size;
-  c.labelled = o.labelled;
-  c.clusters = o.clusters;
-  c.pseudo_loss = o.pseudo_loss;
-  c.pool = o.pool;
-  if (!o.features.empty()) c.feature_backbone = o.backbone;  // resolve_feature_source's
-  return c;
-}
-
 // "bit balance min 0.48 max 0.53 (0 of 64 bits outside [0.3, 0.7])" of the database codes.
 std::string balance_line(const std::vector<double>& b) {
   if (b.empty()) return "";
@@ -115,6 +111,14 @@ std::string balance_line(const std::vector<double>& b) {
       "bit balance (fraction of +1 per database bit) min {:.3f} max {:.3f} ({} of {} "
       "bits outside [0.3, 0.7])",
       *lo, *hi, off, b.size());
+}
+
+// The labels of `set` as db_labels.npy / query_labels.npy: (N) i64 or (N,C) u8 multi-hot.
+void write_set_labels(const std::string& path, const data::ImageSet& set) {
+  if (set.multi_label())
+    write_multi_hot_npy(path, set.multi_hot, set.num_classes);
+  else
+    write_labels_npy(path, set.labels);
 }
 
 // Encodes database and queries, evaluates, writes metrics.json, codes, labels and pr.svg.
@@ -137,8 +141,8 @@ retrieval::EvalResult evaluate_and_write(HashModel& model, const data::Retrieval
   write_text_atomic(dir + "/metrics.json", metrics_json(r, info, bits_on));
   write_codes_npy(dir + "/db_codes.npy", db);
   write_codes_npy(dir + "/query_codes.npy", q);
-  write_labels_npy(dir + "/db_labels.npy", split.database.labels);
-  write_labels_npy(dir + "/query_labels.npy", split.query.labels);
+  write_set_labels(dir + "/db_labels.npy", split.database);
+  write_set_labels(dir + "/query_labels.npy", split.query);
   write_text_atomic(dir + "/pr.svg",
                     retrieval::pr_curve_svg(r, fmt::format("{} {} bits: precision-recall over "
                                                            "Hamming radius",
@@ -205,7 +209,8 @@ struct Run {
   Clock::time_point wall_start, wall_mark;
   ReplacedRun replaced;  // --overwrite: the old run, until this one's first checkpoint
   Log log;
-  data::RetrievalSplit split;
+  data::LoadedData data;  // --data, loaded before the run folder was touched
+  const data::RetrievalSplit& split;
   bool default_network = false;  // the model's own network (no --backbone given)
   ModelConfig cfg;
   std::shared_ptr<HashModel> model;
@@ -215,7 +220,7 @@ struct Run {
   // Under mpirun, rank 0 alone writes the log, the progress bar, checkpoints and results.
   bool writer = true;
 
-  Run(const TrainOptions& opt_in, const std::string& run_dir)
+  Run(const TrainOptions& opt_in, const std::string& run_dir, data::LoadedData loaded)
       : o(opt_in),
         dir(run_dir),
         ckpt(run_dir + "/checkpoint.safetensors"),
@@ -224,6 +229,8 @@ struct Run {
         replaced(run_dir, opt_in.overwrite && dist::World::get().is_root()),
         log(dist::World::get().is_root() ? replaced.log_path() : "/dev/null",
             opt_in.quiet || !dist::World::get().is_root()),
+        data(std::move(loaded)),
+        split(data.split),
         writer(dist::World::get().is_root()) {}
 
   void save() {
@@ -233,10 +240,21 @@ struct Run {
   }
 };
 
+// The data line of the log (k resolved: the data set's default when not given), the cache
+// used and the images --skip-bad-images left out.
+void log_data(Run& r) {
+  const bool default_k = r.o.k == 0;
+  r.o.k = resolve_k(r.o.k, r.data);
+  r.log.line(data_summary(r.o, r.data, default_k));
+  for (const std::string& note : r.data.cache_notes) r.log.line(note);
+  for (const std::string& f : r.data.skipped_files) r.log.line("skipped (--skip-bad-images): " + f);
+  if (!r.data.skipped_files.empty())
+    r.log.line(fmt::format("{} images skipped", r.data.skipped_files.size()));
+}
+
 // The model, its optimisers and the options its recipe fills in (lr, batch, epochs).
 void build_model(Run& r) {
   TrainOptions& o = r.o;
-  r.split = load_protocol(o);
   resolve_feature_source(o);
   // The model's default network is recorded in the run's options when it is not the small
   // CNN, so that the checkpoint names what it holds (options_from_json).
@@ -398,7 +416,7 @@ void end_epoch(Run& r, int64_t epoch, bool stopped, const EpochLosses& sums) {
                          stopped ? " (interrupted)" : "", means, r.ckpt));
   if (r.writer && !stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 &&
       epoch + 1 < o.epochs) {
-    RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick};
+    RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick, o.data, o.protocol};
     std::vector<double> balance;
     r.log.line(fmt::format(
         "eval after epoch {}: {}", epoch + 1,
@@ -414,9 +432,8 @@ bool train_epochs(Run& r) {
   data::LoaderOptions lo;
   lo.batch_size = o.batch;
   lo.seed = o.seed;
-  lo.workers = 1;
-  lo.transform.mean = {data::kFashionMnistMean};
-  lo.transform.std = {data::kFashionMnistStd};
+  lo.workers = r.data.resized ? std::max(1, o.threads) : 1;  // augmenting takes more than one
+  lo.transform = training_transform(r.data);
   data::Loader loader(r.split.train, lo);
   const int64_t per_epoch = loader.batches_per_epoch();
 
@@ -465,7 +482,8 @@ void write_loss_plot(Run& r) {
 void evaluate_finished(Run& r, RunSummary& summary) {
   const TrainOptions& o = r.o;
   const auto eval_start = Clock::now();
-  RunInfo info{o.model, o.bits, o.epochs, summary.train_images_per_s, 0, o.quick};
+  RunInfo info{o.model, o.bits,  o.epochs, summary.train_images_per_s,
+               0,       o.quick, o.data,   o.protocol};
   info.seconds = since(r.wall_start);
   std::vector<double> balance;
   summary.eval = evaluate_and_write(*r.model, r.split, r.dir, info, o.k, o.threads, &balance);
@@ -479,6 +497,7 @@ void evaluate_finished(Run& r, RunSummary& summary) {
 
 RunSummary train(const TrainOptions& opt_in) {
   set_num_threads(opt_in.threads);
+  data::LoadedData loaded = load_run_data(opt_in);  // bad data: an error, nothing written
   const std::string dir =
       opt_in.out.empty() ? fmt::format("runs/{}-{}", opt_in.model, opt_in.bits) : opt_in.out;
   std::filesystem::create_directories(dir);
@@ -488,7 +507,8 @@ RunSummary train(const TrainOptions& opt_in) {
     lock.emplace(dir);
     check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
   }
-  Run r(opt_in, dir);
+  Run r(opt_in, dir, std::move(loaded));
+  log_data(r);
   build_model(r);
   if (r.o.resume)
     resume(r);
@@ -511,7 +531,7 @@ RunSummary train(const TrainOptions& opt_in) {
 }
 
 RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool quick_override,
-                               int threads) {
+                               int threads, const std::string& data_spec) {
   set_num_threads(threads);
   const std::filesystem::path parent = std::filesystem::path(ckpt_path).parent_path();
   const std::string dir = parent.empty() ? std::string(".") : parent.string();
@@ -522,7 +542,10 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
     throw std::runtime_error(ckpt_path + ": not a zoo checkpoint (no 'options' metadata)");
   TrainOptions o = options_from_json(it->second);
   if (quick_override) o.quick = true;
-  data::RetrievalSplit split = load_protocol(o);
+  if (!data_spec.empty()) o.data = data_spec;
+  const data::LoadedData data = load_run_data(o);
+  const data::RetrievalSplit& split = data.split;
+  k = resolve_k(k, data);
   std::shared_ptr<HashModel> model = make_model(o.model, model_config(o, split));
   RunSummary s;
   const auto start = Clock::now();
@@ -530,7 +553,8 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
   RunInfo info{
       o.model,          o.bits,
       pos.epoch,        pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
-      pos.wall_seconds, o.quick};
+      pos.wall_seconds, o.quick,
+      o.data,           o.protocol};
   s.eval = evaluate_and_write(*model, split, dir, info, k, threads);
   s.seconds = since(start);
   s.finished = true;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/data/datasets.h"
 #include "retrieval/metrics.h"
 #include "zoo/model.h"
 
@@ -14,7 +15,9 @@ namespace he::zoo {
 
 struct TrainOptions {
   std::string model = "hashnet";
-  std::string data = "fashion-mnist";
+  std::string data = "fashion-mnist";  // a --data SPEC (engine/data/data_spec.h)
+  std::string protocol;                // cifar10:DIR only: cifar10, cifar10-1 or cifar10-2
+  bool skip_bad_images = false;        // list / folder: leave out images that fail to decode
   int64_t bits = 64;
   int64_t epochs = 0;  // 0: the model's default_epochs() (5 for most)
   int64_t batch = 0;   // 0: the model's default_batch() (protocol FM: 128)
@@ -30,7 +33,7 @@ struct TrainOptions {
   bool resume = false;     // continue from <out>/checkpoint.safetensors
   bool overwrite = false;  // replace the run in <out> (once this one has a checkpoint)
   int64_t eval_every = 0;  // also evaluate every N epochs (0: only at the end)
-  int64_t k = 1000;        // mAP@k, P@k
+  int64_t k = 0;           // mAP@k, P@k; 0: the data set's default (zoo/dataset.h)
   bool skip_nonfinite =
       false;  // skip a step with a non-finite loss or gradient instead of stopping
   int64_t stop_after_iters = -1;  // stop (with a checkpoint) after this many iterations (tests)
@@ -79,14 +82,21 @@ class SigintGuard {
   void (*previous_)(int) = nullptr;
 };
 
+// The configuration a run with options `o` builds its model from: the training split decides
+// the classes, channels, image size, normalisation and the sizes of memory banks and learned
+// database codes. Loading a checkpoint rebuilds the model from the same configuration.
+ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& split);
+
 // Trains (or resumes) and evaluates; writes the run directory, which it locks (run_dir.h).
 // Throws on bad options/data, and before any work when the directory is in use or holds a run
 // that neither --resume nor --overwrite names.
 RunSummary train(const TrainOptions& opt);
 
-// Re-encodes and re-evaluates the checkpoint of a run; rewrites metrics.json, the codes and
-// pr.svg beside it, with the run's folder locked.
-RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 1000,
-                               bool quick_override = false, int threads = 2);
+// Re-encodes and re-evaluates the checkpoint of a run on the data it recorded (or on
+// `data_spec` when given); rewrites metrics.json, the codes and pr.svg beside it, with the
+// run's folder locked. k = 0: the data set's default.
+RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k = 0,
+                               bool quick_override = false, int threads = 2,
+                               const std::string& data_spec = "");
 
 }  // namespace he::zoo

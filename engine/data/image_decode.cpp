@@ -86,12 +86,40 @@ void resize_u8_hwc(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t*
 }
 
 namespace {
+// The centre window (top, left, ch, cw) of an h x w image with the aspect ratio of oh x ow.
+struct Window {
+  int64_t top = 0, left = 0, h = 0, w = 0;
+};
+Window centre_window(int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  Window win{0, 0, h, w};
+  if (h * ow > w * oh) {  // taller than the target: keep the full width
+    win.h = std::max<int64_t>(1, (w * oh + ow / 2) / ow);
+    win.top = (h - win.h) / 2;
+  } else {
+    win.w = std::max<int64_t>(1, (h * ow + oh / 2) / oh);
+    win.left = (w - win.w) / 2;
+  }
+  return win;
+}
+
 // Interleaved h x w x opts.channels pixels -> the resized CHW image.
 DecodedImage finish(const uint8_t* hwc, const DecodeOptions& opts, int h, int w) {
   DecodedImage img;
   img.c = opts.channels;
-  std::vector<uint8_t> resized;
-  if (opts.height > 0 && opts.width > 0 && (opts.height != h || opts.width != w)) {
+  std::vector<uint8_t> cropped, resized;
+  const bool sized = opts.height > 0 && opts.width > 0;
+  if (sized && opts.keep_aspect) {
+    const Window win = centre_window(h, w, opts.height, opts.width);
+    if (win.h != h || win.w != w) {
+      cropped.resize(static_cast<size_t>(win.h * win.w * img.c));
+      for (int64_t y = 0; y < win.h; ++y)
+        std::copy_n(hwc + ((y + win.top) * w + win.left) * img.c, win.w * img.c,
+                    cropped.data() + y * win.w * img.c);
+      hwc = cropped.data();
+      h = static_cast<int>(win.h), w = static_cast<int>(win.w);
+    }
+  }
+  if (sized && (opts.height != h || opts.width != w)) {
     resized.resize(static_cast<size_t>(opts.height * opts.width * img.c));
     resize_u8_hwc(hwc, img.c, h, w, resized.data(), opts.height, opts.width);
     hwc = resized.data();
@@ -103,6 +131,21 @@ DecodedImage finish(const uint8_t* hwc, const DecodeOptions& opts, int h, int w)
   return img;
 }
 }  // namespace
+
+int image_file_channels(const std::string& path) {
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path, uint64_t{1} << 31);
+  } catch (const std::exception&) {
+    return 0;
+  }
+  if (is_binary_pnm(bytes)) return bytes[1] == '5' ? 1 : 3;
+  int w = 0, h = 0, channels = 0;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels))
+    return 0;
+  return channels;
+}
 
 DecodedImage decode_image(const std::string& path, const DecodeOptions& opts) {
   if (opts.channels != 1 && opts.channels != 3)

@@ -10,6 +10,10 @@ struct DecodeOptions {
   int channels = 3;    // 1 (grey) or 3 (RGB): the decoded image is converted to this
   int64_t height = 0;  // > 0 with width: resize (bilinear, stb_image_resize) to this size
   int64_t width = 0;
+  // With height and width: scale so that the image covers height x width with its aspect
+  // ratio kept (the short side fits), then crop the centre (torchvision's Resize(short side)
+  // + CenterCrop). false: stretch to height x width.
+  bool keep_aspect = false;
 };
 
 struct DecodedImage {
@@ -22,6 +26,10 @@ DecodedImage decode_image(const std::string& path, const DecodeOptions& opts);
 // The same from the file's bytes (the in-memory half and the fuzzing entry point).
 DecodedImage decode_image_bytes(const std::vector<uint8_t>& bytes, const std::string& path,
                                 const DecodeOptions& opts);
+
+// The channels an image file stores by its header (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA);
+// 0 when the file cannot be read or its header is not an image's.
+int image_file_channels(const std::string& path);
 
 // u8 HWC (interleaved) -> u8 CHW, src and dst of h*w*c bytes.
 void hwc_to_chw(const uint8_t* src, int64_t c, int64_t h, int64_t w, uint8_t* dst);

@@ -41,7 +41,9 @@ std::vector<Slot> decode_all(const ImageList& list, const LoadImagesOptions& opt
         }
         slots[i].ok = true;
       } catch (const std::exception& e) {
-        slots[i].error = e.what();
+        slots[i].error = list.lines.empty()
+                             ? e.what()
+                             : fmt::format("{}:{}: {}", list.source, list.lines[i], e.what());
       }
     }
   };
@@ -66,8 +68,8 @@ void copy_labels(const ImageList& list, const std::vector<int64_t>& kept, ImageS
 }  // namespace
 
 uint64_t image_cache_key(const ImageList& list, const LoadImagesOptions& opts) {
-  int64_t header[4] = {opts.decode.channels, opts.decode.height, opts.decode.width,
-                       opts.skip_undecodable ? 1 : 0};
+  int64_t header[5] = {opts.decode.channels, opts.decode.height, opts.decode.width,
+                       opts.skip_undecodable ? 1 : 0, opts.decode.keep_aspect ? 1 : 0};
   uint64_t h = fnv1a(header, sizeof header);
   for (const std::string& p : list.paths) {
     struct stat st {};

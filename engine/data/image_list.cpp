@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -26,6 +27,9 @@ ImageList list_image_folder(const std::string& root) {
          fs::directory_iterator(fs::path(root) / list.class_names[k]))
       if (e.is_regular_file()) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
+    if (files.empty())
+      throw std::runtime_error(
+          fmt::format("{}: class folder '{}' has no images", root, list.class_names[k]));
     for (std::string& f : files) {
       list.paths.push_back(std::move(f));
       list.labels.push_back(k);
@@ -39,6 +43,8 @@ ImageList parse_list(const std::string& text, const std::string& list_path, cons
   std::istringstream in(text);
   ImageList list;
   list.num_classes = num_classes;
+  list.source = list_path;
+  std::unordered_map<std::string, int64_t> first_line;  // path -> the line that lists it
   std::string line;
   for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -62,7 +68,12 @@ ImageList parse_list(const std::string& text, const std::string& list_path, cons
     if (static_cast<int64_t>(row.size()) != list.num_classes)
       throw std::runtime_error(fmt::format("{}:{}: {} labels, expected {}", list_path, line_no,
                                            row.size(), list.num_classes));
-    list.paths.push_back((fs::path(root) / path).string());
+    std::string full = (fs::path(root) / path).lexically_normal().string();
+    if (auto [at, fresh] = first_line.emplace(full, line_no); !fresh)
+      throw std::runtime_error(fmt::format("{}:{}: {} is already listed on line {}", list_path,
+                                           line_no, path, at->second));
+    list.paths.push_back(std::move(full));
+    list.lines.push_back(line_no);
     list.multi_hot.insert(list.multi_hot.end(), row.begin(), row.end());
   }
   return list;

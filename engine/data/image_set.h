@@ -22,6 +22,9 @@ struct ImageSet {
   std::vector<int64_t> labels;
   std::vector<uint8_t> multi_hot;
   int64_t num_classes = 0;
+  // Per-channel (c, or 1 for all) normalisation of pixels / 255 that a model sees,
+  // (x - mean) / std; empty: left to the user (the zoo then uses protocol FM's).
+  std::vector<float> mean, std;
 
   int64_t image_size() const { return c * h * w; }
   bool multi_label() const { return !multi_hot.empty(); }
@@ -31,6 +34,8 @@ struct ImageSet {
 
 // The first k images (and their labels) of `set`, copied into owned storage.
 ImageSet take_first(const ImageSet& set, int64_t k);
+// The images `rows` of `set` in that order (and their labels), copied into owned storage.
+ImageSet take_rows(const ImageSet& set, const std::vector<int64_t>& rows);
 
 // One loader batch. images: (b,c,h,w) f32 after the transforms; labels: (b) class ids or
 // empty; multi_hot: (b,num_classes) u8 or empty; indices: (b) dataset row of each image.

@@ -101,11 +101,32 @@ void normalize(float* img, int64_t c, int64_t hw, const std::vector<float>& mean
   }
 }
 
+namespace {
+struct Window {
+  int64_t top, left, h, w;
+};
+// The window of a random resized crop of an h x w image from four uniforms u(4..7) of the
+// sample's counters: area fraction, log aspect ratio, then the top and left offsets.
+template <typename Uniform>
+Window random_resized_window(int64_t h, int64_t w, double min_scale, Uniform u) {
+  const double area = static_cast<double>(h * w) * (min_scale + (1 - min_scale) * u(4));
+  const double log_lo = std::log(3.0 / 4.0), log_hi = std::log(4.0 / 3.0);
+  const double ratio = std::exp(log_lo + (log_hi - log_lo) * u(5));  // width / height
+  Window win{};
+  win.w = std::clamp<int64_t>(std::llround(std::sqrt(area * ratio)), 1, w);
+  win.h = std::clamp<int64_t>(std::llround(std::sqrt(area / ratio)), 1, h);
+  win.top = static_cast<int64_t>(u(6) * static_cast<double>(h - win.h + 1));
+  win.left = static_cast<int64_t>(u(7) * static_cast<double>(w - win.w + 1));
+  return win;
+}
+}  // namespace
+
 uint64_t epoch_key(uint64_t seed, int64_t epoch) {
   return philox::bits64_at(seed ^ 0x5eedda7a5eedda7aull, static_cast<uint64_t>(epoch));
 }
 
 void Transform::output_size(int64_t h, int64_t w, int64_t& out_h, int64_t& out_w) const {
+  if (opts_.random_resized_crop > 0) h = w = opts_.random_resized_crop;
   if (opts_.resize_h > 0 && opts_.resize_w > 0) h = opts_.resize_h, w = opts_.resize_w;
   if (opts_.center_crop_h > 0 && opts_.center_crop_w > 0)
     h = opts_.center_crop_h, w = opts_.center_crop_w;
@@ -134,6 +155,17 @@ void Transform::apply(const uint8_t* img, int64_t c, int64_t h, int64_t w, uint6
     std::swap(a, b);
     h = nh, w = nw;
   };
+  if (opts_.random_resized_crop > 0) {
+    const Window win =
+        random_resized_window(h, w, opts_.random_resized_crop_min_scale,
+                              [&](uint64_t j) { return philox::uniform_at(key, ctr + j); });
+    const int64_t side = opts_.random_resized_crop;
+    std::vector<float> window(static_cast<size_t>(c * win.h * win.w));
+    crop(a.data(), c, h, w, win.top, win.left, win.h, win.w, window.data());
+    step(side, side, [&](const float*, float* d) {
+      resize_bilinear(window.data(), c, win.h, win.w, d, side, side);
+    });
+  }
   if (opts_.resize_h > 0 && opts_.resize_w > 0 && (opts_.resize_h != h || opts_.resize_w != w))
     step(opts_.resize_h, opts_.resize_w, [&](const float* s, float* d) {
       resize_bilinear(s, c, h, w, d, opts_.resize_h, opts_.resize_w);

@@ -34,9 +34,14 @@ void rotate_bilinear(const float* src, int64_t c, int64_t h, int64_t w, double r
 void normalize(float* img, int64_t c, int64_t hw, const std::vector<float>& mean,
                const std::vector<float>& std);
 
-// Applied in this order: /255, resize, center crop, random rotation, random crop (with
-// padding), random horizontal flip, normalise. A zero size turns a step off.
+// Applied in this order: /255, random resized crop, resize, center crop, random rotation,
+// random crop (with padding), random horizontal flip, normalise. A zero size turns a step off.
 struct TransformOptions {
+  // torchvision's RandomResizedCrop: a window of area fraction uniform in [min_scale, 1] and
+  // aspect ratio log-uniform in [3/4, 4/3], placed uniformly, resized to size x size. One draw
+  // per sample, the window clamped to the image (torchvision retries 10 times instead).
+  int64_t random_resized_crop = 0;
+  double random_resized_crop_min_scale = 0.08;
   int64_t resize_h = 0, resize_w = 0;
   int64_t center_crop_h = 0, center_crop_w = 0;
   double max_rotation_deg = 0;  // angle uniform in [-max, max]

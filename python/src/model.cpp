@@ -11,32 +11,13 @@
 #include "engine/engine.h"
 #include "engine/io/safetensors.h"
 #include "zoo/checkpoint.h"
+#include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/trainer.h"
 
 namespace he::python {
 
 namespace {
-
-// The configuration zoo/trainer.cpp gives a run with options `o` (its model_config): the
-// sizes of the training split decide the shapes of memory banks and learned database codes.
-zoo::ModelConfig run_config(const zoo::TrainOptions& o, const data::ImageSet& train) {
-  zoo::ModelConfig c;
-  c.bits = o.bits;
-  c.num_classes = 10;
-  c.train_size = train.n;
-  c.in_channels = train.c;
-  c.image_size = train.h;
-  c.lr = o.lr;
-  c.seed = o.seed;
-  c.backbone = o.backbone;
-  c.input_size = o.input_size;
-  c.labelled = o.labelled;
-  c.clusters = o.clusters;
-  c.pseudo_loss = o.pseudo_loss;
-  if (!o.features.empty()) c.feature_backbone = o.backbone;
-  return c;
-}
 
 // Sets the engine's thread count for one call, then puts it back.
 struct ThreadScope {
@@ -56,12 +37,12 @@ class Model {
       throw std::runtime_error(path + ": not a zoo checkpoint (no 'options' metadata)");
     auto m = std::unique_ptr<Model>(new Model);
     m->opt_ = zoo::options_from_json(it->second);
-    if (m->opt_.data != "fashion-mnist")
-      throw std::invalid_argument(path + ": trained on '" + m->opt_.data +
-                                  "'; the zoo runs protocol FM (fashion-mnist) only");
-    const data::ImageSet train = data::fm_protocol(m->opt_.quick).train;
+    // The data the run recorded decides the model's shapes and the pixels' normalisation.
+    const data::LoadedData d = zoo::load_run_data(m->opt_);
+    const data::ImageSet& train = d.split.train;
     m->c_ = train.c, m->h_ = train.h, m->w_ = train.w;
-    m->model_ = zoo::make_model(m->opt_.model, run_config(m->opt_, train));
+    m->mean_ = train.mean, m->std_ = train.std;
+    m->model_ = zoo::make_model(m->opt_.model, zoo::model_config(m->opt_, d.split));
     zoo::load_checkpoint(file, *m->model_, nullptr);
     m->model_->eval();
     return m;
@@ -86,6 +67,7 @@ class Model {
     set.n = static_cast<int64_t>(images.shape(0)), set.c = c_, set.h = h_, set.w = w_;
     const auto* px = static_cast<const uint8_t*>(images.data());
     set.pixels.assign(px, px + images.size());
+    set.mean = mean_, set.std = std_;
     ThreadScope scope(threads);
     Tensor u = zoo::encode_set(*model_, set, batch);
     if (packed) return codes_to_array(zoo::pack(u));
@@ -108,6 +90,7 @@ class Model {
   Model() = default;
   zoo::TrainOptions opt_;
   std::shared_ptr<zoo::HashModel> model_;
+  std::vector<float> mean_, std_;  // the training set's per-channel normalisation
   int64_t c_ = 0, h_ = 0, w_ = 0;
 };
 

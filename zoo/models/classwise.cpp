@@ -14,6 +14,7 @@ namespace {
 class GreedyHash : public CnnHashModel {
  public:
   explicit GreedyHash(const ModelConfig& c) : CnnHashModel(c) {
+    require_class_ids(c, "greedyhash", "a softmax classifier on the codes");
     Generator init(c.seed + 7);
     classifier_ = register_module("classifier",
                                   std::make_shared<nn::Linear>(c.bits, c.num_classes, init, false));

@@ -38,6 +38,7 @@ class Dsdh : public CnnHashModel {
   // u = 0); in-batch with the norm, Adam 1e-3 0.859. The bank still records every image's
   // latest u: it is the U of the B update.
   explicit Dsdh(const ModelConfig& c) : CnnHashModel(c, /*hash_bn_gamma=*/1.0) {
+    require_class_ids(c, "dsdh", "its codes regress class ids");
     bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
     codes_ = register_buffer("codes", random_codes(c.train_size, c.bits, c.seed + 11));
     classifier_ = register_buffer("classifier", Tensor::zeros({c.bits, c.num_classes}));
@@ -97,6 +98,7 @@ class Dsdh : public CnnHashModel {
 class Adsh : public CnnHashModel {
  public:
   explicit Adsh(const ModelConfig& c) : CnnHashModel(c) {
+    require_class_ids(c, "adsh", "its code update sums outputs per class");
     db_codes_ = register_buffer("db_codes", random_codes(c.train_size, c.bits, c.seed + 13));
     bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
     seen_ = register_buffer("seen", Tensor::zeros({c.train_size, 1}));  // 1: in Omega

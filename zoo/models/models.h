@@ -16,4 +16,6 @@ struct DpshSettings {
   static constexpr double eta = 1.0, lr = 1e-3;
 };
 
+// Throws std::invalid_argument for multi-label data: `model` learns from one class per image.
+void require_class_ids(const ModelConfig& c, const char* model, const char* why);
 }  // namespace he::zoo

@@ -25,9 +25,19 @@
 //    in-batch, gamma = 20, lambda = 0.1;
 //  DTSH (Wang, Shi, Kitani, 'Deep Supervised Hashing with Triplet Labels', ACCV 2016), all
 //    valid in-batch triplets, alpha = 5, lambda = 1.
+#include <fmt/format.h>
+
 #include "zoo/models/models.h"
 
 namespace he::zoo {
+
+void require_class_ids(const ModelConfig& c, const char* model, const char* why) {
+  if (c.multi_label)
+    throw std::invalid_argument(fmt::format(
+        "{} needs one class per image ({}), and the data is multi-label; the pairwise recipes "
+        "(hashnet, dpsh, dsh, dch, dtsh, dhn, csq) and the unsupervised ones train on it",
+        model, why));
+}
 
 namespace {
 // Memory-bank recipes (DHN): a pairwise loss of the batch against the bank of every
@@ -39,7 +49,9 @@ class BankModel : public CnnHashModel {
   BankModel(const ModelConfig& c, BankLoss loss, double weight)
       : CnnHashModel(c), loss_(loss), weight_(weight) {
     bank_ = register_buffer("bank", Tensor::zeros({c.train_size, c.bits}));
-    train_labels_ = register_buffer("train_labels", Tensor::zeros({c.train_size}, DType::i64));
+    train_labels_ =
+        register_buffer("train_labels", c.multi_label ? Tensor::zeros({c.train_size, c.num_classes})
+                                                      : Tensor::zeros({c.train_size}, DType::i64));
   }
   void begin_training(const Tensor& labels) override { train_labels_.copy_(labels); }
   // The unbalanced likelihood (9 dissimilar pairs in 10) drives Adam 1e-3 into poor codes on

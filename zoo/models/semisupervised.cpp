@@ -37,6 +37,7 @@ class Ssdh : public CnnHashModel {
   static constexpr int64_t kNeighbours = 5;
   explicit Ssdh(const ModelConfig& c)
       : CnnHashModel(c), labelled_(std::min(c.labelled, c.train_size)) {
+    require_class_ids(c, "ssdh", "its labelled subset holds class ids");
     labels_ = register_buffer("train_labels", Tensor::full({c.train_size}, -1, DType::i64));
     bank_ = register_buffer("bank", Tensor::zeros({labelled_, c.bits}));
     bank_labels_ = register_buffer("bank_labels", Tensor::full({labelled_}, -1, DType::i64));
