@@ -7,7 +7,7 @@ include(CMakePackageConfigHelpers)
 set(HE_INSTALL_TARGETS engine_kernels engine_dist engine engine_retrieval engine_nn engine_zoo)
 install(TARGETS ${HE_INSTALL_TARGETS} EXPORT hashengineTargets ARCHIVE DESTINATION lib
         LIBRARY DESTINATION lib RUNTIME DESTINATION bin)
-foreach(dir dist engine kernels layers losses optim retrieval zoo)
+foreach(dir engine kernels layers losses optim retrieval zoo)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION include/hashengine
           FILES_MATCHING PATTERN "*.h" PATTERN "*.inl")
 endforeach()

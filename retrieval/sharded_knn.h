@@ -1,5 +1,5 @@
 #pragma once
-// k-NN over a database split across the ranks of an mpirun job (dist/comm.h): each rank
+// k-NN over a database split across the ranks of an mpirun job (engine/dist/comm.h): each rank
 // searches its contiguous block of rows, and the root merges the per-rank lists into the
 // answer one process gives over the whole database, tie order included: hits sorted by
 // (distance, database row). Any backend serves as a rank's index, since every backend returns
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 #include "retrieval/index.h"
 
 namespace he::retrieval {

@@ -9,7 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"

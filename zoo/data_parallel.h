@@ -1,5 +1,5 @@
 #pragma once
-// Data-parallel training over the ranks of an mpirun job (dist/comm.h). Every rank holds the
+// Data-parallel training over the ranks of an mpirun job (engine/dist/comm.h). Every rank holds the
 // whole model (the same seed gives the same initial weights) and draws every global batch
 // from the same sampler; each trains on its block of the batch's rows, and the gradients
 // are averaged over ranks before each optimiser step, so the weights stay equal everywhere.
@@ -13,7 +13,7 @@
 // order when the ranks' blocks are equally long.
 #include <vector>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 #include "engine/tensor.h"
 #include "zoo/model.h"
 

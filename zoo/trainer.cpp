@@ -12,7 +12,7 @@
 #include <fstream>
 #include <optional>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/loader.h"
 #include "zoo/checkpoint.h"

@@ -1,4 +1,4 @@
-// The collectives of dist/comm.h. The DistCollectives tests hold for any number of ranks:
+// The collectives of engine/dist/comm.h. The DistCollectives tests hold for any number of ranks:
 // run alone they check the single-process group; DistMpirun runs this same binary under
 // `mpirun -np 2` and `-np 3` on just those tests (skipped when mpirun is absent or the build
 // has no MPI).
@@ -8,7 +8,7 @@
 #include <numeric>
 #include <string>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 #include "dist_test_util.h"
 
 using he::dist::shard_rows;

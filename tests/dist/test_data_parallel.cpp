@@ -2,7 +2,7 @@
 // hold for any number of ranks; test_comm.cpp's DistMpirun runs them under mpirun -np 2 and 3.
 #include <gtest/gtest.h>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 #include "engine/ops.h"
 #include "zoo/data_parallel.h"
 

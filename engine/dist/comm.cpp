@@ -1,4 +1,4 @@
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 
 #include <algorithm>
 #include <climits>

@@ -1,4 +1,4 @@
-#include "dist/nccl_comm.h"
+#include "engine/dist/nccl_comm.h"
 
 #include <algorithm>
 #include <stdexcept>

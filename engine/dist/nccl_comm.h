@@ -5,7 +5,7 @@
 // callers choose the host path with built_with_nccl().
 #include <cstddef>
 
-#include "dist/comm.h"
+#include "engine/dist/comm.h"
 
 namespace he::dist {
 
