@@ -12,9 +12,10 @@
 #include <fstream>
 #include <optional>
 
-#include "engine/dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/loader.h"
+#include "engine/dist/comm.h"
+#include "retrieval/index.h"
 #include "zoo/checkpoint.h"
 #include "zoo/data_parallel.h"
 #include "zoo/dataset.h"
@@ -493,10 +494,21 @@ void evaluate_finished(Run& r, RunSummary& summary) {
                          o.model, o.bits, eval_line(summary.eval), summary.train_images_per_s,
                          since(eval_start), summary.seconds));
 }
+
+// The training loop runs on the CPU: a CUDA --device is refused at once (saying why when no
+// device is usable at all) instead of training on the CPU behind the user's back.
+void check_train_device(const std::string& device) {
+  if (device == "cpu") return;
+  retrieval::parse_index_device(device);  // throws, naming the reason, when it is unusable
+  throw std::invalid_argument("--device " + device +
+                              ": the zoo's training loop runs on the CPU only (the engine's ops "
+                              "and hashsearch knn --device run on CUDA)");
+}
 }  // namespace
 
 RunSummary train(const TrainOptions& opt_in) {
   set_num_threads(opt_in.threads);
+  check_train_device(opt_in.device);
   data::LoadedData loaded = load_run_data(opt_in);  // bad data: an error, nothing written
   const std::string dir =
       opt_in.out.empty() ? fmt::format("runs/{}-{}", opt_in.model, opt_in.bits) : opt_in.out;

@@ -212,6 +212,20 @@ TEST(RunFolderCli, EveryNumberIsRangeChecked) {
   fs::remove_all(dir);
 }
 
+// --device cuda never trains on the CPU in silence: without a usable device the error says
+// so, at once, before anything is written.
+TEST(RunFolderCli, CudaDeviceIsRefusedAtOnceWithoutTraining) {
+  const std::string dir = fresh_dir("cli_cuda");
+  const Exit e =
+      run_hashnet({"train", "--device", "cuda", "--quick", "--epochs", "1", "--out", dir + "/run"},
+                  dir + "/out");
+  EXPECT_NE(e.status, 0);
+  EXPECT_LT(e.seconds, 5.0);
+  EXPECT_TRUE(contains(e.output, "cuda")) << e.output;
+  EXPECT_FALSE(fs::exists(dir + "/run"));
+  fs::remove_all(dir);
+}
+
 TEST(RunFolderCli, OverwriteReplacesTheRunOnceTheNewOneHasACheckpoint) {
   if (!test::have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const std::string dir = fresh_dir("cli_overwrite");
