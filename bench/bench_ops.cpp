@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
       const std::string suffix = std::string("/") + he::dtype_name(dt);
       benchmark::RegisterBenchmark(("cpu/" + c.name + suffix).c_str(),
                                    [c, dt](auto& st) { run_case(st, c, dt, he::Device::cpu()); });
-      if (cuda && c.on_cuda)
+      if (cuda)
         benchmark::RegisterBenchmark(("cuda/" + c.name + suffix).c_str(), [c, dt](auto& st) {
           run_case(st, c, dt, he::Device::cuda(0));
         });
