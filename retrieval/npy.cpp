@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "retrieval/file_util.h"
@@ -295,6 +296,17 @@ NpyArray codes_to_npy(const PackedCodes& c) {
   std::vector<uint8_t> b = to_bytes(c);
   return npy_from({static_cast<int64_t>(c.size()), static_cast<int64_t>((c.bits() + 7) / 8)},
                   b.data());
+}
+
+std::string npy_describe(const NpyArray& a) {
+  static const std::map<std::string, std::string> names{
+      {"bool", "bool"}, {"u1", "uint8"},   {"i1", "int8"},   {"i4", "int32"},
+      {"i8", "int64"},  {"f4", "float32"}, {"f8", "float64"}};
+  auto it = names.find(a.dtype);
+  std::string shape;
+  for (size_t i = 0; i < a.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape[i]);
+  if (a.shape.size() == 1) shape += ",";
+  return (it == names.end() ? a.dtype : it->second) + " (" + shape + ")";
 }
 
 }  // namespace he::retrieval

@@ -23,6 +23,8 @@ struct NpyArray {
 NpyArray read_npy(const std::string& path);
 // Parses an in-memory .npy image; `name` is used in error messages.
 NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& name);
+// "float32 (1000, 4)": what a .npy file holds, for error messages.
+std::string npy_describe(const NpyArray& a);
 void write_npy(const std::string& path, const NpyArray& a);
 // The full file image write_npy would produce.
 std::vector<uint8_t> encode_npy(const NpyArray& a);

@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <optional>
 
 #include "kernels/hamming.h"
@@ -36,18 +35,6 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// "float32 (1000, 4)": what a .npy file holds, for error messages.
-std::string describe(const NpyArray& a) {
-  static const std::map<std::string, std::string> names{
-      {"bool", "bool"}, {"u1", "uint8"},   {"i1", "int8"},   {"i4", "int32"},
-      {"i8", "int64"},  {"f4", "float32"}, {"f8", "float64"}};
-  auto it = names.find(a.dtype);
-  std::string shape;
-  for (size_t i = 0; i < a.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape[i]);
-  if (a.shape.size() == 1) shape += ",";
-  return (it == names.end() ? a.dtype : it->second) + " (" + shape + ")";
-}
-
 PackedCodes load_codes(const std::string& path, int bits) {
   NpyArray a = read_npy(path);
   const std::string expected =
@@ -57,14 +44,14 @@ PackedCodes load_codes(const std::string& path, int bits) {
   if (a.dtype == "f4" || a.dtype == "f8")
     for (float v : npy_to_f32(a, path))
       if (v != 0 && v != 1 && v != -1)
-        throw std::runtime_error(path + " holds " + describe(a) +
+        throw std::runtime_error(path + " holds " + npy_describe(a) +
                                  " with values other than -1, 0 and 1 (" + std::to_string(v) +
                                  "); " + expected);
   try {
     return codes_from_npy(a, path, bits);
   } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + " holds " + describe(a) + "; " + expected + " (" + e.what() +
-                             ")");
+    throw std::runtime_error(path + " holds " + npy_describe(a) + "; " + expected + " (" +
+                             e.what() + ")");
   }
 }
 
@@ -72,7 +59,7 @@ Labels load_labels(const std::string& path) {
   NpyArray a = read_npy(path);
   if (a.shape.size() == 1) return Labels::single(npy_to_i64(a, path));
   if (a.shape.size() != 2)
-    throw std::runtime_error(path + " holds " + describe(a) +
+    throw std::runtime_error(path + " holds " + npy_describe(a) +
                              "; labels must be (n) class ids or (n, classes) multi-hot");
   std::vector<int64_t> v = npy_to_i64(a, path);
   std::vector<uint8_t> hot(v.size());

@@ -29,7 +29,8 @@ struct Floats {
 
 Floats to_floats(const NpyArray& a, const std::string& path) {
   if (a.shape.size() != 2 || a.shape[1] < 1)
-    throw std::runtime_error(path + ": descriptors must be a 2-D (n, d) array");
+    throw std::runtime_error(path + " holds " + npy_describe(a) +
+                             "; float descriptors must be a 2-D (n, d) array");
   return {npy_to_f32(a, path), a.shape[0], a.shape[1]};
 }
 
@@ -46,10 +47,11 @@ std::optional<Floats> float_descriptors(const std::string& path) {
 }
 
 Floats load_floats(const std::string& path, int64_t d) {
-  Floats f = to_floats(read_npy(path), path);
+  const NpyArray a = read_npy(path);
+  Floats f = to_floats(a, path);
   if (d > 0 && f.d != d)
-    throw std::runtime_error(path + ": vectors of dimension " + std::to_string(f.d) +
-                             ", the index has " + std::to_string(d));
+    throw std::runtime_error(path + " holds " + npy_describe(a) + ": vectors of dimension " +
+                             std::to_string(f.d) + ", the index has " + std::to_string(d));
   return f;
 }
 

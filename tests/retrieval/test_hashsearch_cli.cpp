@@ -91,15 +91,14 @@ TEST_F(HashsearchCli, UnexpectedFilesAreNamedWithDtypeAndShape) {
   const std::vector<float> v(8, 1.f);
   write_npy(cube, npy_from({2, 2, 2}, v.data()));
   expect_refused({"knn", "--db", cube, "--queries", q, "--k", "1", "--out", out},
-                 cube + " holds float32 (2, 2, 2); Hamming search expects packed uint8 codes");
-  // Real-valued features are not codes.
+                 cube + " holds float32 (2, 2, 2); float descriptors must be a 2-D (n, d) array");
+  // Real-valued features are searched as float descriptors: the queries must be vectors of
+  // their dimension, and packed codes are named as what they are.
   const std::string features = dir + "/features.npy";
   const std::vector<float> f{0.5f, -1.f, 1.f, 0.f, 1.f, 1.f, -1.f, 2.f};
   write_npy(features, npy_from({2, 4}, f.data()));
   expect_refused({"knn", "--db", features, "--queries", q, "--k", "1", "--out", out},
-                 features +
-                     " holds float32 (2, 4) with values other than -1, 0 and 1 (0.500000); "
-                     "Hamming search expects packed uint8 codes");
+                 q + " holds uint8 (4, 2): vectors of dimension 2, the index has 4");
   // 2 bytes per row cannot hold 24-bit codes: the file's dtype and shape say why.
   expect_refused({"knn", "--db", q, "--queries", q, "--k", "1", "--bits", "24", "--out", out},
                  q + " holds uint8 (4, 2); Hamming search expects packed uint8 codes");
