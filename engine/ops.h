@@ -125,7 +125,6 @@ struct KMeansAssignment {
 // x:(n,d) f32, centroids:(k,d) f32, on one device.
 KMeansAssignment kmeans_assign(const Tensor& x, const Tensor& centroids);
 
-
 }  // namespace he
 
 namespace he {

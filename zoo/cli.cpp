@@ -9,10 +9,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "engine/dist/comm.h"
 #include "engine/data/datasets.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
+#include "engine/dist/comm.h"
 #include "engine/io/safetensors.h"
 #include "retrieval/cli_range.h"
 #include "retrieval/index.h"

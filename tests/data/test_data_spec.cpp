@@ -1,7 +1,7 @@
 // --data SPEC: the same small data set written in every layout loads the same; multi-label
 // lists keep their rows; each kind of bad input is an error naming where it is.
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <stb_image_write.h>
 
 #include <filesystem>

@@ -8,8 +8,8 @@
 #include <numeric>
 #include <string>
 
-#include "engine/dist/comm.h"
 #include "dist_test_util.h"
+#include "engine/dist/comm.h"
 
 using he::dist::shard_rows;
 using he::dist::World;
