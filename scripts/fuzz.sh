@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan, no CUDA) in build-fuzz, writes their
+# Builds the libFuzzer targets (clang, ASan + UBSan, no CUDA) in build-san, the tree that
+# scripts/test-sanitize.sh uses too (scripts/san-configure.sh), writes their
 # seed corpus and runs each target for SECONDS (default 30), one after another:
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: safetensors npy idx cifar list index image
 #                                            quant_index
-# A finding stops the script (exit 1); the input is kept as build-fuzz/artifacts/<target>-*.
+# A finding stops the script (exit 1); the input is kept as build-san/artifacts/<target>-*.
 # FUZZ_SEED=N fixes libFuzzer's seed and FUZZ_RUNS=N caps the executions per target. CI sets
 # both, so its pass is reproducible: the same seed and a fresh corpus give the same inputs,
 # and a run cut short by the time limit tries a prefix of what a developer verified here.
@@ -14,9 +15,8 @@ secs=${1:-30}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors npy idx cifar list index image quant_index)
-BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
-CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DENGINE_CUDA=OFF \
-  -DENGINE_FUZZ=ON -DENGINE_TESTS=OFF -DENGINE_BENCH=OFF > /dev/null
+BUILD=${SAN_BUILD_DIR:-build-san}
+scripts/san-configure.sh "$BUILD"
 cmake --build "$BUILD" --target fuzz_all -j "${JOBS:-$(nproc)}"
 corpus=$BUILD/corpus
 "$BUILD/bin/make_seeds" "$corpus/seeds"
