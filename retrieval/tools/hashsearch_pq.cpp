@@ -10,6 +10,7 @@
 
 #include "kernels/pq.h"
 #include "retrieval/cli_range.h"
+#include "retrieval/diffusion.h"
 #include "retrieval/float_eval.h"
 #include "retrieval/float_search.h"
 #include "retrieval/metrics_topk.h"
@@ -93,19 +94,21 @@ int run_build(const SharedCli& s, const QuantCli& q) {
   return 0;
 }
 
-// What --rerank asks for: a count of ADC candidates (quantised indexes) or query expansion.
+// What --rerank asks for: a count of ADC candidates (quantised indexes), or "aqe" / "diffusion"
+// (exact search, cosine).
 struct Rerank {
   size_t adc = 0;
-  bool aqe = false;
+  std::string kind = "none";
+  bool cosine_only() const { return kind != "none"; }
 };
 
 Rerank parse_rerank(const std::string& v) {
   if (v.empty()) return {};
-  if (v == "aqe") return {0, true};
+  if (v == "aqe" || v == "diffusion") return {0, v};
   if (v.find_first_not_of("0123456789") == std::string::npos && v.size() <= 9)
-    return {static_cast<size_t>(std::stoll(v)), false};
+    return {static_cast<size_t>(std::stoll(v)), "none"};
   throw std::runtime_error("--rerank " + v +
-                           ": give a count of ADC candidates to re-rank exactly, or aqe");
+                           ": give a count of ADC candidates to re-rank exactly, aqe or diffusion");
 }
 
 // An index file made ready to search (codes packed, tables precomputed) before the timing.
@@ -143,26 +146,37 @@ struct ExactSearch {
   const float* x;
   int64_t n, d;
   FloatMetric metric;
-  bool aqe;
+  std::string rerank;  // none, aqe or diffusion
   // The queries as searched: alpha-QE replaces each by its expansion (unit rows).
   std::vector<float> prepare(const Floats& qs, const QuantCli& q, int threads) const {
-    if (!aqe) return qs.v;
+    if (rerank != "aqe") return qs.v;
     if (q.qe_top < 1 || q.qe_top > static_cast<size_t>(n))
       throw std::runtime_error("--qe-top " + std::to_string(q.qe_top) + ": must be in [1, " +
                                std::to_string(n) + "] (the database size)");
     return expand_queries(x, n, qs.v.data(), qs.n, d, q.qe_top, q.qe_alpha, threads);
   }
+
+  // The k best rows per query: by the metric, after alpha-QE, or by diffusion.
+  FloatKnnResult search(const Floats& qs, const QuantCli& q, size_t k, int threads) const {
+    if (rerank == "diffusion") {
+      DiffusionOptions o;
+      o.graph_k = q.graph_k, o.query_k = q.qe_top, o.threads = threads;
+      return DiffusionGraph::build(x, n, d, o).search(qs.v.data(), qs.n, k);
+    }
+    const std::vector<float> queries = prepare(qs, q, threads);
+    return float_knn(x, n, queries.data(), qs.n, d, k, metric, threads);
+  }
 };
 
-// The metric of the options: ip and l2 only for exact search, cosine for alpha-QE.
-FloatMetric chosen_metric(const QuantCli& q, bool aqe) {
-  const FloatMetric m = q.metric.empty() ? (aqe ? FloatMetric::Cosine : FloatMetric::L2)
-                                         : parse_float_metric(q.metric);
-  if (aqe && m != FloatMetric::Cosine)
-    throw std::runtime_error(
-        "--rerank aqe expands queries by cosine similarity: use it with "
-        "--metric cosine, not " +
-        q.metric);
+// The metric of the options: ip and l2 only for exact search, cosine for aqe / diffusion.
+FloatMetric chosen_metric(const QuantCli& q, const Rerank& rr) {
+  const FloatMetric m = q.metric.empty()
+                            ? (rr.cosine_only() ? FloatMetric::Cosine : FloatMetric::L2)
+                            : parse_float_metric(q.metric);
+  if (rr.cosine_only() && m != FloatMetric::Cosine)
+    throw std::runtime_error("--rerank " + rr.kind +
+                             " ranks by cosine similarity: use it with --metric cosine, not " +
+                             q.metric);
   return m;
 }
 
@@ -175,9 +189,20 @@ Labels load_label_file(const std::string& path) {
   return Labels::multi_hot(hot.data(), a.shape[0], a.shape[1]);
 }
 
-// eval on exact search: the whole database ranked per query (mAP@all as well as mAP@k).
+// eval on exact search: the whole database ranked per query (mAP@all as well as mAP@k);
+// diffusion: its top k only.
 int run_exact_eval(const ExactSearch& e, const Floats& qs, const SharedCli& s, const QuantCli& q,
                    const std::string& method) {
+  if (e.rerank == "diffusion") {
+    const FloatKnnResult r = e.search(qs, q, std::min<size_t>(s.k, e.n), s.threads);
+    std::string js =
+        topk_eval_json(evaluate_topk(r.ids.data(), r.nq, r.k, load_label_file(s.db_labels),
+                                     load_label_file(s.query_labels), s.threads));
+    js.insert(js.size() - 1,
+              ", \"metric\": \"cosine\", \"index\": \"" + method + "\", \"rerank\": \"diffusion\"");
+    std::printf("%s\n", js.c_str());
+    return 0;
+  }
   const std::vector<float> queries = e.prepare(qs, q, s.threads);
   EvalOptions eo;
   eo.k = s.k, eo.threads = s.threads;
@@ -185,8 +210,7 @@ int run_exact_eval(const ExactSearch& e, const Floats& qs, const SharedCli& s, c
       evaluate_float(e.x, e.n, queries.data(), qs.n, e.d, load_label_file(s.db_labels),
                      load_label_file(s.query_labels), eo, e.metric);
   std::string js = float_eval_json(r, e.d, 4 * e.d, e.metric);
-  js.insert(js.size() - 1,
-            ", \"index\": \"" + method + "\", \"rerank\": \"" + (e.aqe ? "aqe" : "none") + "\"");
+  js.insert(js.size() - 1, ", \"index\": \"" + method + "\", \"rerank\": \"" + e.rerank + "\"");
   std::printf("%s\n", js.c_str());
   return 0;
 }
@@ -202,11 +226,18 @@ void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli&
     c->add_option("--nprobe", q.nprobe, "ivfpq: lists scanned per query");
     c->add_option("--rerank", q.rerank,
                   "R: re-rank R ADC candidates exactly (quantised index; needs --db); aqe: "
-                  "alpha-query expansion (exact float search, cosine)");
+                  "alpha-query expansion; diffusion: diffusion on the database's reciprocal "
+                  "k-NN graph (both exact float search, cosine)");
     c->add_option("--metric", q.metric,
                   "exact float search: cosine, ip or l2 (default l2; cosine with --rerank aqe)")
         ->check(CLI::IsMember({"cosine", "ip", "l2"}));
-    c->add_option("--qe-top", q.qe_top, "--rerank aqe: database neighbours added to each query")
+    c->add_option("--graph-k", q.graph_k,
+                  "--rerank diffusion: neighbours per database row in the graph")
+        ->check(he::cli::in_range<int64_t>(1, 10000))
+        ->capture_default_str();
+    c->add_option("--qe-top", q.qe_top,
+                  "--rerank aqe: database neighbours added to each query; diffusion: the "
+                  "query's neighbours it starts from")
         ->check(he::cli::in_range<int64_t>(1, 100000))
         ->capture_default_str();
     c->add_option("--qe-alpha", q.qe_alpha,
@@ -241,28 +272,28 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
   if (exact && rr.adc > 0)
     throw std::runtime_error("--rerank " + q.rerank +
                              " re-ranks the candidates of a quantised index; exact search "
-                             "needs none (--rerank aqe expands the queries)");
-  if (!exact && (rr.aqe || (!q.metric.empty() && q.metric != "l2")))
+                             "needs none (--rerank aqe / diffusion re-rank it)");
+  if (!exact && (rr.cosine_only() || (!q.metric.empty() && q.metric != "l2")))
     throw std::runtime_error(s.index + " is a " + quant_kind_name(c->kind) +
                              " index, searched by L2 distance; --metric cosine / ip and "
-                             "--rerank aqe apply to exact search (--db X.npy or a flat index)");
-  const FloatMetric metric = chosen_metric(q, rr.aqe);
+                             "--rerank aqe / diffusion apply to exact search (--db X.npy or a "
+                             "flat index)");
+  const FloatMetric metric = chosen_metric(q, rr);
   const Floats qs = load_floats(s.queries, c ? c->d : db->d);
   const std::string method = c ? quant_kind_name(c->kind) : "exact";
   const int64_t item_bytes = c ? bytes_per_item(*c) : 4 * db->d;
   const Searcher searcher(std::move(c));
-  const ExactSearch ex = !exact ? ExactSearch{nullptr, 0, 0, metric, false}
+  const ExactSearch ex = !exact ? ExactSearch{nullptr, 0, 0, metric, "none"}
                          : searcher.file
                              ? ExactSearch{searcher.file->vectors.data(), searcher.file->n,
-                                           searcher.file->d, metric, rr.aqe}
-                             : ExactSearch{db->v.data(), db->n, db->d, metric, rr.aqe};
+                                           searcher.file->d, metric, rr.kind}
+                             : ExactSearch{db->v.data(), db->n, db->d, metric, rr.kind};
   if (command == "eval" && exact) return run_exact_eval(ex, qs, s, q, method);
   const std::clock_t c1 = std::clock();  // CPU time of all threads: steadier on a busy machine
   const double t1 = now();
   FloatKnnResult r;
   if (exact) {
-    const std::vector<float> queries = ex.prepare(qs, q, s.threads);
-    r = float_knn(ex.x, ex.n, queries.data(), qs.n, ex.d, s.k, ex.metric, s.threads);
+    r = ex.search(qs, q, s.k, s.threads);
   } else {
     r = searcher.search_quantised(db ? &*db : nullptr, qs, s, q, rr.adc);
   }
@@ -284,7 +315,8 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
       "search: %lld queries, k=%lld, index=%s, metric=%s%s, threads=%d, isa=%s: %.4f s, "
       "%.1f queries/s, cpu %.4f s\n",
       (long long)nq, (long long)k, method.c_str(), float_metric_name(metric),
-      rr.aqe ? ", rerank=aqe" : "", s.threads ? s.threads : omp_get_max_threads(),
+      rr.kind == "none" ? "" : (", rerank=" + rr.kind).c_str(),
+      s.threads ? s.threads : omp_get_max_threads(),
       kernels::cpu::pq_isa_name(kernels::cpu::pq_best_isa()), t2 - t1, nq / (t2 - t1),
       double(c2 - c1) / CLOCKS_PER_SEC);
   return 0;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hashsearch_runner.h"
+#include "retrieval/diffusion.h"
 #include "retrieval/npy.h"
 
 namespace he::retrieval {
@@ -258,6 +259,35 @@ TEST_F(HashsearchFloatCli, AlphaQueryExpansionSearchesTheExpandedQueries) {
   EXPECT_NEAR(j["map@all"].get<double>(), want.map_all, 1e-9);
 }
 
+TEST_F(HashsearchFloatCli, DiffusionRanksAsTheLibraryDoes) {
+  const size_t n = 300, nq = 12, k = 20;
+  const Vectors db = gaussian_vectors(n, 21), q = gaussian_vectors(nq, 22);
+  const std::string dbp = save("db", db), qp = save("q", q), out = dir + "/res";
+  run({"knn", "--db", dbp, "--queries", qp, "--k", std::to_string(k), "--rerank", "diffusion",
+       "--graph-k", "8", "--qe-top", "5", "--out", out});
+  DiffusionOptions o;
+  o.graph_k = 8, o.query_k = 5;
+  const FloatKnnResult want =
+      DiffusionGraph::build(db.v.data(), n, kDim, o).search(q.v.data(), nq, k);
+  EXPECT_EQ(npy_to_i64(read_npy(out + "_ids.npy"), out), want.ids);
+  const std::vector<int64_t> dl = row_labels(db), ql = row_labels(q);
+  const Exit e = run({"eval", "--db", dbp, "--db-labels", save_labels("dl", dl), "--queries", qp,
+                      "--query-labels", save_labels("ql", ql), "--k", std::to_string(k), "--rerank",
+                      "diffusion", "--graph-k", "8", "--qe-top", "5"});
+  const auto j = nlohmann::json::parse(e.output);
+  double map_k = 0;
+  for (size_t i = 0; i < nq; ++i) {
+    std::vector<size_t> order(want.ids.begin() + i * k, want.ids.begin() + (i + 1) * k);
+    size_t hits = 0;
+    double sum = 0;
+    for (size_t r = 0; r < k; ++r)
+      if (dl[order[r]] == ql[i]) sum += double(++hits) / double(r + 1);
+    map_k += (hits ? sum / hits : 0) / nq;
+  }
+  EXPECT_EQ(j["rerank"], "diffusion");
+  EXPECT_NEAR(j["map@k"].get<double>(), map_k, 1e-6);  // the top-k JSON has 6 decimals
+}
+
 TEST_F(HashsearchFloatCli, OptionsThatDoNotApplyAreRefused) {
   const Vectors db = gaussian_vectors(50, 1);
   const std::string dbp = save("db", db), out = dir + "/res";
@@ -271,11 +301,11 @@ TEST_F(HashsearchFloatCli, OptionsThatDoNotApplyAreRefused) {
           "--metric: hamming not in {cosine,ip,l2}");
   refused({"knn", "--db", dbp, "--queries", dbp, "--k", "3", "--rerank", "aqe", "--metric", "l2",
            "--out", out},
-          "--rerank aqe expands queries by cosine similarity");
+          "--rerank aqe ranks by cosine similarity");
   refused({"knn", "--db", dbp, "--queries", dbp, "--k", "3", "--rerank", "20", "--out", out},
           "exact search needs none");
   refused({"knn", "--db", dbp, "--queries", dbp, "--k", "3", "--rerank", "qe", "--out", out},
-          "--rerank qe: give a count of ADC candidates to re-rank exactly, or aqe");
+          "--rerank qe: give a count of ADC candidates to re-rank exactly, aqe or diffusion");
   refused({"knn", "--db", dbp, "--queries", dbp, "--k", "3", "--rerank", "aqe", "--qe-top", "51",
            "--out", out},
           "--qe-top 51: must be in [1, 50]");
