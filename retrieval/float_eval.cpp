@@ -28,6 +28,16 @@ std::vector<float> unit_rows(const float* x, size_t n, size_t d) {
   return out;
 }
 
+std::vector<float> squared_norms(const float* x, size_t n, size_t d) {
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    float s = 0;
+    for (size_t j = 0; j < d; ++j) s += x[i * d + j] * x[i * d + j];
+    out[i] = s;
+  }
+  return out;
+}
+
 // A 64-bit key whose ascending order is descending similarity, then ascending index.
 uint64_t rank_key(float sim, uint32_t index) {
   if (sim == 0) sim = 0.0f;  // -0 and +0 tie
@@ -64,7 +74,7 @@ QueryFigures score_query(const float* sims, size_t n, size_t k, const Labels& db
 
 EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
                           const Labels& db_labels, const Labels& query_labels,
-                          const EvalOptions& opt) {
+                          const EvalOptions& opt, FloatMetric metric) {
   auto fail = [](const std::string& m) { throw std::invalid_argument("evaluate_float: " + m); };
   if (db_labels.size() != n)
     fail(std::to_string(n) + " database rows but " + std::to_string(db_labels.size()) + " labels");
@@ -75,7 +85,15 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
     fail("database and query labels differ in kind or class count");
   if (n == 0 || nq == 0 || d == 0) fail("empty database, query set or dimension");
   if (n > UINT32_MAX) fail("more than 2^32 database rows");
-  const std::vector<float> dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
+  std::vector<float> dbn, qn;
+  if (metric == FloatMetric::Cosine) {
+    dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
+    db = dbn.data(), queries = qn.data();
+  }
+  // L2 ranks by the similarity 2 q.x - |x|^2 = |q|^2 - |q - x|^2: the same order.
+  std::vector<float> db_sq;
+  if (metric == FloatMetric::L2) db_sq = squared_norms(db, n, d);
+  const float gemm_scale = metric == FloatMetric::L2 ? 2.0f : 1.0f;
   const size_t k = std::min(opt.k, n);
   const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   std::vector<QueryFigures> per_query(nq);
@@ -83,8 +101,11 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
   for (size_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
     const size_t qb = std::min(kQueryBlock, nq - q0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qb), static_cast<int>(n),
-                static_cast<int>(d), 1.0f, qn.data() + q0 * d, static_cast<int>(d), dbn.data(),
+                static_cast<int>(d), gemm_scale, queries + q0 * d, static_cast<int>(d), db,
                 static_cast<int>(d), 0.0f, sims.data(), static_cast<int>(n));
+    if (metric == FloatMetric::L2)
+      for (size_t qi = 0; qi < qb; ++qi)
+        for (size_t j = 0; j < n; ++j) sims[qi * n + j] -= db_sq[j];
 #pragma omp parallel num_threads(T)
     {
       std::vector<uint64_t> keys(n);
@@ -102,7 +123,18 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
   return res;
 }
 
-std::string float_eval_json(const EvalResult& r, size_t dim, size_t bytes_per_item) {
+const char* float_metric_name(FloatMetric m) {
+  return m == FloatMetric::Cosine ? "cosine" : m == FloatMetric::InnerProduct ? "ip" : "l2";
+}
+
+FloatMetric parse_float_metric(const std::string& name) {
+  for (FloatMetric m : {FloatMetric::Cosine, FloatMetric::InnerProduct, FloatMetric::L2})
+    if (name == float_metric_name(m)) return m;
+  throw std::invalid_argument("metric '" + name + "': choose cosine, ip or l2");
+}
+
+std::string float_eval_json(const EvalResult& r, size_t dim, size_t bytes_per_item,
+                            FloatMetric metric) {
   nlohmann::ordered_json j;
   j["map@k"] = r.map_k;
   j["map@all"] = r.map_all;
@@ -111,7 +143,7 @@ std::string float_eval_json(const EvalResult& r, size_t dim, size_t bytes_per_it
   j["k"] = r.k;
   j["queries"] = r.queries;
   j["database"] = r.database;
-  j["metric"] = "cosine";
+  j["metric"] = float_metric_name(metric);
   j["dim"] = dim;
   j["bytes_per_item"] = bytes_per_item;
   return j.dump();

@@ -20,8 +20,10 @@
 #include "zoo/backbones.h"
 #include "zoo/checkpoint.h"
 #include "zoo/cli.h"
+#include "zoo/cnn_model.h"  // backbone_spec
 #include "zoo/dataset.h"
 #include "zoo/encode.h"
+#include "zoo/float_encode.h"
 #include "zoo/report.h"
 #include "zoo/search_grid.h"
 #include "zoo/trainer.h"
@@ -74,6 +76,11 @@ struct CheckpointArgs {
   std::string split = "test", images, out;  // encode: what to encode, and where
   std::string query = "0";                  // search
   int64_t top = 10;                         // search: hits to show
+  // encode --float: off-the-shelf descriptors of the checkpoint's backbone, or of
+  // torchvision-named --pretrained weights for --backbone (zoo/float_encode.h).
+  bool float_desc = false;
+  std::string pool, pretrained, backbone;
+  int64_t input_size = 0;
 };
 
 void add_network_options(CLI::App& train, zoo::TrainOptions& t) {
@@ -207,9 +214,10 @@ CLI::App* add_eval(CLI::App& app, CheckpointArgs& a) {
 
 CLI::App* add_encode(CLI::App& app, CheckpointArgs& a) {
   auto* encode =
-      app.add_subcommand("encode", "write the packed codes of a split or an image folder as .npy");
-  encode->add_option("--ckpt", a.ckpt, "checkpoint.safetensors")
-      ->required()
+      app.add_subcommand("encode",
+                         "write the packed codes (or --float descriptors) of a split or an "
+                         "image folder as .npy");
+  encode->add_option("--ckpt", a.ckpt, "checkpoint.safetensors (or --pretrained with --float)")
       ->check(CLI::ExistingFile);
   encode->add_option("--data", a.data, "a --data SPEC (default: the run's)");
   encode->add_option("--split", a.split, "train, database or test")
@@ -221,6 +229,20 @@ CLI::App* add_encode(CLI::App& app, CheckpointArgs& a) {
       ->check(CLI::ExistingDirectory);
   encode->add_option("--out", a.out, "codes.npy (numpy.packbits layout)")->required();
   encode->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
+  encode->add_flag("--float", a.float_desc,
+                   "write float32 descriptors of the backbone instead (unit rows): its "
+                   "penultimate features, or --pool of its last conv map");
+  encode->add_option("--pool", a.pool, "--float: global pooling of the conv map")
+      ->check(CLI::IsMember({"mac", "spoc", "rmac", "gem", "crow", "netvlad"}));
+  encode
+      ->add_option("--pretrained", a.pretrained,
+                   "--float without --ckpt: torchvision-named weights (.safetensors) for "
+                   "--backbone, on --data (default fashion-mnist)")
+      ->check(CLI::ExistingFile);
+  encode->add_option("--backbone", a.backbone, "--pretrained: the network")
+      ->check(CLI::IsMember(zoo::backbone_names()));
+  encode->add_option("--input-size", a.input_size, "--pretrained: the side the network sees")
+      ->check(cli::in_range<int64_t>(1, 4096));
   return encode;
 }
 
@@ -280,15 +302,55 @@ data::LoadImagesOptions decode_like_data(const Loaded& l) {
   return lo;
 }
 
-void run_encode(const CheckpointArgs& a, const Loaded& l) {
+// What encode encodes: the image folder of --images, or the --split of the data.
+data::ImageSet encode_set_of(const CheckpointArgs& a, const Loaded& l) {
   const data::RetrievalSplit& split = l.data.split;
-  data::ImageSet set;
-  if (!a.images.empty()) {
-    set = data::load_image_folder(a.images, decode_like_data(l), nullptr);
-    set.mean = split.train.mean, set.std = split.train.std;
-  } else {
-    set = a.split == "train" ? split.train : a.split == "database" ? split.database : split.query;
+  if (a.images.empty())
+    return a.split == "train" ? split.train : a.split == "database" ? split.database : split.query;
+  data::ImageSet set = data::load_image_folder(a.images, decode_like_data(l), nullptr);
+  set.mean = split.train.mean, set.std = split.train.std;
+  return set;
+}
+
+// encode --float: the backbone's penultimate features or a pooling of its conv map.
+void run_float_encode(const CheckpointArgs& a, const Loaded& l, zoo::Backbone& net) {
+  zoo::DescriptorOptions o;
+  o.pool = a.pool, o.seed = l.opt.seed;
+  Tensor f = zoo::backbone_descriptors(net, encode_set_of(a, l), l.data.split.train, o);
+  retrieval::write_npy(a.out, retrieval::npy_from({f.size(0), f.size(1)}, f.data<float>()));
+  fmt::print("{} descriptors of {} floats ({}) -> {}\n", f.size(0), f.size(1),
+             a.pool.empty() ? "penultimate features" : a.pool + " of the conv map", a.out);
+}
+
+// encode --float --pretrained W --backbone B: the headless torchvision network with the
+// weights of W, on --data (default fashion-mnist).
+void run_pretrained_encode(const CheckpointArgs& a) {
+  if (a.backbone.empty()) throw std::invalid_argument("encode --pretrained needs --backbone");
+  Loaded l;
+  if (!a.data.empty()) l.opt.data = a.data;
+  l.opt.threads = a.threads, l.opt.backbone = a.backbone, l.opt.input_size = a.input_size;
+  l.data = zoo::load_run_data(l.opt);
+  const data::ImageSet& train = l.data.split.train;
+  zoo::ModelConfig c;
+  c.in_channels = train.c, c.image_size = train.h, c.input_size = a.input_size;
+  c.data_mean = train.mean, c.data_std = train.std;
+  Generator init(0);
+  auto net = zoo::make_backbone(zoo::backbone_spec(c, a.backbone, 0), init,
+                                std::make_shared<Generator>(1));
+  fmt::print("{}\n", zoo::load_pretrained(*net, a.pretrained).str());
+  run_float_encode(a, l, *net);
+}
+
+void run_encode(const CheckpointArgs& a, const Loaded& l) {
+  if (a.float_desc) {
+    zoo::Backbone* net = l.model->backbone();
+    if (!net)
+      throw std::invalid_argument("encode --float: " + l.opt.model +
+                                  " has no backbone network to take descriptors from");
+    run_float_encode(a, l, *net);
+    return;
   }
+  const data::ImageSet set = encode_set_of(a, l);
   if (l.model->float_descriptors()) {
     Tensor f = zoo::encode_set(*l.model, set).contiguous().to(DType::f32);
     retrieval::write_npy(a.out, retrieval::npy_from({f.size(0), f.size(1)}, f.data<float>()));
@@ -378,6 +440,14 @@ int run(const std::string& model, int argc, char** argv) {
     return 0;
   }
   set_num_threads(a.threads);
+  if (*encode && (!a.pool.empty() || !a.pretrained.empty()) && !a.float_desc)
+    throw std::invalid_argument("encode: --pool and --pretrained apply to --float descriptors");
+  if (*encode && a.ckpt.empty() == a.pretrained.empty())
+    throw std::invalid_argument("encode: give --ckpt, or --float --pretrained W --backbone B");
+  if (*encode && a.ckpt.empty()) {
+    run_pretrained_encode(a);
+    return 0;
+  }
   Loaded l = load_model(a.ckpt, a.data, a.threads);
   if (*encode)
     run_encode(a, l);

@@ -9,10 +9,14 @@
 #include <ctime>
 
 #include "kernels/pq.h"
+#include "retrieval/cli_range.h"
+#include "retrieval/diffusion.h"
+#include "retrieval/float_eval.h"
 #include "retrieval/float_search.h"
 #include "retrieval/metrics_topk.h"
 #include "retrieval/npy.h"
 #include "retrieval/quant_index_file.h"
+#include "retrieval/query_expansion.h"
 
 namespace he::retrieval::tools {
 
@@ -90,6 +94,23 @@ int run_build(const SharedCli& s, const QuantCli& q) {
   return 0;
 }
 
+// What --rerank asks for: a count of ADC candidates (quantised indexes), or "aqe" / "diffusion"
+// (exact search, cosine).
+struct Rerank {
+  size_t adc = 0;
+  std::string kind = "none";
+  bool cosine_only() const { return kind != "none"; }
+};
+
+Rerank parse_rerank(const std::string& v) {
+  if (v.empty()) return {};
+  if (v == "aqe" || v == "diffusion") return {0, v};
+  if (v.find_first_not_of("0123456789") == std::string::npos && v.size() <= 9)
+    return {static_cast<size_t>(std::stoll(v)), "none"};
+  throw std::runtime_error("--rerank " + v +
+                           ": give a count of ADC candidates to re-rank exactly, aqe or diffusion");
+}
+
 // An index file made ready to search (codes packed, tables precomputed) before the timing.
 struct Searcher {
   std::optional<QuantIndexContents> file;
@@ -104,28 +125,95 @@ struct Searcher {
     file->codes.clear(), file->codes.shrink_to_fit();
   }
 
-  // The k best database rows for each query, from the index or exactly from `db`.
-  FloatKnnResult search(const Floats* db, const Floats& qs, const SharedCli& s,
-                        const QuantCli& q) const {
-    const Floats* exact = file ? nullptr : db;
-    if (file && file->kind == QuantKind::Flat)
-      return float_knn(file->vectors.data(), file->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
-                       s.threads);
-    if (exact)
-      return float_knn(db->v.data(), db->n, qs.v.data(), qs.n, qs.d, s.k, FloatMetric::L2,
-                       s.threads);
+  // The k best database rows for each query by ADC, re-ranked exactly from `db` on request.
+  FloatKnnResult search_quantised(const Floats* db, const Floats& qs, const SharedCli& s,
+                                  const QuantCli& q, size_t rerank) const {
     PqSearchOptions opt;
     opt.k = s.k, opt.nprobe = q.nprobe, opt.threads = s.threads;
-    if (q.rerank > 0) {
+    if (rerank > 0) {
       if (!db) throw std::runtime_error("--rerank needs the original vectors as --db");
       if (db->n != file->n)
         throw std::runtime_error(s.db + ": " + std::to_string(db->n) +
                                  " vectors, the index holds " + std::to_string(file->n));
-      opt.originals = db->v.data(), opt.rerank = q.rerank;
+      opt.originals = db->v.data(), opt.rerank = rerank;
     }
     return ivf ? ivf->search(qs.v.data(), qs.n, opt) : pq->search(qs.v.data(), qs.n, opt);
   }
 };
+
+// Exact search over the vectors of --db or of a flat index file.
+struct ExactSearch {
+  const float* x;
+  int64_t n, d;
+  FloatMetric metric;
+  std::string rerank;  // none, aqe or diffusion
+  // The queries as searched: alpha-QE replaces each by its expansion (unit rows).
+  std::vector<float> prepare(const Floats& qs, const QuantCli& q, int threads) const {
+    if (rerank != "aqe") return qs.v;
+    if (q.qe_top < 1 || q.qe_top > static_cast<size_t>(n))
+      throw std::runtime_error("--qe-top " + std::to_string(q.qe_top) + ": must be in [1, " +
+                               std::to_string(n) + "] (the database size)");
+    return expand_queries(x, n, qs.v.data(), qs.n, d, q.qe_top, q.qe_alpha, threads);
+  }
+
+  // The k best rows per query: by the metric, after alpha-QE, or by diffusion.
+  FloatKnnResult search(const Floats& qs, const QuantCli& q, size_t k, int threads) const {
+    if (rerank == "diffusion") {
+      DiffusionOptions o;
+      o.graph_k = q.graph_k, o.query_k = q.qe_top, o.threads = threads;
+      return DiffusionGraph::build(x, n, d, o).search(qs.v.data(), qs.n, k);
+    }
+    const std::vector<float> queries = prepare(qs, q, threads);
+    return float_knn(x, n, queries.data(), qs.n, d, k, metric, threads);
+  }
+};
+
+// The metric of the options: ip and l2 only for exact search, cosine for aqe / diffusion.
+FloatMetric chosen_metric(const QuantCli& q, const Rerank& rr) {
+  const FloatMetric m = q.metric.empty()
+                            ? (rr.cosine_only() ? FloatMetric::Cosine : FloatMetric::L2)
+                            : parse_float_metric(q.metric);
+  if (rr.cosine_only() && m != FloatMetric::Cosine)
+    throw std::runtime_error("--rerank " + rr.kind +
+                             " ranks by cosine similarity: use it with --metric cosine, not " +
+                             q.metric);
+  return m;
+}
+
+Labels load_label_file(const std::string& path) {
+  const NpyArray a = read_npy(path);
+  if (a.shape.size() == 1) return Labels::single(npy_to_i64(a, path));
+  std::vector<int64_t> v = npy_to_i64(a, path);
+  std::vector<uint8_t> hot(v.begin(), v.end());
+  for (auto& h : hot) h = h != 0;
+  return Labels::multi_hot(hot.data(), a.shape[0], a.shape[1]);
+}
+
+// eval on exact search: the whole database ranked per query (mAP@all as well as mAP@k);
+// diffusion: its top k only.
+int run_exact_eval(const ExactSearch& e, const Floats& qs, const SharedCli& s, const QuantCli& q,
+                   const std::string& method) {
+  if (e.rerank == "diffusion") {
+    const FloatKnnResult r = e.search(qs, q, std::min<size_t>(s.k, e.n), s.threads);
+    std::string js =
+        topk_eval_json(evaluate_topk(r.ids.data(), r.nq, r.k, load_label_file(s.db_labels),
+                                     load_label_file(s.query_labels), s.threads));
+    js.insert(js.size() - 1,
+              ", \"metric\": \"cosine\", \"index\": \"" + method + "\", \"rerank\": \"diffusion\"");
+    std::printf("%s\n", js.c_str());
+    return 0;
+  }
+  const std::vector<float> queries = e.prepare(qs, q, s.threads);
+  EvalOptions eo;
+  eo.k = s.k, eo.threads = s.threads;
+  const EvalResult r =
+      evaluate_float(e.x, e.n, queries.data(), qs.n, e.d, load_label_file(s.db_labels),
+                     load_label_file(s.query_labels), eo, e.metric);
+  std::string js = float_eval_json(r, e.d, 4 * e.d, e.metric);
+  js.insert(js.size() - 1, ", \"index\": \"" + method + "\", \"rerank\": \"" + e.rerank + "\"");
+  std::printf("%s\n", js.c_str());
+  return 0;
+}
 
 }  // namespace
 
@@ -136,7 +224,26 @@ void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli&
   build->add_option("--seed", q.seed, "pq/opq/ivfpq: training seed");
   for (CLI::App* c : {knn, eval}) {
     c->add_option("--nprobe", q.nprobe, "ivfpq: lists scanned per query");
-    c->add_option("--rerank", q.rerank, "re-rank this many ADC candidates exactly (needs --db)");
+    c->add_option("--rerank", q.rerank,
+                  "R: re-rank R ADC candidates exactly (quantised index; needs --db); aqe: "
+                  "alpha-query expansion; diffusion: diffusion on the database's reciprocal "
+                  "k-NN graph (both exact float search, cosine)");
+    c->add_option("--metric", q.metric,
+                  "exact float search: cosine, ip or l2 (default l2; cosine with --rerank aqe)")
+        ->check(CLI::IsMember({"cosine", "ip", "l2"}));
+    c->add_option("--graph-k", q.graph_k,
+                  "--rerank diffusion: neighbours per database row in the graph")
+        ->check(he::cli::in_range<int64_t>(1, 10000))
+        ->capture_default_str();
+    c->add_option("--qe-top", q.qe_top,
+                  "--rerank aqe: database neighbours added to each query; diffusion: the "
+                  "query's neighbours it starts from")
+        ->check(he::cli::in_range<int64_t>(1, 100000))
+        ->capture_default_str();
+    c->add_option("--qe-alpha", q.qe_alpha,
+                  "--rerank aqe: neighbour weight cos^alpha (0: average query expansion)")
+        ->check(he::cli::in_range<double>(0, 100))
+        ->capture_default_str();
   }
   eval->add_option("--index", eval_index, "a quantised / float index file from 'build'");
   eval->get_option("--db")->required(false);
@@ -151,35 +258,50 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
     return std::nullopt;
   }
   if (command != "knn" && command != "eval") return std::nullopt;
+  const Rerank rr = parse_rerank(q.rerank);
   std::optional<QuantIndexContents> c;
   std::optional<Floats> db;
   if (quant_file) {
     c = load_quant_index(s.index);
-    if (!s.db.empty() && q.rerank > 0) db = load_floats(s.db, c->d);
+    if (!s.db.empty() && rr.adc > 0) db = load_floats(s.db, c->d);
   } else {
     db = float_descriptors(s.db);
     if (!db) return std::nullopt;  // binary codes: the Hamming commands
   }
+  const bool exact = !c || c->kind == QuantKind::Flat;
+  if (exact && rr.adc > 0)
+    throw std::runtime_error("--rerank " + q.rerank +
+                             " re-ranks the candidates of a quantised index; exact search "
+                             "needs none (--rerank aqe / diffusion re-rank it)");
+  if (!exact && (rr.cosine_only() || (!q.metric.empty() && q.metric != "l2")))
+    throw std::runtime_error(s.index + " is a " + quant_kind_name(c->kind) +
+                             " index, searched by L2 distance; --metric cosine / ip and "
+                             "--rerank aqe / diffusion apply to exact search (--db X.npy or a "
+                             "flat index)");
+  const FloatMetric metric = chosen_metric(q, rr);
   const Floats qs = load_floats(s.queries, c ? c->d : db->d);
   const std::string method = c ? quant_kind_name(c->kind) : "exact";
   const int64_t item_bytes = c ? bytes_per_item(*c) : 4 * db->d;
   const Searcher searcher(std::move(c));
+  const ExactSearch ex = !exact ? ExactSearch{nullptr, 0, 0, metric, "none"}
+                         : searcher.file
+                             ? ExactSearch{searcher.file->vectors.data(), searcher.file->n,
+                                           searcher.file->d, metric, rr.kind}
+                             : ExactSearch{db->v.data(), db->n, db->d, metric, rr.kind};
+  if (command == "eval" && exact) return run_exact_eval(ex, qs, s, q, method);
   const std::clock_t c1 = std::clock();  // CPU time of all threads: steadier on a busy machine
   const double t1 = now();
-  FloatKnnResult r = searcher.search(db ? &*db : nullptr, qs, s, q);
+  FloatKnnResult r;
+  if (exact) {
+    r = ex.search(qs, q, s.k, s.threads);
+  } else {
+    r = searcher.search_quantised(db ? &*db : nullptr, qs, s, q, rr.adc);
+  }
   const double t2 = now();
   const std::clock_t c2 = std::clock();
   if (command == "eval") {
-    NpyArray ql = read_npy(s.query_labels), dl = read_npy(s.db_labels);
-    auto labels = [](const NpyArray& a, const std::string& p) {
-      if (a.shape.size() == 1) return Labels::single(npy_to_i64(a, p));
-      std::vector<int64_t> v = npy_to_i64(a, p);
-      std::vector<uint8_t> hot(v.begin(), v.end());
-      for (auto& h : hot) h = h != 0;
-      return Labels::multi_hot(hot.data(), a.shape[0], a.shape[1]);
-    };
-    TopkEvalResult e = evaluate_topk(r.ids.data(), r.nq, r.k, labels(dl, s.db_labels),
-                                     labels(ql, s.query_labels), s.threads);
+    TopkEvalResult e = evaluate_topk(r.ids.data(), r.nq, r.k, load_label_file(s.db_labels),
+                                     load_label_file(s.query_labels), s.threads);
     std::string js = topk_eval_json(e);
     js.insert(js.size() - 1,
               ", \"index\": \"" + method + "\", \"bytes_per_item\": " + std::to_string(item_bytes));
@@ -190,9 +312,11 @@ std::optional<int> run_quant(const std::string& command, const SharedCli& s, con
   write_npy(s.out + "_ids.npy", npy_from({nq, k}, r.ids.data()));
   write_npy(s.out + "_dist.npy", npy_from({nq, k}, r.scores.data()));
   std::printf(
-      "search: %lld queries, k=%lld, index=%s, threads=%d, isa=%s: %.4f s, %.1f queries/s, "
-      "cpu %.4f s\n",
-      (long long)nq, (long long)k, method.c_str(), s.threads ? s.threads : omp_get_max_threads(),
+      "search: %lld queries, k=%lld, index=%s, metric=%s%s, threads=%d, isa=%s: %.4f s, "
+      "%.1f queries/s, cpu %.4f s\n",
+      (long long)nq, (long long)k, method.c_str(), float_metric_name(metric),
+      rr.kind == "none" ? "" : (", rerank=" + rr.kind).c_str(),
+      s.threads ? s.threads : omp_get_max_threads(),
       kernels::cpu::pq_isa_name(kernels::cpu::pq_best_isa()), t2 - t1, nq / (t2 - t1),
       double(c2 - c1) / CLOCKS_PER_SEC);
   return 0;

@@ -3,6 +3,11 @@
 //   build --index flat|pq|opq|ivfpq --db X.npy [--m M] [--nbits B] [--nlist L] --out FILE
 //   knn   --index FILE --queries Q.npy --k K [--nprobe P] [--rerank R --db X.npy] --out PREFIX
 //   eval  --index FILE | --db X.npy  --queries Q.npy --db-labels L --query-labels QL [--k K]
+// Exact search (--db X.npy, or a flat index file) ranks by --metric cosine|ip|l2 (default
+// l2) and can re-rank by alpha-query expansion (--rerank aqe [--qe-top N] [--qe-alpha A],
+// retrieval/query_expansion.h; cosine) or by diffusion (--rerank diffusion [--graph-k G]
+// [--qe-top N], retrieval/diffusion.h; cosine). Its eval ranks the whole database: mAP@all
+// too (diffusion: its top k only).
 // A database is taken as float descriptors when its dtype is f4/f8 and some value is not
 // -1, 0 or 1 (binary codes keep the Hamming commands), or when --index names a quantised
 // index file (retrieval/quant_index_file.h).
@@ -15,7 +20,13 @@ namespace he::retrieval::tools {
 struct QuantCli {
   int nbits = 8;
   int64_t nlist = 0;  // ivfpq: 0 = 4 sqrt(n), rounded to a power of two
-  size_t nprobe = 1, rerank = 0;
+  size_t nprobe = 1;
+  // A count of ADC candidates to re-rank exactly (quantised indexes), or "aqe".
+  std::string rerank;
+  std::string metric;   // cosine | ip | l2; "" = l2, or cosine with --rerank aqe
+  size_t qe_top = 10;   // aqe: neighbours added; diffusion: the query's seed neighbours
+  size_t graph_k = 50;  // diffusion: reciprocal neighbours per database row
+  double qe_alpha = 3.0;
   uint64_t seed = 0;
 };
 
@@ -26,7 +37,8 @@ struct SharedCli {
   size_t k = 10;
 };
 
-// Adds --nbits, --nlist, --seed to build; --nprobe, --rerank to knn and eval; --index to eval.
+// Adds --nbits, --nlist, --seed to build; --nprobe, --rerank, --metric, --qe-top, --qe-alpha
+// to knn and eval; --index to eval.
 void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli& q,
                        std::string& eval_index);
 

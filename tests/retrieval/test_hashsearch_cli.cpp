@@ -2,7 +2,6 @@
 // the option, the value and the allowed range), and a file that does not hold what the
 // subcommand expects is named with its dtype and shape.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,36 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "hashsearch_runner.h"
 #include "retrieval/npy.h"
 
 namespace he::retrieval {
 namespace {
 namespace fs = std::filesystem;
-
-struct Exit {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
-Exit hashsearch(std::vector<std::string> args, const std::string& dir) {
-  const std::string out = dir + "/output.txt";
-  args.insert(args.begin(), HE_HASHSEARCH_BIN);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::FILE* f = std::freopen(out.c_str(), "w", stdout);
-    if (f) ::dup2(::fileno(stdout), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::ifstream f(out);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-          std::string(std::istreambuf_iterator<char>(f), {})};
-}
+using testing::Exit;
+using testing::hashsearch;
 
 class HashsearchCli : public ::testing::Test {
  protected:

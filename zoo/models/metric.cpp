@@ -9,7 +9,12 @@
 // The descriptor is the backbone's head output (`bits` wide); with --pool, the head reads a
 // global pooling of the backbone's conv map instead (layers/global_pool.h):
 // L2(Linear(pool(feature_map(x)))), a learned projection after pooling as in Radenovic 2018.
+// NetVLAD's centres start from k-means on the conv map's local descriptors of training
+// images (fit_targets), as Arandjelovic et al. 2016 initialise them.
+#include <fmt/format.h>
+
 #include "losses/metric_learning.h"
+#include "zoo/float_encode.h"
 #include "zoo/models/models.h"
 
 namespace he::zoo {
@@ -34,6 +39,13 @@ class MetricModel : public CnnHashModel {
     return nn::l2_normalize(d, 1);
   }
   bool float_descriptors() const override { return true; }
+  std::string fit_targets(const Tensor& images) override {
+    auto* vlad = dynamic_cast<nn::NetVladPool*>(pool.get());
+    if (!vlad) return "";
+    vlad->init_from_centres(netvlad_kmeans_centres(*net, images, vlad->clusters(), cfg.seed + 11));
+    return fmt::format("NetVLAD: {} centres by k-means on the conv map of {} training images",
+                       vlad->clusters(), images.size(0));
+  }
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor e = encode(b.images);
     switch (loss_) {
