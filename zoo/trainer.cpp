@@ -167,9 +167,33 @@ std::string eval_line(const retrieval::EvalResult& r) {
 }
 }  // namespace
 
+namespace {
+// While a step of a model that gathers rows runs on a split batch, its batch norms and
+// dropouts couple the ranks' rows; afterwards (evaluation, encoding) they see whole batches.
+class SplitLayers {
+ public:
+  SplitLayers(HashModel& model, const TrainBatch& batch) : model_(model) {
+    if (batch.split && model.gathers_rows()) {
+      nn::set_batch_split(model, batch.split);
+      set_ = true;
+    }
+  }
+  ~SplitLayers() {
+    if (set_) nn::set_batch_split(model_, nullptr);
+  }
+  SplitLayers(const SplitLayers&) = delete;
+  SplitLayers& operator=(const SplitLayers&) = delete;
+
+ private:
+  HashModel& model_;
+  bool set_ = false;
+};
+}  // namespace
+
 StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<ExtraPart>& extra,
                       const TrainBatch& batch, int64_t iter) {
   StepResult r;
+  SplitLayers split_layers(model, batch);
   auto clear_all = [&] {
     main.zero_grad();
     for (ExtraPart& p : extra) p.optimizer->zero_grad();
@@ -179,9 +203,9 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     const std::string part = k == 0 ? model.loss_name() : extra[k - 1].name;
     clear_all();
     Tensor loss = k == 0 ? model.loss(batch, iter) : model.extra_loss(k - 1, batch, iter);
-    // Under mpirun: the mean over ranks, so every rank logs it and stops on it alike.
+    // On a split batch: the mean over ranks, so every rank logs it and stops on it alike.
     double v = loss.item<double>();
-    dist::World::get().allreduce_mean(&v, 1);
+    if (batch.split) v = mean_over_ranks(v, *batch.split);
     r.losses.push_back(v);
     if (!std::isfinite(v)) {
       r.problem = fmt::format("the {} loss is {}", part, v);
@@ -189,7 +213,7 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     }
     loss.backward();
     auto params = optim::all_params(opt.groups());
-    average_gradients(params, dist::World::get());
+    if (batch.split) average_gradients(params, *batch.split);
     const int64_t bad = optim::first_nonfinite_grad(params);
     if (bad >= 0) {
       r.problem = fmt::format("the gradient of '{}' ({} loss) is not finite",
