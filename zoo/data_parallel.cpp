@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
+
+#include "zoo/encode.h"
 
 namespace he::zoo {
 
@@ -88,6 +91,35 @@ void average_gradients(const std::vector<Tensor>& params, const nn::BatchSplit& 
     for (int64_t i = 0; i < g.numel(); ++i) dst[i] = src[i] / ranks;
     at += static_cast<size_t>(g.numel());
   }
+}
+
+Tensor encode_set_sharded(HashModel& model, const data::ImageSet& set, dist::World& world,
+                          int64_t batch) {
+  if (!world.distributed()) return encode_set(model, set, batch).contiguous().to(DType::f32);
+  const int64_t batches = (set.n + batch - 1) / batch;
+  const dist::Shard mine =
+      dist::shard_rows(static_cast<size_t>(batches), world.rank(), world.size());
+  const int64_t begin = static_cast<int64_t>(mine.begin) * batch,
+                end = std::min(set.n, static_cast<int64_t>(mine.end) * batch);
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<float> rows;
+  {
+    NoGradGuard guard;
+    for (int64_t at = begin; at < end; at += batch) {
+      Tensor u = model.encode(images_tensor(set, at, std::min(batch, end - at)))
+                     .contiguous()
+                     .to(DType::f32);
+      rows.insert(rows.end(), u.data<float>(), u.data<float>() + u.numel());
+    }
+  }
+  model.train(was_training);
+  std::vector<float> all = world.allgatherv(rows);  // rank order: the set's order
+  const int64_t width = set.n > 0 ? static_cast<int64_t>(all.size()) / set.n : 0;
+  if (width * set.n != static_cast<int64_t>(all.size()))
+    throw std::runtime_error(
+        fmt::format("encode_set_sharded: {} values for {} images", all.size(), set.n));
+  return Tensor::from_vector(all, {set.n, width});
 }
 
 double mean_over_ranks(double v, const nn::BatchSplit& split) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/data/image_set.h"
 #include "engine/dist/comm.h"
 #include "engine/tensor.h"
 #include "zoo/model.h"
@@ -37,5 +38,12 @@ void average_gradients(const std::vector<Tensor>& params, const nn::BatchSplit& 
 
 // The mean of v over the split's ranks.
 double mean_over_ranks(double v, const nn::BatchSplit& split);
+
+// encode_set (zoo/encode.h) over the world's ranks: the set's batches of `batch` images are
+// dealt out in contiguous blocks, each rank encodes its block, and every rank gets all rows,
+// in order, as f32. The batches are those one process encodes, so the rows are one process's
+// bit for bit (at the same thread count). Every rank calls it; alone it is encode_set.
+Tensor encode_set_sharded(HashModel& model, const data::ImageSet& set, dist::World& world,
+                          int64_t batch = 1000);
 
 }  // namespace he::zoo
