@@ -13,7 +13,8 @@
 // rounding noise alone, in one process as much as on N ranks. Measured with Adam over these
 // 20 steps: hashnet's loss agrees within 1e-7, its conv biases differ by 8e-3 relative, and a
 // 1e-7 change of the initial weights in one process moves them as far; DPSH's and DSH's losses
-// drift apart to 1e-4..1e-2 the same way. With SGD every tensor agrees within 2e-6.
+// drift apart to 1e-4..1e-2 the same way. With SGD every tensor agrees within 5e-6 (DTSH:
+// see its test).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -94,7 +95,8 @@ double relative_diff(const Tensor& a, const Tensor& b) {
   return n > 0 ? std::sqrt(d / n) : std::sqrt(d);
 }
 
-void expect_trains_as_one_process(const std::string& name) {
+// state_tolerance: for each tensor of the state, relative to one process's.
+void expect_trains_as_one_process(const std::string& name, double state_tolerance = 1e-5) {
   ASSERT_TRUE(zoo::make_model(name, config())->gathers_rows()) << name;
   Trained one = train_model(name, false), split = train_model(name, true);
   double worst_loss = 0, worst_state = 0;
@@ -110,7 +112,7 @@ void expect_trains_as_one_process(const std::string& name) {
   for (auto& [k, v] : one.model->state_dict()) ref[k] = v;
   for (auto& [k, v] : split.model->state_dict()) {
     const double d = relative_diff(v, ref.at(k));
-    EXPECT_LE(d, 1e-5) << name << " " << k << " differs from one process's";
+    EXPECT_LE(d, state_tolerance) << name << " " << k << " differs from one process's";
     if (d > worst_state) worst_state = d, worst_name = k;
   }
   auto ga = one.model->generators(), gb = split.model->generators();
@@ -156,6 +158,20 @@ TEST(DistTraining, GreedyHash) {
 TEST(DistTraining, CsqCentres) {
   SKIP_UNLESS_DISTRIBUTED();
   expect_trains_as_one_process("csq");
+}
+
+// The other models that gather rows: the pairwise and triplet recipes, DSDH's discrete codes,
+// the metric-learning models and the attention, recurrent and transformer networks. DTSH's
+// losses agree within 7.2e-7 but a few tensors of its state by up to 2e-4 (the first batch
+// norm's bias), most likely from its quantisation gradient 2 (u - sign u), which jumps by 4 at
+// u = 0, where a u that rounds differently on the ranks lands on the other side; its state is
+// held to 1e-3.
+TEST(DistTraining, EveryOtherModelThatGathersRows) {
+  SKIP_UNLESS_DISTRIBUTED();
+  for (const char* name :
+       {"dch", "dsdh", "siamese", "triplet", "msloss", "attnhash", "rnnhash", "vithash"})
+    expect_trains_as_one_process(name);
+  expect_trains_as_one_process("dtsh", 1e-3);
 }
 
 TEST(DistMpirun, ModelsTrainAsOneProcessOnTwoRanks) {
