@@ -1,6 +1,7 @@
 #pragma once
 // The differentiable ops. Each family is implemented in one file of engine/ops/ (forward =
 // a call into kernels/, backward = other ops), as named in the section headers below.
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -149,6 +150,11 @@ Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
 // ---- dropout (engine/ops/dropout.cpp): zeroes with probability p, scales the rest by 1/(1-p) ----
 class Generator;
 Tensor dropout(const Tensor& x, double p, Generator& gen);
+// x:(rows,...) holds rows [row_begin, row_begin + rows) of a (total_rows,...) input: those rows
+// get the mask dropout(input, p, gen) would give them, and gen advances as by that call (the
+// ranks of a data-parallel job each drop out their block of one global batch).
+Tensor dropout_rows(const Tensor& x, double p, Generator& gen, int64_t row_begin,
+                    int64_t total_rows);
 
 }  // namespace he
 
@@ -179,6 +185,15 @@ struct BatchNormOut {
 };
 BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
                               double eps);
+// Sync batch norm: training-mode batch norm of x:(rows,C,...), this process's rows of a batch
+// of total_rows rows split over processes, with the whole batch's statistics. sum_over_ranks
+// replaces a (k) f64 tensor by its element-wise sum over the processes; every process calls
+// this op (and its backward) in the same order. Returns y and the whole batch's mean and biased
+// variance. Backward: dx from the whole batch's sums; the weight and bias gradients of this
+// process's rows only (the caller averages parameter gradients over processes). CPU only.
+BatchNormOut batch_norm_train_split(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                    double eps, int64_t total_rows,
+                                    const std::function<void(Tensor&)>& sum_over_ranks);
 // Eval-mode batch norm with given statistics (C); differentiable in x, weight and bias.
 Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, double eps);

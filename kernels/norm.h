@@ -22,6 +22,22 @@ void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, con
 // out[c] = sum over n and s of x(n, c, s), contiguous (per-row lanes, rows added in double).
 template <class T>
 void channel_sum(const T* x, T* out, int64_t n, int64_t c, int64_t s);
+// The pieces of batch_norm_train / batch_norm_backward for a batch split over processes (sync
+// batch norm), whose per-channel sums the caller adds over processes in between. All sums in
+// double, as batch_norm_train's. Forward: sum[c] of x, or, with centre, of (x - centre[c])^2
+// (centre rounded to T as batch_norm_train does).
+template <class T>
+void channel_moment(const T* x, const double* centre, double* sum, int64_t n, int64_t c, int64_t s);
+// Backward: sum_dy[c] of dy and sum_dy_xc[c] of dy * (x - mean[c]).
+template <class T>
+void batch_norm_grad_sums(const T* dy, const T* x, const T* mean, double* sum_dy, double* sum_dy_xc,
+                          int64_t n, int64_t c, int64_t s);
+// dx = w * invstd * (dy - sum_dy / m - xhat * sum_dy_xhat / m), the sums over all m values of
+// a channel (w may be null).
+template <class T>
+void batch_norm_input_grad(const T* dy, const T* x, const T* w, const T* mean, const T* invstd,
+                           const double* sum_dy, const double* sum_dy_xhat, double m, T* dx,
+                           int64_t n, int64_t c, int64_t s);
 // y = x * scale[c] + shift[c]
 template <class T>
 void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c,

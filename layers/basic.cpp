@@ -12,6 +12,14 @@ Tensor GeM::forward(const Tensor& x) {
   return pow(m, rdiv(1.0, p));
 }
 
+Tensor Dropout::forward(const Tensor& x) {
+  if (!is_training()) return x;
+  if (split && (x.dim() == 0 || x.size(0) != split->rows))
+    throw std::invalid_argument("Dropout: input " + x.shape_str() + " is not this rank's " +
+                                std::to_string(split->rows) + " rows");
+  return split ? dropout_rows(x, p_, *gen_, split->begin, split->total) : dropout(x, p_, *gen_);
+}
+
 std::shared_ptr<Module> ReLU() {
   return std::make_shared<Lambda>("ReLU", [](const Tensor& x) { return relu(x); });
 }

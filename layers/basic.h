@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 
+#include "layers/batch_split.h"
 #include "layers/module.h"
 
 namespace he::nn {
@@ -55,8 +56,10 @@ class GeM : public Module {
 class Dropout : public Module {
  public:
   Dropout(double p, std::shared_ptr<Generator> gen) : p_(p), gen_(std::move(gen)) {}
-  Tensor forward(const Tensor& x) override { return is_training() ? dropout(x, p_, *gen_) : x; }
+  Tensor forward(const Tensor& x) override;
   std::string name() const override { return "Dropout"; }
+  // Set while a batch is split over ranks (layers/batch_split.h): x is this rank's rows.
+  std::shared_ptr<const BatchSplit> split;
 
  private:
   double p_;

@@ -21,13 +21,27 @@ Tensor BatchNorm::forward(const Tensor& x) {
     throw std::invalid_argument(
         fmt::format("BatchNorm({}): input {} has no channel dim of size {}", c, x.shape_str(), c));
   if (!is_training()) return batch_norm_eval(x, running_mean, running_var, weight, bias, eps);
+  if (split) return forward_split(x, *split);
   BatchNormOut out = batch_norm_train(x, weight, bias, eps);
-  const int64_t n = x.numel() / c;
+  track(out.mean, out.var, x.numel() / c);
+  return out.y;
+}
+
+void BatchNorm::track(const Tensor& mean, const Tensor& var, int64_t n) {
   NoGradGuard guard;
-  Tensor unbiased = mul(out.var, static_cast<double>(n) / std::max<int64_t>(n - 1, 1));
-  running_mean.copy_(add(mul(running_mean, 1 - momentum), mul(out.mean, momentum)));
+  Tensor unbiased = mul(var.detach(), static_cast<double>(n) / std::max<int64_t>(n - 1, 1));
+  running_mean.copy_(add(mul(running_mean, 1 - momentum), mul(mean.detach(), momentum)));
   running_var.copy_(add(mul(running_var, 1 - momentum), mul(unbiased, momentum)));
   num_batches_tracked.copy_(add(num_batches_tracked, Tensor::scalar(1, DType::i64)));
+}
+
+// Sync batch norm: the statistics, and the backward's sums, over every rank's rows.
+Tensor BatchNorm::forward_split(const Tensor& x, const BatchSplit& s) {
+  if (x.size(0) != s.rows)
+    throw std::invalid_argument(fmt::format("BatchNorm({}): input {} is not this rank's {} rows",
+                                            weight.size(0), x.shape_str(), s.rows));
+  BatchNormOut out = batch_norm_train_split(x, weight, bias, eps, s.total, s.sum);
+  track(out.mean, out.var, s.total * (x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1)));
   return out.y;
 }
 

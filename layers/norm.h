@@ -1,6 +1,7 @@
 #pragma once
 // Normalisation layers. BatchNorm normalises with the batch's biased variance in training
 // and keeps running statistics (unbiased variance, momentum 0.1 as in PyTorch) for eval.
+#include "layers/batch_split.h"
 #include "layers/module.h"
 
 namespace he::nn {
@@ -13,6 +14,14 @@ class BatchNorm : public Module {
   std::string name() const override { return "BatchNorm"; }
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   double eps, momentum;
+  // Set while a batch is split over ranks (layers/batch_split.h): x is this rank's rows, and
+  // training takes its statistics over every rank's rows (sync batch norm).
+  std::shared_ptr<const BatchSplit> split;
+
+ private:
+  Tensor forward_split(const Tensor& x, const BatchSplit& s);
+  // Moves the running statistics towards a batch's mean and biased variance over n values.
+  void track(const Tensor& mean, const Tensor& var, int64_t n);
 };
 using BatchNorm1d = BatchNorm;
 using BatchNorm2d = BatchNorm;

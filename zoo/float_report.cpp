@@ -19,11 +19,13 @@ void write_features_npy(const std::string& path, const Tensor& f) {
 
 }  // namespace
 
-retrieval::EvalResult evaluate_float_and_write(HashModel& model, const data::RetrievalSplit& split,
+retrieval::EvalResult evaluate_float_and_write(const Tensor& db_descriptors,
+                                               const Tensor& query_descriptors,
+                                               const data::RetrievalSplit& split,
                                                const std::string& dir, const RunInfo& info,
                                                int64_t k, int threads) {
-  Tensor db = encode_set(model, split.database).contiguous().to(DType::f32);
-  Tensor q = encode_set(model, split.query).contiguous().to(DType::f32);
+  Tensor db = db_descriptors.contiguous().to(DType::f32);
+  Tensor q = query_descriptors.contiguous().to(DType::f32);
   const size_t n = static_cast<size_t>(db.size(0)), nq = static_cast<size_t>(q.size(0));
   const size_t dim = static_cast<size_t>(db.size(1));
   const retrieval::Labels db_labels = retrieval_labels(split.database),

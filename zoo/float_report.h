@@ -10,11 +10,13 @@
 
 namespace he::zoo {
 
-// Encodes database and queries, evaluates them by cosine similarity, and writes
-// metrics.json (the hashing models' keys without p@r2, plus dim, bytes_per_item = 4 dim
+// Evaluates the database and query descriptors (N,dim) of `split` by cosine similarity, and
+// writes metrics.json (the hashing models' keys without p@r2, plus dim, bytes_per_item = 4 dim
 // and "whitened": the same figures after PCA-whitening fitted on the database
 // descriptors), db_features.npy / query_features.npy (f32) and the label files.
-retrieval::EvalResult evaluate_float_and_write(HashModel& model, const data::RetrievalSplit& split,
+retrieval::EvalResult evaluate_float_and_write(const Tensor& db_descriptors,
+                                               const Tensor& query_descriptors,
+                                               const data::RetrievalSplit& split,
                                                const std::string& dir, const RunInfo& info,
                                                int64_t k, int threads);
 

@@ -49,9 +49,16 @@ struct ModelConfig {
 };
 
 // One training batch as tensors: images (B,C,H,W) f32, labels (B) i64, indices (B) i64
-// (the rows of the training set, for memory-bank recipes).
+// (the rows of the training set, for memory-bank recipes). Under data-parallel training the
+// tensors are this rank's rows of the global batch, and `split` says which (null: the whole
+// batch is here).
 struct TrainBatch {
   Tensor images, labels, indices;
+  std::shared_ptr<const nn::BatchSplit> split = nullptr;
+  // rows:(this rank's rows,...) -> the whole batch's rows (gather_rows), or rows itself when
+  // the batch is not split. Models whose loss couples rows (in-batch pairs, memory banks)
+  // compute it from all_rows of their outputs, labels and indices (HashModel::gathers_rows).
+  Tensor all_rows(const Tensor& rows) const { return split ? nn::gather_rows(rows, *split) : rows; }
 };
 
 class Backbone;
@@ -116,6 +123,13 @@ class HashModel : public nn::Module {
   virtual Tensor extra_loss(size_t part, const TrainBatch& batch, int64_t iter);
   // The main part's name in the log and plots ("actor" in TBH).
   virtual std::string loss_name() const { return "loss"; }
+  // Whether loss() computes the loss of the whole global batch under data-parallel training:
+  // it runs its network only on batch.images (this rank's rows, through batch norm and
+  // dropout only, which then couple the ranks: layers/batch_split.h) and takes everything
+  // else from TrainBatch::all_rows, so N ranks step exactly as one process. Other models
+  // train each rank on its own rows (a loss over pairs sees only those, batch norm their
+  // statistics) and average the gradients.
+  virtual bool gathers_rows() const { return false; }
   // The model's random streams (dropout, sampling), saved in checkpoints for exact resume.
   virtual std::vector<std::pair<std::string, Generator*>> generators() { return {}; }
   // The network that --pretrained weights load into (the CNN, or the feature extractor of

@@ -122,16 +122,29 @@ void write_set_labels(const std::string& path, const data::ImageSet& set) {
     write_labels_npy(path, set.labels);
 }
 
-// Encodes database and queries, evaluates, writes metrics.json, codes, labels and pr.svg.
-// `balance` (if given) gets the database codes' bit balance.
-retrieval::EvalResult evaluate_and_write(HashModel& model, const data::RetrievalSplit& split,
-                                         const std::string& dir, const RunInfo& info, int64_t k,
-                                         int threads, std::vector<double>* balance = nullptr) {
-  if (model.float_descriptors())
-    return evaluate_float_and_write(model, split, dir, info, k, threads);
+// What an evaluation ranks: the outputs of the database images (or the model's learned
+// database codes) and of the queries. Under mpirun every rank calls this and encodes its share
+// of the images (encode_set_sharded); every rank gets all rows.
+struct EvalOutputs {
+  Tensor database, query;
+};
+EvalOutputs encode_for_eval(HashModel& model, const data::RetrievalSplit& split) {
+  dist::World& world = dist::World::get();
   Tensor db_u = model.database_codes().value_or(Tensor());
-  retrieval::PackedCodes db = pack(db_u.defined() ? db_u : encode_set(model, split.database));
-  retrieval::PackedCodes q = pack(encode_set(model, split.query));
+  Tensor db = db_u.defined() ? db_u : encode_set_sharded(model, split.database, world);
+  return EvalOutputs{db, encode_set_sharded(model, split.query, world)};
+}
+
+// Evaluates the outputs, writes metrics.json, codes, labels and pr.svg. `balance` (if given)
+// gets the database codes' bit balance.
+retrieval::EvalResult evaluate_and_write(HashModel& model, const EvalOutputs& out,
+                                         const data::RetrievalSplit& split, const std::string& dir,
+                                         const RunInfo& info, int64_t k, int threads,
+                                         std::vector<double>* balance = nullptr) {
+  if (model.float_descriptors())
+    return evaluate_float_and_write(out.database, out.query, split, dir, info, k, threads);
+  retrieval::PackedCodes db = pack(out.database);
+  retrieval::PackedCodes q = pack(out.query);
   retrieval::EvalOptions eo;
   eo.k = static_cast<size_t>(k);
   eo.threads = threads;
@@ -167,9 +180,33 @@ std::string eval_line(const retrieval::EvalResult& r) {
 }
 }  // namespace
 
+namespace {
+// While a step of a model that gathers rows runs on a split batch, its batch norms and
+// dropouts couple the ranks' rows; afterwards (evaluation, encoding) they see whole batches.
+class SplitLayers {
+ public:
+  SplitLayers(HashModel& model, const TrainBatch& batch) : model_(model) {
+    if (batch.split && model.gathers_rows()) {
+      nn::set_batch_split(model, batch.split);
+      set_ = true;
+    }
+  }
+  ~SplitLayers() {
+    if (set_) nn::set_batch_split(model_, nullptr);
+  }
+  SplitLayers(const SplitLayers&) = delete;
+  SplitLayers& operator=(const SplitLayers&) = delete;
+
+ private:
+  HashModel& model_;
+  bool set_ = false;
+};
+}  // namespace
+
 StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<ExtraPart>& extra,
                       const TrainBatch& batch, int64_t iter) {
   StepResult r;
+  SplitLayers split_layers(model, batch);
   auto clear_all = [&] {
     main.zero_grad();
     for (ExtraPart& p : extra) p.optimizer->zero_grad();
@@ -179,9 +216,9 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     const std::string part = k == 0 ? model.loss_name() : extra[k - 1].name;
     clear_all();
     Tensor loss = k == 0 ? model.loss(batch, iter) : model.extra_loss(k - 1, batch, iter);
-    // Under mpirun: the mean over ranks, so every rank logs it and stops on it alike.
+    // On a split batch: the mean over ranks, so every rank logs it and stops on it alike.
     double v = loss.item<double>();
-    dist::World::get().allreduce_mean(&v, 1);
+    if (batch.split) v = mean_over_ranks(v, *batch.split);
     r.losses.push_back(v);
     if (!std::isfinite(v)) {
       r.problem = fmt::format("the {} loss is {}", part, v);
@@ -189,7 +226,7 @@ StepResult train_step(HashModel& model, optim::Optimizer& main, std::vector<Extr
     }
     loss.backward();
     auto params = optim::all_params(opt.groups());
-    average_gradients(params, dist::World::get());
+    if (batch.split) average_gradients(params, *batch.split);
     const int64_t bad = optim::first_nonfinite_grad(params);
     if (bad >= 0) {
       r.problem = fmt::format("the gradient of '{}' ({} loss) is not finite",
@@ -418,14 +455,16 @@ void end_epoch(Run& r, int64_t epoch, bool stopped, const EpochLosses& sums) {
         fmt::format(", {} {:.4f}", r.extra[k].name, sums.steps ? sums.parts[k] / sums.steps : 0.0);
   r.log.line(fmt::format("epoch {}/{}{}: {}, checkpoint {}", epoch + 1, o.epochs,
                          stopped ? " (interrupted)" : "", means, r.ckpt));
-  if (r.writer && !stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 &&
-      epoch + 1 < o.epochs) {
-    RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick, o.data, o.protocol};
-    std::vector<double> balance;
-    r.log.line(fmt::format(
-        "eval after epoch {}: {}", epoch + 1,
-        eval_line(evaluate_and_write(*r.model, r.split, r.dir, info, o.k, o.threads, &balance))));
-    r.log.line(balance_line(balance));
+  if (!stopped && o.eval_every > 0 && (epoch + 1) % o.eval_every == 0 && epoch + 1 < o.epochs) {
+    const EvalOutputs out = encode_for_eval(*r.model, r.split);  // every rank its share
+    if (r.writer) {
+      RunInfo info{o.model, o.bits, epoch + 1, 0, 0, o.quick, o.data, o.protocol};
+      std::vector<double> balance;
+      r.log.line(fmt::format("eval after epoch {}: {}", epoch + 1,
+                             eval_line(evaluate_and_write(*r.model, out, r.split, r.dir, info, o.k,
+                                                          o.threads, &balance))));
+      r.log.line(balance_line(balance));
+    }
     r.model->train();
   }
 }
@@ -483,14 +522,17 @@ void write_loss_plot(Run& r) {
 }
 
 // The final evaluation of a finished run: metrics.json, codes, pr.svg and the last log lines.
+// Every rank calls it and encodes its share of the images; rank 0 evaluates and writes.
 void evaluate_finished(Run& r, RunSummary& summary) {
   const TrainOptions& o = r.o;
   const auto eval_start = Clock::now();
+  const EvalOutputs out = encode_for_eval(*r.model, r.split);
+  if (!r.writer) return;
   RunInfo info{o.model, o.bits,  o.epochs, summary.train_images_per_s,
                0,       o.quick, o.data,   o.protocol};
   info.seconds = since(r.wall_start);
   std::vector<double> balance;
-  summary.eval = evaluate_and_write(*r.model, r.split, r.dir, info, o.k, o.threads, &balance);
+  summary.eval = evaluate_and_write(*r.model, out, r.split, r.dir, info, o.k, o.threads, &balance);
   summary.seconds = since(r.wall_start);
   r.log.line(balance_line(balance));
   r.log.line(fmt::format("{} bits {}: {}  ({:.0f} train img/s, eval {:.1f} s, total {:.1f} s)",
@@ -532,7 +574,10 @@ RunSummary train(const TrainOptions& opt_in) {
   fit_closed_form(r);
   RunSummary summary;
   summary.finished = train_epochs(r);
-  if (!r.writer) return RunSummary{};  // rank 0 reports the run
+  if (!r.writer) {  // rank 0 reports the run; the others encode their share of its evaluation
+    if (summary.finished) evaluate_finished(r, summary);
+    return RunSummary{};
+  }
   write_loss_plot(r);
   summary.iterations = r.pos.iteration;
   summary.train_images_per_s =
@@ -570,7 +615,7 @@ RunSummary evaluate_checkpoint(const std::string& ckpt_path, int64_t k, bool qui
       pos.epoch,        pos.compute_seconds > 0 ? pos.timed_images / pos.compute_seconds : 0,
       pos.wall_seconds, o.quick,
       o.data,           o.protocol};
-  s.eval = evaluate_and_write(*model, split, dir, info, k, threads);
+  s.eval = evaluate_and_write(*model, encode_for_eval(*model, split), split, dir, info, k, threads);
   s.seconds = since(start);
   s.finished = true;
   return s;

@@ -59,7 +59,9 @@ struct RunSummary {
 // One training iteration on `batch`: for the main part and then each extra part in order
 // (HashModel::make_extra_parts), clear every gradient, compute the part's loss, back-propagate
 // it and step the part's optimiser. A part whose loss or gradient is not finite is not
-// stepped, and neither are the parts after it; `problem` then says what and where.
+// stepped, and neither are the parts after it; `problem` then says what and where. On a
+// split batch (rank_slice) the losses are the means over ranks and the gradients are
+// averaged over ranks before each step.
 struct StepResult {
   std::vector<double> losses;  // the losses computed, main part first
   std::string problem;         // empty when every part stepped

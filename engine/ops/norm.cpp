@@ -2,7 +2,9 @@
 // passes over x; the backward in two more), instead of a dozen broadcast ops.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "engine/ops.h"
 #include "engine/ops/args.h"
@@ -80,6 +82,84 @@ BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tenso
         kernels::cuda::batch_norm_backward(pg, px, pw, pm, pi, pdx, pdw, pdb, n, c, s, eps);
       else
         kernels::cpu::batch_norm_backward(pg, px, pw, pm, pi, pdx, pdw, pdb, n, c, s, eps);
+    });
+    return V{dx, weight.defined() ? dw : Tensor(), bias.defined() ? db : Tensor()};
+  });
+  return out;
+}
+
+namespace {
+// The sync batch norm's forward on the CPU: the sums of x, then of (x - mean)^2, each added
+// over ranks, then the normalise-and-affine of batch_norm_train with those statistics.
+template <class T>
+void split_forward(const Tensor& xc, const Tensor& wc, const Tensor& bc, double eps, double m,
+                   const std::function<void(Tensor&)>& sum_over_ranks, Tensor& y,
+                   BatchNormOut& stats, Tensor& invstd) {
+  const int64_t n = xc.size(0), c = xc.size(1), s = spatial(xc);
+  const T *px = xc.data<T>(), *pw = ptr_or_null<T>(wc), *pb = ptr_or_null<T>(bc);
+  Tensor sums = Tensor::zeros({c}, DType::f64);
+  double* ps = sums.data<double>();
+  kernels::cpu::channel_moment(px, static_cast<const double*>(nullptr), ps, n, c, s);
+  sum_over_ranks(sums);
+  std::vector<double> mu(c);
+  for (int64_t ch = 0; ch < c; ++ch) mu[ch] = ps[ch] / m;
+  kernels::cpu::channel_moment(px, mu.data(), ps, n, c, s);  // two passes, as batch_norm_train
+  sum_over_ranks(sums);
+  std::vector<T> scale(c), shift(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double v = ps[ch] / m, is = 1.0 / std::sqrt(v + eps);
+    stats.mean.data<T>()[ch] = static_cast<T>(mu[ch]);
+    stats.var.data<T>()[ch] = static_cast<T>(v);
+    invstd.data<T>()[ch] = static_cast<T>(is);
+    scale[ch] = static_cast<T>(is * (pw ? static_cast<double>(pw[ch]) : 1.0));
+    shift[ch] = static_cast<T>((pb ? static_cast<double>(pb[ch]) : 0.0) - mu[ch] * scale[ch]);
+  }
+  kernels::cpu::channel_affine(px, scale.data(), shift.data(), y.data<T>(), n, c, s);
+}
+}  // namespace
+
+BatchNormOut batch_norm_train_split(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                    double eps, int64_t total_rows,
+                                    const std::function<void(Tensor&)>& sum_over_ranks) {
+  const Device dev = check_bn(x, weight, bias, "batch_norm_split");
+  if (dev != Device::cpu())
+    throw std::invalid_argument("batch_norm_split: the batch is split over ranks on the CPU; got " +
+                                x.shape_str() + " on a CUDA device");
+  const int64_t n = x.size(0), c = x.size(1), s = spatial(x);
+  const double m = static_cast<double>(total_rows) * static_cast<double>(s);
+  if (n > total_rows || m < 2)
+    throw std::invalid_argument(fmt::format(
+        "batch_norm_split: {} rows of a batch of {}; training needs more than one value per "
+        "channel",
+        x.shape_str(), total_rows));
+  Tensor xc = x.contiguous(), wc = weight.defined() ? weight.contiguous() : Tensor();
+  Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor y = Tensor::empty(x.shape(), x.dtype()), invstd = Tensor::empty({c}, x.dtype());
+  BatchNormOut out;
+  out.mean = Tensor::empty({c}, x.dtype());
+  out.var = Tensor::empty({c}, x.dtype());
+  dispatch_floating(x.dtype(), "batch_norm_split", [&]<class T>() {
+    split_forward<T>(xc, wc, bc, eps, m, sum_over_ranks, y, out, invstd);
+  });
+  Tensor mean = out.mean;
+  out.y = attach_grad_fn(y, {x, weight, bias}, "batch_norm_split", [=](const Tensor& g) {
+    Tensor gc = g.contiguous();
+    Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
+    Tensor dw = Tensor::empty({c}, x.dtype()), db = Tensor::empty({c}, x.dtype());
+    Tensor sums = Tensor::zeros({2, c}, DType::f64);  // sum(dy), then sum(dy * (x - mean))
+    double* ps = sums.data<double>();
+    dispatch_floating(x.dtype(), "batch_norm_split backward", [&]<class T>() {
+      const T *pg = gc.data<T>(), *px = xc.data<T>(), *pm = mean.data<T>(), *pi = invstd.data<T>();
+      kernels::cpu::batch_norm_grad_sums(pg, px, pm, ps, ps + c, n, c, s);
+      for (int64_t ch = 0; ch < c; ++ch) {  // this rank's rows: averaged by the caller
+        dw.data<T>()[ch] = static_cast<T>(ps[c + ch] * static_cast<double>(pi[ch]));
+        db.data<T>()[ch] = static_cast<T>(ps[ch]);
+      }
+      sum_over_ranks(sums);
+      for (int64_t ch = 0; ch < c; ++ch) ps[c + ch] *= static_cast<double>(pi[ch]);
+      if (dx.defined())
+        kernels::cpu::batch_norm_input_grad(pg, px, ptr_or_null<T>(wc), pm, pi, ps, ps + c, m,
+                                            dx.data<T>(), n, c, s);
     });
     return V{dx, weight.defined() ? dw : Tensor(), bias.defined() ? db : Tensor()};
   });

@@ -1,6 +1,7 @@
 #include "kernels/norm.h"
 
 #include <cmath>
+#include <vector>
 
 #include "kernels/cpu/strided_loop.h"
 
@@ -72,34 +73,36 @@ void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n,
 }
 
 template <class T>
-void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx,
-                         T* dw, T* db, int64_t n, int64_t c, int64_t s, double /*eps*/) {
-  const double m = static_cast<double>(n * s);
+void batch_norm_grad_sums(const T* dy, const T* x, const T* mean, double* sum_dy, double* sum_dy_xc,
+                          int64_t n, int64_t c, int64_t s) {
 #pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t ch = 0; ch < c; ++ch) {
-    const double mu = mean[ch], is = invstd[ch];
-    double sum_dy = 0, sum_dy_xc = 0;  // sums of dy and of dy * (x - mean), rows in T lanes
+    const T muT = mean[ch];
+    double sa = 0, sb = 0;  // rows in T lanes, added up in double
     for (int64_t i = 0; i < n; ++i) {
       const T* g = dy + (i * c + ch) * s;
       const T* p = x + (i * c + ch) * s;
-      const T muT = static_cast<T>(mu);
       T a = 0, b = 0;
 #pragma omp simd reduction(+ : a, b)
       for (int64_t k = 0; k < s; ++k) {
         a += g[k];
         b += g[k] * (p[k] - muT);
       }
-      sum_dy += a, sum_dy_xc += b;
+      sa += a, sb += b;
     }
-    const double sum_dy_xhat = sum_dy_xc * is;
-    if (dw) dw[ch] = static_cast<T>(sum_dy_xhat);
-    if (db) db[ch] = static_cast<T>(sum_dy);
-    if (!dx) continue;
-    // dx = w * invstd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))
-    const double wc = w ? static_cast<double>(w[ch]) : 1.0;
-    const T k1 = static_cast<T>(wc * is), k2 = static_cast<T>(sum_dy / m);
-    const T k3 = static_cast<T>(sum_dy_xhat / m), muT = static_cast<T>(mu),
-            isT = static_cast<T>(is);
+    sum_dy[ch] = sa, sum_dy_xc[ch] = sb;
+  }
+}
+
+template <class T>
+void batch_norm_input_grad(const T* dy, const T* x, const T* w, const T* mean, const T* invstd,
+                           const double* sum_dy, const double* sum_dy_xhat, double m, T* dx,
+                           int64_t n, int64_t c, int64_t s) {
+#pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double is = invstd[ch], wc = w ? static_cast<double>(w[ch]) : 1.0;
+    const T k1 = static_cast<T>(wc * is), k2 = static_cast<T>(sum_dy[ch] / m);
+    const T k3 = static_cast<T>(sum_dy_xhat[ch] / m), muT = mean[ch], isT = invstd[ch];
     for (int64_t i = 0; i < n; ++i) {
       const T* g = dy + (i * c + ch) * s;
       const T* p = x + (i * c + ch) * s;
@@ -110,13 +113,48 @@ void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, con
   }
 }
 
+template <class T>
+void batch_norm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* invstd, T* dx,
+                         T* dw, T* db, int64_t n, int64_t c, int64_t s, double /*eps*/) {
+  // dx = w * invstd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))
+  std::vector<double> sum_dy(c), sum_dy_xhat(c);
+  batch_norm_grad_sums(dy, x, mean, sum_dy.data(), sum_dy_xhat.data(), n, c, s);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    sum_dy_xhat[ch] *= static_cast<double>(invstd[ch]);
+    if (dw) dw[ch] = static_cast<T>(sum_dy_xhat[ch]);
+    if (db) db[ch] = static_cast<T>(sum_dy[ch]);
+  }
+  if (dx)
+    batch_norm_input_grad(dy, x, w, mean, invstd, sum_dy.data(), sum_dy_xhat.data(),
+                          static_cast<double>(n * s), dx, n, c, s);
+}
+
+template <class T>
+void channel_moment(const T* x, const double* centre, double* sum, int64_t n, int64_t c,
+                    int64_t s) {
+#pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double acc = 0;
+    for (int64_t i = 0; i < n; ++i)
+      acc += centre ? row_sq_dev(x + (i * c + ch) * s, s, static_cast<T>(centre[ch]))
+                    : row_sum(x + (i * c + ch) * s, s);
+    sum[ch] = acc;
+  }
+}
+
 #define HE_INSTANTIATE(T)                                                                        \
   template void batch_norm_train<T>(const T*, const T*, const T*, T*, T*, T*, T*, int64_t,       \
                                     int64_t, int64_t, double);                                   \
   template void channel_sum<T>(const T*, T*, int64_t, int64_t, int64_t);                         \
   template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);  \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, \
-                                       T*, int64_t, int64_t, int64_t, double);
+                                       T*, int64_t, int64_t, int64_t, double);                   \
+  template void channel_moment<T>(const T*, const double*, double*, int64_t, int64_t, int64_t);  \
+  template void batch_norm_grad_sums<T>(const T*, const T*, const T*, double*, double*, int64_t, \
+                                        int64_t, int64_t);                                       \
+  template void batch_norm_input_grad<T>(const T*, const T*, const T*, const T*, const T*,       \
+                                         const double*, const double*, double, T*, int64_t,      \
+                                         int64_t, int64_t);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
 

@@ -33,7 +33,7 @@ TEST(DistCollectives, GradientsBecomeTheirMeanOverRanks) {
   // d/da = r + 1 everywhere, d/db = -(r + 1); `frozen` gets no gradient and stays so.
   Tensor loss = sum(a) * (r + 1.0) + sum(b) * -(r + 1.0);
   loss.backward();
-  zoo::average_gradients({a, frozen, b}, w);
+  zoo::average_gradients({a, frozen, b}, *zoo::batch_split(w.size(), w));
   const float mean = (p + 1) / 2.0f;  // mean of r + 1 over ranks
   for (int64_t i = 0; i < 12; ++i) EXPECT_FLOAT_EQ(a.grad().data<float>()[i], mean);
   for (int64_t i = 0; i < 5; ++i) EXPECT_FLOAT_EQ(b.grad().data<float>()[i], -mean);

@@ -20,11 +20,12 @@ class GreedyHash : public CnnHashModel {
                                   std::make_shared<nn::Linear>(c.bits, c.num_classes, init, false));
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor u = net->forward(b.images);
+    Tensor u = b.all_rows(net->forward(b.images));
     Tensor codes = sign_ste(u, SteGrad::Identity);
-    return add(losses::cross_entropy(classifier_->forward(codes), b.labels),
+    return add(losses::cross_entropy(classifier_->forward(codes), b.all_rows(b.labels)),
                losses::greedy_hash_penalty(u, 0.1));
   }
+  bool gathers_rows() const override { return true; }
 
  private:
   std::shared_ptr<nn::Linear> classifier_;
@@ -36,9 +37,10 @@ class Csq : public CnnHashModel {
     centers_ = register_buffer("centers", losses::hash_centers(c.num_classes, c.bits, c.seed));
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    return losses::csq(net->forward(b.images), losses::centers_for_labels(centers_, b.labels),
-                       1e-4);
+    return losses::csq(b.all_rows(net->forward(b.images)),
+                       losses::centers_for_labels(centers_, b.all_rows(b.labels)), 1e-4);
   }
+  bool gathers_rows() const override { return true; }
 
  private:
   Tensor centers_;

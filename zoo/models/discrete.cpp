@@ -47,12 +47,13 @@ class Dsdh : public CnnHashModel {
   void begin_training(const Tensor& labels) override { train_labels_.copy_(labels); }
   double default_lr() const override { return 1e-3; }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor u = output(b.images);
-    assign_rows(bank_, b.indices, u);
-    Tensor target = index_select(codes_, 0, b.indices);
-    return add(losses::dpsh(u, losses::similarity(b.labels), 0.0),
+    Tensor u = b.all_rows(output(b.images)), indices = b.all_rows(b.indices);
+    assign_rows(bank_, indices, u);
+    Tensor target = index_select(codes_, 0, indices);
+    return add(losses::dpsh(u, losses::similarity(b.all_rows(b.labels)), 0.0),
                mul(mean(pow(sub(u, target), 2.0)), 0.1));
   }
+  bool gathers_rows() const override { return true; }
   void end_epoch(int64_t) override {
     const int64_t n = cfg.train_size, bits = cfg.bits, C = cfg.num_classes;
     const double mu = 1, nu = 1, eta = 55;
@@ -112,16 +113,18 @@ class Adsh : public CnnHashModel {
     // Here V is updated every 6,000 training images from the outputs of the images seen
     // since the last update (before this step's forward, so no V the graph holds changes
     // under it), and between updates the batches fit the codes of m rows drawn at random.
-    const int64_t period = std::max<int64_t>(1, kImagesPerUpdate / b.images.size(0));
+    Tensor indices = b.all_rows(b.indices);  // the whole batch's, as every rank's V update needs
+    const int64_t period = std::max<int64_t>(1, kImagesPerUpdate / indices.numel());
     if (iter > 0 && iter % period == 0) update_codes();
     const Tensor& partners = sampled_rows(iter / period);
-    Tensor h = tanh(net->forward(b.images));
-    assign_rows(bank_, b.indices, h);
-    assign_rows(seen_, b.indices, Tensor::ones({b.indices.numel(), 1}));
-    Tensor S = losses::similarity(b.labels, index_select(train_labels_, 0, partners));
+    Tensor h = tanh(b.all_rows(net->forward(b.images)));
+    assign_rows(bank_, indices, h);
+    assign_rows(seen_, indices, Tensor::ones({indices.numel(), 1}));
+    Tensor S = losses::similarity(b.all_rows(b.labels), index_select(train_labels_, 0, partners));
     return losses::adsh(h, index_select(db_codes_, 0, partners), S,
-                        index_select(db_codes_, 0, b.indices), kGamma);
+                        index_select(db_codes_, 0, indices), kGamma);
   }
+  bool gathers_rows() const override { return true; }
   void end_epoch(int64_t) override { update_codes(); }
   std::optional<Tensor> database_codes() const override { return db_codes_; }
 

@@ -12,9 +12,10 @@ class HashNet : public CnnHashModel {
   using CnnHashModel::CnnHashModel;
   Tensor loss(const TrainBatch& b, int64_t iter) override {
     beta_ = std::sqrt(1.0 + 0.005 * static_cast<double>(iter));
-    Tensor h = continuation(net->forward(b.images), beta_);
-    return losses::hashnet(h, losses::similarity(b.labels), 0.1);
+    Tensor h = continuation(b.all_rows(net->forward(b.images)), beta_);
+    return losses::hashnet(h, losses::similarity(b.all_rows(b.labels)), 0.1);
   }
+  bool gathers_rows() const override { return true; }
   std::map<std::string, double> log_values() const override { return {{"beta", beta_}}; }
 
  private:

@@ -47,17 +47,18 @@ class MetricModel : public CnnHashModel {
                        vlad->clusters(), images.size(0));
   }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor e = encode(b.images);
+    Tensor e = b.all_rows(encode(b.images)), labels = b.all_rows(b.labels);
     switch (loss_) {
       case MetricLoss::Contrastive:
-        return losses::contrastive_in_batch(e, b.labels, 0.7);
+        return losses::contrastive_in_batch(e, labels, 0.7);
       case MetricLoss::BatchHardTriplet:
-        return losses::triplet_margin(e, b.labels, 0.2, losses::TripletMining::BatchHard);
+        return losses::triplet_margin(e, labels, 0.2, losses::TripletMining::BatchHard);
       case MetricLoss::MultiSimilarity:
-        return losses::multi_similarity(e, b.labels);
+        return losses::multi_similarity(e, labels);
     }
     throw std::logic_error("MetricModel: unknown loss");
   }
+  bool gathers_rows() const override { return true; }
   std::shared_ptr<nn::Module> pool;
   std::shared_ptr<nn::Linear> proj;
 

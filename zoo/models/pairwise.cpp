@@ -59,10 +59,11 @@ class BankModel : public CnnHashModel {
   // default to Adam 1e-4, closer to their reference optimiser (RMSprop 1e-5).
   double default_lr() const override { return 1e-4; }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    Tensor u = net->forward(b.images);
-    assign_rows(bank_, b.indices, u);  // u (B,bits) refreshes its rows of the bank (N,bits)
-    return loss_(u, bank_, losses::similarity(b.labels, train_labels_), weight_);
+    Tensor u = b.all_rows(net->forward(b.images));
+    assign_rows(bank_, b.all_rows(b.indices), u);  // u (B,bits) refreshes its rows of the bank
+    return loss_(u, bank_, losses::similarity(b.all_rows(b.labels), train_labels_), weight_);
   }
+  bool gathers_rows() const override { return true; }
 
  private:
   BankLoss loss_;
@@ -75,32 +76,40 @@ class Dpsh : public CnnHashModel {
   explicit Dpsh(const ModelConfig& c) : CnnHashModel(c, DpshSettings::hash_bn_gamma(c.bits)) {}
   double default_lr() const override { return DpshSettings::lr; }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    return losses::dpsh(output(b.images), losses::similarity(b.labels), DpshSettings::eta);
+    return losses::dpsh(b.all_rows(output(b.images)), losses::similarity(b.all_rows(b.labels)),
+                        DpshSettings::eta);
   }
+  bool gathers_rows() const override { return true; }
 };
 
 class Dsh : public CnnHashModel {
  public:
   using CnnHashModel::CnnHashModel;
   Tensor loss(const TrainBatch& b, int64_t) override {
-    return losses::dsh(net->forward(b.images), losses::similarity(b.labels), 0.01, 2.0 * cfg.bits);
+    return losses::dsh(b.all_rows(net->forward(b.images)), losses::similarity(b.all_rows(b.labels)),
+                       0.01, 2.0 * cfg.bits);
   }
+  bool gathers_rows() const override { return true; }
 };
 
 class Dch : public CnnHashModel {
  public:
   using CnnHashModel::CnnHashModel;
   Tensor loss(const TrainBatch& b, int64_t) override {
-    return losses::dch(net->forward(b.images), losses::similarity(b.labels), 20, 0.1);
+    return losses::dch(b.all_rows(net->forward(b.images)), losses::similarity(b.all_rows(b.labels)),
+                       20, 0.1);
   }
+  bool gathers_rows() const override { return true; }
 };
 
 class Dtsh : public CnnHashModel {
  public:
   using CnnHashModel::CnnHashModel;
   Tensor loss(const TrainBatch& b, int64_t) override {
-    return losses::dtsh(net->forward(b.images), losses::similarity(b.labels), 5, 1);
+    return losses::dtsh(b.all_rows(net->forward(b.images)),
+                        losses::similarity(b.all_rows(b.labels)), 5, 1);
   }
+  bool gathers_rows() const override { return true; }
 };
 }  // namespace
 

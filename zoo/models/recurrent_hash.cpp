@@ -39,9 +39,10 @@ class RecurrentHash : public CnnHashModel {
   }
   Tensor loss(const TrainBatch& b, int64_t iter) override {
     beta_ = std::sqrt(1.0 + 0.005 * static_cast<double>(iter));
-    Tensor h = continuation(encode(b.images), beta_);
-    return losses::hashnet(h, losses::similarity(b.labels), 0.1);
+    Tensor h = continuation(b.all_rows(encode(b.images)), beta_);
+    return losses::hashnet(h, losses::similarity(b.all_rows(b.labels)), 0.1);
   }
+  bool gathers_rows() const override { return true; }
   std::map<std::string, double> log_values() const override { return {{"beta", beta_}}; }
   std::shared_ptr<nn::LSTM> lstm;
   std::shared_ptr<nn::Linear> hash;
