@@ -34,6 +34,11 @@ class AttentionHash : public CnnHashModel {
     return losses::hashnet(h, losses::similarity(b.labels), 0.1);
   }
   std::map<std::string, double> log_values() const override { return {{"beta", beta_}}; }
+  // CBAM's spatial gate on the channel-gated map: where in the 7x7 grid the code looks.
+  std::optional<Tensor> attention_maps(const Tensor& x) override {
+    Tensor map = attention->channel_gate->forward(small_->features->forward(x));
+    return attention->spatial_gate->attention_map(map);
+  }
   std::shared_ptr<nn::CBAM> attention;
 
  private:
