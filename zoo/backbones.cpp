@@ -10,6 +10,7 @@
 #include "engine/data/datasets.h"
 #include "engine/io/safetensors.h"
 #include "zoo/nets/torchvision_nets.h"
+#include "zoo/nets/vit_backbone.h"
 
 namespace he::zoo {
 
@@ -107,14 +108,14 @@ Tensor InputAdapter::apply(const Tensor& x) const {
 }
 
 const std::vector<std::string>& backbone_names() {
-  static const std::vector<std::string> names{"small",    "mlp",      "alexnet", "vgg16",
-                                              "vgg16_bn", "resnet18", "resnet50"};
+  static const std::vector<std::string> names{"small", "mlp",      "vit",      "alexnet",
+                                              "vgg16", "vgg16_bn", "resnet18", "resnet50"};
   return names;
 }
 
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& s, Generator& init,
                                         std::shared_ptr<Generator> dropout_gen) {
-  if (s.name == "small" || s.name == "mlp") {  // the zoo's own networks: no resizing
+  if (s.name == "small" || s.name == "mlp" || s.name == "vit") {  // the zoo's own: no resizing
     if (s.input_size != 0 && s.input_size != s.image_size)
       throw std::invalid_argument(fmt::format(
           "--input-size {}: --backbone {} takes the data as it is ({}x{}); --input-size is for "
@@ -123,6 +124,9 @@ std::shared_ptr<Backbone> make_backbone(const BackboneSpec& s, Generator& init,
     if (s.name == "mlp")
       return std::make_shared<MlpBackbone>(s.out, init,
                                            s.in_channels * s.image_size * s.image_size);
+    if (s.name == "vit")
+      return std::make_shared<VitBackbone>(VitBackbone::config_for(s.in_channels, s.image_size),
+                                           s.out, init);
     return std::make_shared<SmallCNN>(s.out, init, dropout_gen, s.in_channels, s.image_size);
   }
   if (std::find(backbone_names().begin(), backbone_names().end(), s.name) == backbone_names().end())

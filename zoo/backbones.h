@@ -84,7 +84,8 @@ struct InputAdapter {
 // The (out, in) matrix R of 1-D bilinear resizing (align_corners = false): y = R x.
 Tensor bilinear_matrix(int64_t in, int64_t out);
 
-// --backbone names: small, mlp, alexnet, vgg16, vgg16_bn, resnet18, resnet50.
+// --backbone names: small, mlp, vit (zoo/nets/vit_backbone.h), alexnet, vgg16, vgg16_bn,
+// resnet18, resnet50.
 const std::vector<std::string>& backbone_names();
 // The torchvision backbones' default input side when the data is smaller (AlexNet's minimum
 // is 63; one size for all keeps runs comparable across backbones).

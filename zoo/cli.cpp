@@ -81,6 +81,7 @@ struct CheckpointArgs {
   bool float_desc = false;
   std::string pool, pretrained, backbone;
   int64_t input_size = 0;
+  bool overlay = false;  // search: draw the attention maps
 };
 
 void add_network_options(CLI::App& train, zoo::TrainOptions& t) {
@@ -259,6 +260,9 @@ CLI::App* add_search(CLI::App& app, CheckpointArgs& a) {
       ->check(cli::in_range<int64_t>(1, 1000))
       ->capture_default_str();
   search->add_option("--out", a.out, "grid.png")->required();
+  search->add_flag("--overlay", a.overlay,
+                   "draw each image's spatial attention map over it, blue (0) to red (1) "
+                   "(attnhash)");
   search->add_option("--threads", a.threads, "CPU threads")->check(kThreads)->capture_default_str();
   return search;
 }
@@ -407,7 +411,18 @@ void run_search(const CheckpointArgs& a, const Loaded& l) {
     hits.push_back({r.ids[i], r.dist[i],
                     qi >= 0 && q_labels.relevant(static_cast<size_t>(qi), db_labels,
                                                  static_cast<size_t>(r.ids[i]))});
-  zoo::write_search_grid(a.out, qset.image(0), db_set, hits);
+  std::vector<zoo::HeatMap> overlays;
+  if (a.overlay) {
+    std::vector<int64_t> rows;
+    for (const auto& h : hits) rows.push_back(h.index);
+    overlays = zoo::attention_overlays(*l.model, qset, l.opt.model);
+    if (!rows.empty()) {
+      std::vector<zoo::HeatMap> db_maps =
+          zoo::attention_overlays(*l.model, data::take_rows(db_set, rows), l.opt.model);
+      overlays.insert(overlays.end(), db_maps.begin(), db_maps.end());
+    }
+  }
+  zoo::write_search_grid(a.out, qset.image(0), db_set, hits, 3, overlays);
   for (const auto& h : hits)
     fmt::print("db {:6d}  distance {:3d}  {}\n", h.index, h.distance,
                h.relevant ? "relevant" : "-");

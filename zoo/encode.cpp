@@ -77,6 +77,26 @@ Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch) {
   return concat(parts, 0);
 }
 
+std::vector<HeatMap> attention_overlays(HashModel& model, const data::ImageSet& set,
+                                        const std::string& model_name) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard guard;
+  std::optional<Tensor> maps = model.attention_maps(images_tensor(set, 0, set.n));
+  model.train(was_training);
+  if (!maps)
+    throw std::invalid_argument(model_name +
+                                " has no spatial attention map to overlay (attnhash has one)");
+  Tensor m = maps->contiguous().to(DType::f32);  // (N,1,h,w)
+  std::vector<HeatMap> out;
+  const int64_t h = m.size(2), w = m.size(3);
+  for (int64_t i = 0; i < set.n; ++i) {
+    const float* p = m.data<float>() + i * h * w;
+    out.push_back({h, w, std::vector<float>(p, p + h * w)});
+  }
+  return out;
+}
+
 retrieval::PackedCodes pack(const Tensor& u) {
   Tensor c = u.contiguous().to(DType::f32);
   return retrieval::pack_signs(c.data<float>(), static_cast<size_t>(c.size(0)),

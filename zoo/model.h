@@ -143,6 +143,12 @@ class HashModel : public nn::Module {
   // Whether encode() gives real-valued descriptors (L2-normalised, ranked by cosine
   // similarity: the metric-learning models) instead of codes to take the sign of.
   virtual bool float_descriptors() const { return false; }
+  // The spatial attention of images x (N,C,H,W): (N,1,h,w) in [0,1] on the feature map's
+  // grid, which `search --overlay` draws over each image; nullopt for models without one.
+  virtual std::optional<Tensor> attention_maps(const Tensor& x) {
+    (void)x;
+    return std::nullopt;
+  }
   // Scalars the model reports in the log (e.g. the continuation beta).
   virtual std::map<std::string, double> log_values() const { return {}; }
 };

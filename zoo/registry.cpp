@@ -36,6 +36,7 @@ namespace he::zoo {
   X(attnhash)            \
   X(rnnhash)             \
   X(vithash)             \
+  X(drlih)               \
   X(siamese)             \
   X(triplet)             \
   X(msloss)

@@ -1,7 +1,9 @@
 #include "zoo/search_grid.h"
 
+#include <fmt/format.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -34,12 +36,20 @@ struct Canvas {
     for (int y = y0; y < y0 + rh; ++y)
       for (int x = x0; x < x0 + rw; ++x) set(x, y, c);
   }
-  void image(int x0, int y0, const uint8_t* px, int64_t c, int64_t ih, int64_t iw, int scale) {
+  // heat: null, or a map stretched over the image (nearest cell) and blended in.
+  void image(int x0, int y0, const uint8_t* px, int64_t c, int64_t ih, int64_t iw, int scale,
+             const HeatMap* heat = nullptr) {
     for (int64_t y = 0; y < ih * scale; ++y)
       for (int64_t x = 0; x < iw * scale; ++x) {
         std::array<uint8_t, 3> v;
         for (int k = 0; k < 3; ++k)
           v[k] = px[(c == 3 ? k : 0) * ih * iw + (y / scale) * iw + (x / scale)];
+        if (heat) {
+          const int64_t hy = y * heat->h / (ih * scale), hx = x * heat->w / (iw * scale);
+          const float m = std::clamp(heat->values[hy * heat->w + hx], 0.0f, 1.0f);
+          const std::array<float, 3> colour{255 * m, 0, 255 * (1 - m)};
+          for (int k = 0; k < 3; ++k) v[k] = static_cast<uint8_t>(0.5f * v[k] + 0.5f * colour[k]);
+        }
         set(x0 + static_cast<int>(x), y0 + static_cast<int>(y), v);
       }
   }
@@ -55,7 +65,16 @@ struct Canvas {
 }  // namespace
 
 void write_search_grid(const std::string& path, const uint8_t* query, const data::ImageSet& db,
-                       const std::vector<GridItem>& hits, int scale) {
+                       const std::vector<GridItem>& hits, int scale,
+                       const std::vector<HeatMap>& overlays) {
+  if (!overlays.empty() && overlays.size() != hits.size() + 1)
+    throw std::invalid_argument(
+        fmt::format("search grid: {} overlays for the query and {} hits (one each needed)",
+                    overlays.size(), hits.size()));
+  for (const HeatMap& m : overlays)
+    if (m.h < 1 || m.w < 1 || m.values.size() != static_cast<size_t>(m.h * m.w))
+      throw std::invalid_argument(fmt::format("search grid: an overlay of {} values is not {}x{}",
+                                              m.values.size(), m.h, m.w));
   const int cell = static_cast<int>(db.w) * scale, border = 3, pad = 6, label = 14;
   const int cols = static_cast<int>(hits.size()) + 1;
   Canvas cv(cols * (cell + 2 * border + pad) + pad,
@@ -63,7 +82,8 @@ void write_search_grid(const std::string& path, const uint8_t* query, const data
   auto place = [&](int slot, const uint8_t* px, std::array<uint8_t, 3> frame) {
     int x = pad + slot * (cell + 2 * border + pad);
     cv.rect(x, pad, cell + 2 * border, static_cast<int>(db.h) * scale + 2 * border, frame);
-    cv.image(x + border, pad + border, px, db.c, db.h, db.w, scale);
+    cv.image(x + border, pad + border, px, db.c, db.h, db.w, scale,
+             overlays.empty() ? nullptr : &overlays[static_cast<size_t>(slot)]);
     return x;
   };
   place(0, query, {40, 40, 40});  // the query, framed dark grey

@@ -5,6 +5,7 @@
 #include "gradcheck.h"
 #include "losses/generic.h"
 #include "losses/hashing.h"
+#include "losses/reinforce.h"
 #include "losses/similarity.h"
 
 namespace he {
@@ -85,6 +86,11 @@ std::vector<LossGradCase> cases() {
       {"dsh", one({6, 4}), [s6](const In& x) { return losses::dsh(x[0], s6, 0.1, 3.0); }},
       {"dsh_bank", one({6, 4}),
        [bank, s_bank](const In& x) { return losses::dsh_bank(x[0], bank, s_bank, 0.1); }},
+      {"reinforce_bernoulli", one({6, 4}, -2, 2),
+       [own](const In& x) {
+         Tensor a = gt(own, 0.0).to(DType::f64);
+         return losses::reinforce_bernoulli(x[0], a, mul(own, 0.7));
+       }},
       {"hashnet", one({6, 4}), [s6](const In& x) { return losses::hashnet(tanh(x[0]), s6, 0.5); }},
       {"hashnet_bank", one({6, 4}),
        [bank, s_bank](const In& x) { return losses::hashnet_bank(x[0], bank, s_bank, 0.5); }},

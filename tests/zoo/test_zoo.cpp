@@ -72,7 +72,7 @@ INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
 // options and default networks arrive as the files define them, in the registry's order.
 TEST(ZooRegistry, EntriesComeFromTheModelFiles) {
   const std::vector<std::string> names = model_names();
-  ASSERT_EQ(names.size(), 28u);
+  ASSERT_EQ(names.size(), 29u);
   EXPECT_EQ(names.front(), "hashnet");
   EXPECT_EQ(names.back(), "msloss");
   std::vector<std::string> semi, clusters, mlp, real_valued;

@@ -35,6 +35,11 @@ class AttentionHash : public CnnHashModel {
   }
   bool gathers_rows() const override { return true; }
   std::map<std::string, double> log_values() const override { return {{"beta", beta_}}; }
+  // CBAM's spatial gate on the channel-gated map: where in the 7x7 grid the code looks.
+  std::optional<Tensor> attention_maps(const Tensor& x) override {
+    Tensor map = attention->channel_gate->forward(small_->features->forward(x));
+    return attention->spatial_gate->attention_map(map);
+  }
   std::shared_ptr<nn::CBAM> attention;
 
  private:
