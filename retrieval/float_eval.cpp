@@ -62,10 +62,12 @@ QueryFigures score_query(const float* sims, size_t n, size_t k, const Labels& db
 
 }  // namespace
 
-EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
-                          const Labels& db_labels, const Labels& query_labels,
-                          const EvalOptions& opt) {
-  auto fail = [](const std::string& m) { throw std::invalid_argument("evaluate_float: " + m); };
+namespace {
+void check_labels(const char* what, size_t n, size_t nq, const Labels& db_labels,
+                  const Labels& query_labels) {
+  auto fail = [&](const std::string& m) {
+    throw std::invalid_argument(std::string(what) + ": " + m);
+  };
   if (db_labels.size() != n)
     fail(std::to_string(n) + " database rows but " + std::to_string(db_labels.size()) + " labels");
   if (query_labels.size() != nq)
@@ -73,18 +75,21 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
   if (db_labels.is_multi() != query_labels.is_multi() ||
       db_labels.classes() != query_labels.classes())
     fail("database and query labels differ in kind or class count");
-  if (n == 0 || nq == 0 || d == 0) fail("empty database, query set or dimension");
+  if (n == 0 || nq == 0) fail("empty database or query set");
   if (n > UINT32_MAX) fail("more than 2^32 database rows");
-  const std::vector<float> dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
+}
+}  // namespace
+
+EvalResult evaluate_scores(size_t n, size_t nq, const ScoreBlock& score, const Labels& db_labels,
+                           const Labels& query_labels, const EvalOptions& opt) {
+  check_labels("evaluate_scores", n, nq, db_labels, query_labels);
   const size_t k = std::min(opt.k, n);
   const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   std::vector<QueryFigures> per_query(nq);
   std::vector<float> sims(kQueryBlock * n);
   for (size_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
     const size_t qb = std::min(kQueryBlock, nq - q0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qb), static_cast<int>(n),
-                static_cast<int>(d), 1.0f, qn.data() + q0 * d, static_cast<int>(d), dbn.data(),
-                static_cast<int>(d), 0.0f, sims.data(), static_cast<int>(n));
+    score(q0, qb, sims.data());
 #pragma omp parallel num_threads(T)
     {
       std::vector<uint64_t> keys(n);
@@ -100,6 +105,20 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
     res.map_k += f.map_k, res.map_all += f.map_all, res.p_k += f.p_k, res.r_k += f.r_k;
   res.map_k /= nq, res.map_all /= nq, res.p_k /= nq, res.r_k /= nq;
   return res;
+}
+
+EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
+                          const Labels& db_labels, const Labels& query_labels,
+                          const EvalOptions& opt) {
+  check_labels("evaluate_float", n, nq, db_labels, query_labels);
+  if (d == 0) throw std::invalid_argument("evaluate_float: empty dimension");
+  const std::vector<float> dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
+  auto cosine = [&](size_t q0, size_t qb, float* out) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qb), static_cast<int>(n),
+                static_cast<int>(d), 1.0f, qn.data() + q0 * d, static_cast<int>(d), dbn.data(),
+                static_cast<int>(d), 0.0f, out, static_cast<int>(n));
+  };
+  return evaluate_scores(n, nq, cosine, db_labels, query_labels, opt);
 }
 
 std::string float_eval_json(const EvalResult& r, size_t dim, size_t bytes_per_item) {

@@ -4,6 +4,7 @@
 // mAP@all, P@k and R@k as in metrics.h; the set-based Hamming figures (P@r2, PR curve by
 // radius) do not apply and stay empty / zero.
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "retrieval/metrics.h"
@@ -16,6 +17,14 @@ namespace he::retrieval {
 EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
                           const Labels& db_labels, const Labels& query_labels,
                           const EvalOptions& opt = {});
+
+// The same figures for any similarity: score(q0, qb, out) writes the similarities (higher is
+// better) of queries [q0, q0 + qb) to every database item into out:(qb, n), qb <= 128; the
+// ranking is by descending similarity, ties by ascending database index. evaluate_float is
+// this with cosine similarity; PQ models rank by minus the asymmetric distance.
+using ScoreBlock = std::function<void(size_t q0, size_t qb, float* out)>;
+EvalResult evaluate_scores(size_t n, size_t nq, const ScoreBlock& score, const Labels& db_labels,
+                           const Labels& query_labels, const EvalOptions& opt = {});
 
 // eval_json's keys (map@k, map@all, p@k, r@k, k, queries, database) plus "metric": "cosine",
 // "dim" and "bytes_per_item" (4 d for f32 storage); "p@r2" and "bits" are left out.

@@ -19,8 +19,10 @@ TrainBatch to_train_batch(const data::Batch& b);
 Tensor labels_tensor(const data::ImageSet& set);
 retrieval::Labels retrieval_labels(const data::ImageSet& set);
 
-// u = model.encode(x) for every image, in eval mode and without autograd: (N,bits) f32.
-Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch = 1000);
+// u = model.encode(x) (database: model.encode_database(x)) for every image, in eval mode and
+// without autograd: (N,bits) f32.
+Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch = 1000,
+                  bool database = false);
 // Packs sign(u) (sign(0) = +1).
 retrieval::PackedCodes pack(const Tensor& u);
 

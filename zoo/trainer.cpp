@@ -21,6 +21,7 @@
 #include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/float_report.h"
+#include "zoo/quant_report.h"
 #include "zoo/report.h"
 #include "zoo/run_dir.h"
 #include "zoo/weights.h"
@@ -63,6 +64,7 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   c.clusters = o.clusters;
   c.pseudo_loss = o.pseudo_loss;
   c.pool = o.pool;
+  c.pq_m = o.pq_m, c.pq_nbits = o.pq_nbits;
   if (!o.features.empty()) c.feature_backbone = o.backbone;  // resolve_feature_source's
   return c;
 }
@@ -129,6 +131,7 @@ retrieval::EvalResult evaluate_and_write(HashModel& model, const data::Retrieval
                                          int threads, std::vector<double>* balance = nullptr) {
   if (model.float_descriptors())
     return evaluate_float_and_write(model, split, dir, info, k, threads);
+  if (model.quantizer()) return evaluate_quantised_and_write(model, split, dir, info, k, threads);
   Tensor db_u = model.database_codes().value_or(Tensor());
   retrieval::PackedCodes db = pack(db_u.defined() ? db_u : encode_set(model, split.database));
   retrieval::PackedCodes q = pack(encode_set(model, split.query));
