@@ -267,7 +267,10 @@ void print_train_summary(const std::string& model, const zoo::TrainOptions& t,
   j[fmt::format("map@{}", s.eval.k)] = rounded(s.eval.map_k, 4);
   j["map@all"] = rounded(s.eval.map_all, 4);
   j[fmt::format("p@{}", s.eval.k)] = rounded(s.eval.p_k, 4);
-  j["p@r2"] = rounded(s.eval.p_r2, 4);
+  if (zoo::model_is_quantised(model))  // PQ codes have no Hamming radius
+    j["bytes_per_item"] = (t.pq_m * t.pq_nbits + 7) / 8;
+  else
+    j["p@r2"] = rounded(s.eval.p_r2, 4);
   j["train_images_per_s"] = std::llround(s.train_images_per_s);
   j["seconds"] = rounded(s.seconds, 1);
   fmt::print("{}\n", j.dump());
