@@ -72,10 +72,12 @@ QueryFigures score_query(const float* sims, size_t n, size_t k, const Labels& db
 
 }  // namespace
 
-EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
-                          const Labels& db_labels, const Labels& query_labels,
-                          const EvalOptions& opt, FloatMetric metric) {
-  auto fail = [](const std::string& m) { throw std::invalid_argument("evaluate_float: " + m); };
+namespace {
+void check_labels(const char* what, size_t n, size_t nq, const Labels& db_labels,
+                  const Labels& query_labels) {
+  auto fail = [&](const std::string& m) {
+    throw std::invalid_argument(std::string(what) + ": " + m);
+  };
   if (db_labels.size() != n)
     fail(std::to_string(n) + " database rows but " + std::to_string(db_labels.size()) + " labels");
   if (query_labels.size() != nq)
@@ -83,29 +85,21 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
   if (db_labels.is_multi() != query_labels.is_multi() ||
       db_labels.classes() != query_labels.classes())
     fail("database and query labels differ in kind or class count");
-  if (n == 0 || nq == 0 || d == 0) fail("empty database, query set or dimension");
+  if (n == 0 || nq == 0) fail("empty database or query set");
   if (n > UINT32_MAX) fail("more than 2^32 database rows");
-  std::vector<float> dbn, qn;
-  if (metric == FloatMetric::Cosine) {
-    dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
-    db = dbn.data(), queries = qn.data();
-  }
-  // L2 ranks by the similarity 2 q.x - |x|^2 = |q|^2 - |q - x|^2: the same order.
-  std::vector<float> db_sq;
-  if (metric == FloatMetric::L2) db_sq = squared_norms(db, n, d);
-  const float gemm_scale = metric == FloatMetric::L2 ? 2.0f : 1.0f;
+}
+}  // namespace
+
+EvalResult evaluate_scores(size_t n, size_t nq, const ScoreBlock& score, const Labels& db_labels,
+                           const Labels& query_labels, const EvalOptions& opt) {
+  check_labels("evaluate_scores", n, nq, db_labels, query_labels);
   const size_t k = std::min(opt.k, n);
   const int T = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   std::vector<QueryFigures> per_query(nq);
   std::vector<float> sims(kQueryBlock * n);
   for (size_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
     const size_t qb = std::min(kQueryBlock, nq - q0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qb), static_cast<int>(n),
-                static_cast<int>(d), gemm_scale, queries + q0 * d, static_cast<int>(d), db,
-                static_cast<int>(d), 0.0f, sims.data(), static_cast<int>(n));
-    if (metric == FloatMetric::L2)
-      for (size_t qi = 0; qi < qb; ++qi)
-        for (size_t j = 0; j < n; ++j) sims[qi * n + j] -= db_sq[j];
+    score(q0, qb, sims.data());
 #pragma omp parallel num_threads(T)
     {
       std::vector<uint64_t> keys(n);
@@ -121,6 +115,31 @@ EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_
     res.map_k += f.map_k, res.map_all += f.map_all, res.p_k += f.p_k, res.r_k += f.r_k;
   res.map_k /= nq, res.map_all /= nq, res.p_k /= nq, res.r_k /= nq;
   return res;
+}
+
+EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
+                          const Labels& db_labels, const Labels& query_labels,
+                          const EvalOptions& opt, FloatMetric metric) {
+  check_labels("evaluate_float", n, nq, db_labels, query_labels);
+  if (d == 0) throw std::invalid_argument("evaluate_float: empty dimension");
+  std::vector<float> dbn, qn;
+  if (metric == FloatMetric::Cosine) {
+    dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
+    db = dbn.data(), queries = qn.data();
+  }
+  // L2 ranks by the similarity 2 q.x - |x|^2 = |q|^2 - |q - x|^2: the same order.
+  std::vector<float> db_sq;
+  if (metric == FloatMetric::L2) db_sq = squared_norms(db, n, d);
+  const float gemm_scale = metric == FloatMetric::L2 ? 2.0f : 1.0f;
+  auto similarity = [&](size_t q0, size_t qb, float* out) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qb), static_cast<int>(n),
+                static_cast<int>(d), gemm_scale, queries + q0 * d, static_cast<int>(d), db,
+                static_cast<int>(d), 0.0f, out, static_cast<int>(n));
+    if (metric == FloatMetric::L2)
+      for (size_t qi = 0; qi < qb; ++qi)
+        for (size_t j = 0; j < n; ++j) out[qi * n + j] -= db_sq[j];
+  };
+  return evaluate_scores(n, nq, similarity, db_labels, query_labels, opt);
 }
 
 const char* float_metric_name(FloatMetric m) {

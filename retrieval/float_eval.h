@@ -5,6 +5,7 @@
 // mAP@all, P@k and R@k as in metrics.h; the set-based Hamming figures (P@r2, PR curve by
 // radius) do not apply and stay empty / zero.
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "retrieval/float_search.h"  // FloatMetric
@@ -18,6 +19,14 @@ namespace he::retrieval {
 EvalResult evaluate_float(const float* db, size_t n, const float* queries, size_t nq, size_t d,
                           const Labels& db_labels, const Labels& query_labels,
                           const EvalOptions& opt = {}, FloatMetric metric = FloatMetric::Cosine);
+
+// The same figures for any similarity: score(q0, qb, out) writes the similarities (higher is
+// better) of queries [q0, q0 + qb) to every database item into out:(qb, n), qb <= 128; the
+// ranking is by descending similarity, ties by ascending database index. evaluate_float is
+// this with the metric's similarity; PQ models rank by minus the asymmetric distance.
+using ScoreBlock = std::function<void(size_t q0, size_t qb, float* out)>;
+EvalResult evaluate_scores(size_t n, size_t nq, const ScoreBlock& score, const Labels& db_labels,
+                           const Labels& query_labels, const EvalOptions& opt = {});
 
 // "cosine", "ip" or "l2", as hashsearch's --metric spells them.
 const char* float_metric_name(FloatMetric m);

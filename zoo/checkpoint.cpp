@@ -32,6 +32,7 @@ std::string options_json(const TrainOptions& o) {
   if (model_fits_clusters(o.model)) j["clusters"] = o.clusters;
   if (o.model == "pseudo") j["pseudo_loss"] = o.pseudo_loss;
   if (!o.pool.empty()) j["pool"] = o.pool;
+  if (model_is_quantised(o.model)) j["pq_m"] = o.pq_m, j["pq_nbits"] = o.pq_nbits;
   return j.dump();
 }
 
@@ -62,6 +63,8 @@ TrainOptions options_from_json(const std::string& text) {
   if (j.contains("clusters")) o.clusters = j.at("clusters").get<int64_t>();
   if (j.contains("pseudo_loss")) o.pseudo_loss = j.at("pseudo_loss").get<std::string>();
   o.pool = j.value("pool", std::string());
+  o.pq_m = j.value("pq_m", int64_t{8});
+  o.pq_nbits = j.value("pq_nbits", 8);
   return o;
 }
 

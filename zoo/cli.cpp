@@ -53,6 +53,7 @@ Loaded load_model(const std::string& ckpt, const std::string& data_spec, int thr
   c.bits = l.opt.bits, c.train_size = train.n, c.seed = l.opt.seed, c.lr = l.opt.lr;
   c.labelled = l.opt.labelled;
   c.clusters = l.opt.clusters, c.pseudo_loss = l.opt.pseudo_loss, c.pool = l.opt.pool;
+  c.pq_m = l.opt.pq_m, c.pq_nbits = l.opt.pq_nbits;
   if (!l.opt.features.empty()) c.feature_backbone = l.opt.backbone;
   c.in_channels = train.c, c.image_size = train.h;
   c.backbone = l.opt.backbone, c.input_size = l.opt.input_size;
@@ -136,6 +137,18 @@ void add_model_options(CLI::App& train, zoo::TrainOptions& t, const std::string&
                     "read the descriptor from a global pooling of the backbone's conv map "
                     "(default: the backbone's head)")
         ->check(CLI::IsMember({"mac", "spoc", "rmac", "gem", "crow", "netvlad"}));
+  }
+  if (zoo::model_is_quantised(model)) {
+    if (model == "dqn" || model == "dpq")
+      train.add_option("--dim", t.bits, "descriptor dimension (same as --bits)")->check(kBits);
+    train
+        .add_option("--m", t.pq_m,
+                    "product-quantiser subspaces; the descriptor's dimension must divide by it")
+        ->check(cli::in_range<int64_t>(1, 4096))
+        ->capture_default_str();
+    train.add_option("--nbits", t.pq_nbits, "bits per subspace code: 2^nbits codewords each")
+        ->check(CLI::IsMember(std::vector<int>{4, 8}))
+        ->capture_default_str();
   }
   if (model == "pseudo")
     train
@@ -280,7 +293,10 @@ void print_train_summary(const std::string& model, const zoo::TrainOptions& t,
   j[fmt::format("map@{}", s.eval.k)] = rounded(s.eval.map_k, 4);
   j["map@all"] = rounded(s.eval.map_all, 4);
   j[fmt::format("p@{}", s.eval.k)] = rounded(s.eval.p_k, 4);
-  j["p@r2"] = rounded(s.eval.p_r2, 4);
+  if (zoo::model_is_quantised(model))  // PQ codes have no Hamming radius
+    j["bytes_per_item"] = (t.pq_m * t.pq_nbits + 7) / 8;
+  else
+    j["p@r2"] = rounded(s.eval.p_r2, 4);
   j["train_images_per_s"] = std::llround(s.train_images_per_s);
   j["seconds"] = rounded(s.seconds, 1);
   fmt::print("{}\n", j.dump());
@@ -355,8 +371,10 @@ void run_encode(const CheckpointArgs& a, const Loaded& l) {
     return;
   }
   const data::ImageSet set = encode_set_of(a, l);
-  if (l.model->float_descriptors()) {
-    Tensor f = zoo::encode_set(*l.model, set).contiguous().to(DType::f32);
+  if (l.model->float_descriptors() || l.model->quantizer()) {
+    // Quantised models: the float vectors their index codes (database side) or searches with.
+    const bool db_side = l.model->quantizer() && a.images.empty() && a.split != "test";
+    Tensor f = zoo::encode_set(*l.model, set, 1000, db_side).contiguous().to(DType::f32);
     retrieval::write_npy(a.out, retrieval::npy_from({f.size(0), f.size(1)}, f.data<float>()));
     fmt::print("{} descriptors of {} floats -> {}\n", f.size(0), f.size(1), a.out);
     return;
@@ -391,6 +409,11 @@ void run_search(const CheckpointArgs& a, const Loaded& l) {
     throw std::invalid_argument("search: " + l.opt.model +
                                 " gives float descriptors; the search grid ranks Hamming codes "
                                 "(use encode and hashsearch on the .npy)");
+  if (l.model->quantizer())
+    throw std::invalid_argument("search: " + l.opt.model +
+                                " codes its database with a product quantiser; the search grid "
+                                "ranks Hamming codes (use encode --split test and hashsearch knn "
+                                "--index on the run's db_index.heq)");
   const data::ImageSet& db_set = l.data.split.database;
   auto [qset, qi] = search_query(a, l);
   const std::string db_npy =

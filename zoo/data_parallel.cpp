@@ -94,8 +94,9 @@ void average_gradients(const std::vector<Tensor>& params, const nn::BatchSplit& 
 }
 
 Tensor encode_set_sharded(HashModel& model, const data::ImageSet& set, dist::World& world,
-                          int64_t batch) {
-  if (!world.distributed()) return encode_set(model, set, batch).contiguous().to(DType::f32);
+                          int64_t batch, bool database) {
+  if (!world.distributed())
+    return encode_set(model, set, batch, database).contiguous().to(DType::f32);
   const int64_t batches = (set.n + batch - 1) / batch;
   const dist::Shard mine =
       dist::shard_rows(static_cast<size_t>(batches), world.rank(), world.size());
@@ -107,9 +108,9 @@ Tensor encode_set_sharded(HashModel& model, const data::ImageSet& set, dist::Wor
   {
     NoGradGuard guard;
     for (int64_t at = begin; at < end; at += batch) {
-      Tensor u = model.encode(images_tensor(set, at, std::min(batch, end - at)))
-                     .contiguous()
-                     .to(DType::f32);
+      const Tensor x = images_tensor(set, at, std::min(batch, end - at));
+      Tensor u =
+          (database ? model.encode_database(x) : model.encode(x)).contiguous().to(DType::f32);
       rows.insert(rows.end(), u.data<float>(), u.data<float>() + u.numel());
     }
   }

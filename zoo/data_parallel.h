@@ -43,7 +43,8 @@ double mean_over_ranks(double v, const nn::BatchSplit& split);
 // dealt out in contiguous blocks, each rank encodes its block, and every rank gets all rows,
 // in order, as f32. The batches are those one process encodes, so the rows are one process's
 // bit for bit (at the same thread count). Every rank calls it; alone it is encode_set.
+// `database`: encode_database instead of encode (the quantised models' database side).
 Tensor encode_set_sharded(HashModel& model, const data::ImageSet& set, dist::World& world,
-                          int64_t batch = 1000);
+                          int64_t batch = 1000, bool database = false);
 
 }  // namespace he::zoo

@@ -66,13 +66,15 @@ retrieval::Labels retrieval_labels(const data::ImageSet& set) {
   return retrieval::Labels::single(set.labels);
 }
 
-Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch) {
+Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch, bool database) {
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard guard;
   std::vector<Tensor> parts;
-  for (int64_t at = 0; at < set.n; at += batch)
-    parts.push_back(model.encode(images_tensor(set, at, std::min(batch, set.n - at))));
+  for (int64_t at = 0; at < set.n; at += batch) {
+    Tensor x = images_tensor(set, at, std::min(batch, set.n - at));
+    parts.push_back(database ? model.encode_database(x) : model.encode(x));
+  }
   model.train(was_training);
   return concat(parts, 0);
 }

@@ -20,12 +20,14 @@ TrainBatch to_train_batch(const data::Batch& b);
 Tensor labels_tensor(const data::ImageSet& set);
 retrieval::Labels retrieval_labels(const data::ImageSet& set);
 
-// u = model.encode(x) for every image, in eval mode and without autograd: (N,bits) f32.
-Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch = 1000);
 // The model's attention map (HashModel::attention_maps) of every image, in eval mode and
 // without autograd; throws std::invalid_argument when the model has none.
 std::vector<HeatMap> attention_overlays(HashModel& model, const data::ImageSet& set,
                                         const std::string& model_name);
+// u = model.encode(x) (database: model.encode_database(x)) for every image, in eval mode and
+// without autograd: (N,bits) f32.
+Tensor encode_set(HashModel& model, const data::ImageSet& set, int64_t batch = 1000,
+                  bool database = false);
 // Packs sign(u) (sign(0) = +1).
 retrieval::PackedCodes pack(const Tensor& u);
 

@@ -12,6 +12,7 @@
 
 #include "layers/layers.h"
 #include "optim/optim.h"
+#include "retrieval/pq_index.h"
 
 namespace he::zoo {
 
@@ -46,6 +47,10 @@ struct ModelConfig {
   // Float-descriptor models: the global pooling of the backbone's conv map the descriptor is
   // read from ("": the backbone's own head; mac, spoc, rmac, gem, crow, netvlad).
   std::string pool;
+  // Quantised models (model_is_quantised): the product quantiser of the database's codes, m
+  // subspaces of 2^pq_nbits codewords (pq_m bytes per item at 8 bits).
+  int64_t pq_m = 8;
+  int pq_nbits = 8;
 };
 
 // One training batch as tensors: images (B,C,H,W) f32, labels (B) i64, indices (B) i64
@@ -149,6 +154,13 @@ class HashModel : public nn::Module {
     (void)x;
     return std::nullopt;
   }
+  // Quantised models: the product quantiser (with an OPQ rotation or none) that codes the
+  // database's descriptors (encode_database) as PQ codes, ranked by asymmetric distance to the
+  // queries' encode(); nullopt for the others. The index holds no codes yet.
+  virtual std::optional<retrieval::PqIndex> quantizer() const { return std::nullopt; }
+  // The descriptors the database is coded from: encode() for most; DPQ's queries are soft
+  // reconstructions while its database is the network's output, coded by nearest codewords.
+  virtual Tensor encode_database(const Tensor& x) { return encode(x); }
   // Scalars the model reports in the log (e.g. the continuation beta).
   virtual std::map<std::string, double> log_values() const { return {}; }
 };
@@ -164,6 +176,7 @@ struct ModelEntry {
   bool clusters = false;           // fits k-means clusters of features (ModelConfig::clusters)
   const char* backbone = "";       // network without --backbone ("": the small CNN, if it has one)
   bool float_descriptors = false;  // real-valued descriptors ranked by cosine (--dim, --pool)
+  bool quantised = false;          // PQ codes ranked by asymmetric distance (--m, --nbits)
 };
 // The factory of a model class constructed from a ModelConfig alone.
 template <class M>
@@ -189,6 +202,9 @@ bool model_fits_clusters(const std::string& name);
 // Whether the model's descriptors are real-valued (HashModel::float_descriptors; --dim and
 // --pool apply); false for an unknown name.
 bool model_has_float_descriptors(const std::string& name);
+// Whether the model codes its database with a product quantiser (HashModel::quantizer; --m
+// and --nbits apply); false for an unknown name.
+bool model_is_quantised(const std::string& name);
 // The supervised losses pseudo trains on its pseudo-labels (--pseudo-loss).
 std::vector<std::string> pseudo_loss_names();
 

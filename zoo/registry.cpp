@@ -39,7 +39,11 @@ namespace he::zoo {
   X(drlih)               \
   X(siamese)             \
   X(triplet)             \
-  X(msloss)
+  X(msloss)              \
+  X(dqn)                 \
+  X(dpq)                 \
+  X(pq)                  \
+  X(opq)
 
 #define HE_DECLARE_ENTRY(id) extern const ModelEntry id##_model;
 HE_ZOO_MODELS(HE_DECLARE_ENTRY)
@@ -87,6 +91,11 @@ bool model_fits_clusters(const std::string& name) {
 bool model_has_float_descriptors(const std::string& name) {
   const ModelEntry* e = find_entry(name);
   return e && e->float_descriptors;
+}
+
+bool model_is_quantised(const std::string& name) {
+  const ModelEntry* e = find_entry(name);
+  return e && e->quantised;
 }
 
 std::string model_default_backbone(const std::string& name) {

@@ -21,6 +21,7 @@
 #include "zoo/dataset.h"
 #include "zoo/encode.h"
 #include "zoo/float_report.h"
+#include "zoo/quant_report.h"
 #include "zoo/report.h"
 #include "zoo/run_dir.h"
 #include "zoo/weights.h"
@@ -63,6 +64,7 @@ ModelConfig model_config(const TrainOptions& o, const data::RetrievalSplit& spli
   c.clusters = o.clusters;
   c.pseudo_loss = o.pseudo_loss;
   c.pool = o.pool;
+  c.pq_m = o.pq_m, c.pq_nbits = o.pq_nbits;
   if (!o.features.empty()) c.feature_backbone = o.backbone;  // resolve_feature_source's
   return c;
 }
@@ -131,7 +133,10 @@ struct EvalOutputs {
 EvalOutputs encode_for_eval(HashModel& model, const data::RetrievalSplit& split) {
   dist::World& world = dist::World::get();
   Tensor db_u = model.database_codes().value_or(Tensor());
-  Tensor db = db_u.defined() ? db_u : encode_set_sharded(model, split.database, world);
+  // Quantised models code their database from encode_database (DPQ's differs from encode).
+  Tensor db = db_u.defined() ? db_u
+                             : encode_set_sharded(model, split.database, world, 1000,
+                                                  model.quantizer().has_value());
   return EvalOutputs{db, encode_set_sharded(model, split.query, world)};
 }
 
@@ -143,6 +148,9 @@ retrieval::EvalResult evaluate_and_write(HashModel& model, const EvalOutputs& ou
                                          std::vector<double>* balance = nullptr) {
   if (model.float_descriptors())
     return evaluate_float_and_write(out.database, out.query, split, dir, info, k, threads);
+  if (model.quantizer())
+    return evaluate_quantised_and_write(model, out.database, out.query, split, dir, info, k,
+                                        threads);
   retrieval::PackedCodes db = pack(out.database);
   retrieval::PackedCodes q = pack(out.query);
   retrieval::EvalOptions eo;

@@ -27,6 +27,8 @@ struct TrainOptions {
   int64_t clusters = 0;     // pseudo, dvb only: k-means clusters (0: the model's default)
   std::string pseudo_loss = "dpsh";  // pseudo only: the supervised loss on its pseudo-labels
   std::string pool;  // float-descriptor models: global pooling of the conv map ("": the head)
+  int64_t pq_m = 8;  // quantised models: PQ subspaces (bytes per item at 8 bits)
+  int pq_nbits = 8;  // quantised models: bits per subspace code (8 or 4)
   int threads = 2;
   bool quick = false;      // FM-quick: 6,000 train/database images, 1,000 queries
   std::string out;         // default runs/<model>-<bits>

@@ -57,7 +57,7 @@ TEST_P(ZooModel, TrainsWithFiniteFallingLoss) {
 std::vector<std::string> gradient_models() {
   std::vector<std::string> out;
   for (const std::string& n : model_names())
-    if (n != "lsh" && n != "itq") out.push_back(n);
+    if (n != "lsh" && n != "itq" && n != "pq" && n != "opq") out.push_back(n);  // closed form
   return out;
 }
 // Test names allow only letters, digits and '_' ("greedyhash-u" -> "greedyhash_u").
@@ -72,10 +72,10 @@ INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(gradient_models()),
 // options and default networks arrive as the files define them, in the registry's order.
 TEST(ZooRegistry, EntriesComeFromTheModelFiles) {
   const std::vector<std::string> names = model_names();
-  ASSERT_EQ(names.size(), 29u);
+  ASSERT_EQ(names.size(), 33u);
   EXPECT_EQ(names.front(), "hashnet");
-  EXPECT_EQ(names.back(), "msloss");
-  std::vector<std::string> semi, clusters, mlp, real_valued;
+  EXPECT_EQ(names.back(), "opq");
+  std::vector<std::string> semi, clusters, mlp, real_valued, quantised;
   for (const std::string& n : names) {
     EXPECT_EQ(std::count(names.begin(), names.end(), n), 1) << n;
     EXPECT_FALSE(model_summary(n).empty()) << n;
@@ -83,7 +83,9 @@ TEST(ZooRegistry, EntriesComeFromTheModelFiles) {
     if (model_fits_clusters(n)) clusters.push_back(n);
     if (model_default_backbone(n) == "mlp") mlp.push_back(n);
     if (model_has_float_descriptors(n)) real_valued.push_back(n);
+    if (model_is_quantised(n)) quantised.push_back(n);
   }
+  EXPECT_EQ(quantised, (std::vector<std::string>{"dqn", "dpq", "pq", "opq"}));
   EXPECT_EQ(real_valued, (std::vector<std::string>{"siamese", "triplet", "msloss"}));
   EXPECT_EQ(semi, (std::vector<std::string>{"ssdh"}));
   EXPECT_EQ(clusters, (std::vector<std::string>{"pseudo", "dvb"}));
