@@ -307,7 +307,7 @@ void print_eval_summary(const zoo::RunSummary& s) {
   j[fmt::format("map@{}", s.eval.k)] = rounded(s.eval.map_k, 4);
   j["map@all"] = rounded(s.eval.map_all, 4);
   j[fmt::format("p@{}", s.eval.k)] = rounded(s.eval.p_k, 4);
-  j["p@r2"] = rounded(s.eval.p_r2, 4);
+  if (s.eval.bits > 0) j["p@r2"] = rounded(s.eval.p_r2, 4);  // Hamming codes only
   j["seconds"] = rounded(s.seconds, 1);
   fmt::print("{}\n", j.dump());
 }
