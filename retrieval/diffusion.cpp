@@ -8,20 +8,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "retrieval/float_search.h"  // unit_rows
+
 namespace he::retrieval {
 
 namespace {
-
-std::vector<float> unit_rows(const float* x, size_t n, size_t d) {
-  std::vector<float> out(x, x + n * d);
-  for (size_t i = 0; i < n; ++i) {
-    double s = 0;
-    for (size_t j = 0; j < d; ++j) s += double(out[i * d + j]) * out[i * d + j];
-    const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-    for (size_t j = 0; j < d; ++j) out[i * d + j] *= inv;
-  }
-  return out;
-}
 
 // max(cos, 0)^gamma of two unit rows, in double: the same value for (a, b) and (b, a).
 double affinity(const float* a, const float* b, size_t d, double gamma) {

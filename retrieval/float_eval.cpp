@@ -17,17 +17,6 @@ namespace {
 
 constexpr size_t kQueryBlock = 128;
 
-std::vector<float> unit_rows(const float* x, size_t n, size_t d) {
-  std::vector<float> out(x, x + n * d);
-  for (size_t i = 0; i < n; ++i) {
-    double s = 0;
-    for (size_t j = 0; j < d; ++j) s += double(out[i * d + j]) * out[i * d + j];
-    const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-    for (size_t j = 0; j < d; ++j) out[i * d + j] *= inv;
-  }
-  return out;
-}
-
 std::vector<float> squared_norms(const float* x, size_t n, size_t d) {
   std::vector<float> out(n);
   for (size_t i = 0; i < n; ++i) {

@@ -19,17 +19,6 @@ namespace {
 // so a slow thread on a busy machine holds nobody up until the merge.
 constexpr size_t kQueryBlock = 512, kDbBlock = 1024;
 
-std::vector<float> normalized(const float* x, size_t n, size_t d) {
-  std::vector<float> out(x, x + n * d);
-  for (size_t i = 0; i < n; ++i) {
-    double s = 0;
-    for (size_t j = 0; j < d; ++j) s += double(out[i * d + j]) * out[i * d + j];
-    const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-    for (size_t j = 0; j < d; ++j) out[i * d + j] *= inv;
-  }
-  return out;
-}
-
 // Max-heap on (key, id): the root is the worst kept candidate (smaller key is better).
 using Cand = std::pair<float, int64_t>;
 
@@ -73,6 +62,17 @@ void select_block(std::vector<Cand>& h, size_t k, const float* s, size_t b0, siz
 
 }  // namespace
 
+std::vector<float> unit_rows(const float* x, size_t n, size_t d) {
+  std::vector<float> out(x, x + n * d);
+  for (size_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (size_t j = 0; j < d; ++j) s += double(out[i * d + j]) * out[i * d + j];
+    const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
+    for (size_t j = 0; j < d; ++j) out[i * d + j] *= inv;
+  }
+  return out;
+}
+
 FloatKnnResult float_knn(const float* db, size_t n, const float* queries, size_t nq, size_t d,
                          size_t k, FloatMetric metric, int threads) {
   if (k < 1 || k > n)
@@ -81,7 +81,7 @@ FloatKnnResult float_knn(const float* db, size_t n, const float* queries, size_t
   if (d == 0) throw std::invalid_argument("float_knn: dimension d must be > 0");
   std::vector<float> dbn, qn;
   if (metric == FloatMetric::Cosine) {
-    dbn = normalized(db, n, d), qn = normalized(queries, nq, d);
+    dbn = unit_rows(db, n, d), qn = unit_rows(queries, nq, d);
     db = dbn.data(), queries = qn.data();
   }
   std::vector<float> db_norm;  // |x|^2 for L2
