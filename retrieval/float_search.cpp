@@ -28,34 +28,31 @@ inline float key_of(const float* s, const float* db_norm, size_t j) {
 }
 
 // Adds the scores s:(bb) of database rows [b0, b0 + bb) to heap h of at most k candidates.
-// Rows come in ascending id order, so a later id with an equal key never displaces an
-// earlier one. Once the heap is full, most chunks of 16 hold no key below its worst: a
+// A candidate enters when its (key, id) is below the worst kept one, so equal keys keep the
+// smaller ids whatever order the blocks arrive in (OpenMP's dynamic schedule promises no
+// order). Once the heap is full, most chunks of 16 hold no key at or below its worst: a
 // branch-free minimum over the chunk (vectorised) skips them.
 void select_block(std::vector<Cand>& h, size_t k, const float* s, size_t b0, size_t bb,
                   const float* db_norm) {
   constexpr size_t kChunk = 16;
   const float* norms = db_norm ? db_norm + b0 : nullptr;
-  float worst = h.size() < k ? INFINITY : h.front().first;
   for (size_t c0 = 0; c0 < bb; c0 += kChunk) {
     const size_t c1 = std::min(bb, c0 + kChunk);
     if (h.size() == k) {
       float lo = INFINITY;
       for (size_t j = c0; j < c1; ++j) lo = std::min(lo, key_of(s, norms, j));
-      if (!(lo < worst)) continue;
+      if (!(lo <= h.front().first)) continue;
     }
     for (size_t j = c0; j < c1; ++j) {
-      const float key = key_of(s, norms, j);
+      const Cand c{key_of(s, norms, j), static_cast<int64_t>(b0 + j)};
       if (h.size() < k) {
-        h.emplace_back(key, static_cast<int64_t>(b0 + j));
+        h.push_back(c);
         std::push_heap(h.begin(), h.end());
-      } else if (key < worst) {
+      } else if (c < h.front()) {
         std::pop_heap(h.begin(), h.end());
-        h.back() = {key, static_cast<int64_t>(b0 + j)};
+        h.back() = c;
         std::push_heap(h.begin(), h.end());
-      } else {
-        continue;
       }
-      if (h.size() == k) worst = h.front().first;
     }
   }
 }
