@@ -15,6 +15,7 @@
 #include <string>
 
 #include "engine/tensor.h"
+#include "kernels/dtype.h"
 #include "kernels/runtime.h"
 
 namespace he::detail {
@@ -44,6 +45,15 @@ decltype(auto) on_device(Device dev, F&& kernel) {
 #else
   no_cuda_backend(dev);
 #endif
+}
+
+// Runs kernel.template operator()<T>(backend) for the floating dtype T of `dt` on `dev`: the
+// way of the ops whose kernels are templates over float and double (pooling, batch norm).
+template <class F>
+void on_device_floating(Device dev, DType dt, const char* op, F&& kernel) {
+  dispatch_floating(dt, op, [&]<class T>() {
+    on_device(dev, [&](auto backend) { kernel.template operator()<T>(backend); });
+  });
 }
 
 }  // namespace he::detail

@@ -37,13 +37,6 @@ T* ptr_or_null(const Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
-// kernel.template operator()<T>(backend) for x's floating dtype T on `dev`.
-template <class F>
-void on_device_floating(Device dev, DType dt, const char* op, F&& kernel) {
-  dispatch_floating(dt, op, [&]<class T>() {
-    detail::on_device(dev, [&](auto backend) { kernel.template operator()<T>(backend); });
-  });
-}
 }  // namespace
 
 BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -58,7 +51,7 @@ BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tenso
   Tensor y = Tensor::empty(x.shape(), x.dtype(), dev);
   Tensor mean = Tensor::empty({c}, x.dtype(), dev), invstd = Tensor::empty({c}, x.dtype(), dev),
          var = Tensor::empty({c}, x.dtype(), dev);
-  on_device_floating(dev, x.dtype(), "batch_norm", [&]<class T>(auto backend) {
+  detail::on_device_floating(dev, x.dtype(), "batch_norm", [&]<class T>(auto backend) {
     const T *px = xc.data_ptr<T>(), *pw = ptr_or_null<T>(wc), *pb = ptr_or_null<T>(bc);
     T *py = y.data_ptr<T>(), *pm = mean.data_ptr<T>(), *pi = invstd.data_ptr<T>(),
       *pv = var.data_ptr<T>();
@@ -74,7 +67,7 @@ BatchNormOut batch_norm_train(const Tensor& x, const Tensor& weight, const Tenso
     Tensor gc = g.contiguous();
     Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype(), dev) : Tensor();
     Tensor dw = Tensor::empty({c}, x.dtype(), dev), db = Tensor::empty({c}, x.dtype(), dev);
-    on_device_floating(dev, x.dtype(), "batch_norm backward", [&]<class T>(auto backend) {
+    detail::on_device_floating(dev, x.dtype(), "batch_norm backward", [&]<class T>(auto backend) {
       const T *pg = gc.data_ptr<T>(), *px = xc.data_ptr<T>(), *pw = ptr_or_null<T>(wc),
               *pm = mean.data_ptr<T>(), *pi = invstd.data_ptr<T>();
       T *pdx = ptr_or_null<T>(dx), *pdw = dw.data_ptr<T>(), *pdb = db.data_ptr<T>();
@@ -178,7 +171,7 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, c
   const int64_t n = x.size(0), c = x.size(1), s = spatial(x);
   Tensor xc = x.contiguous(), sc = scale.detach().contiguous(), sh = shift.detach().contiguous();
   Tensor y = Tensor::empty(x.shape(), x.dtype(), dev);
-  on_device_floating(dev, x.dtype(), "batch_norm_eval", [&]<class T>(auto backend) {
+  detail::on_device_floating(dev, x.dtype(), "batch_norm_eval", [&]<class T>(auto backend) {
     const T *px = xc.data_ptr<T>(), *pa = sc.data_ptr<T>(), *pb = sh.data_ptr<T>();
     T* py = y.data_ptr<T>();
     if constexpr (backend.cuda)

@@ -31,14 +31,6 @@ kernels::PoolGeom pool_geom(const Tensor& x, int64_t k, int64_t stride, int64_t 
   return g;
 }
 
-// Runs `kernel(backend)` on `dev` for each floating dtype T, as kernel.template
-// operator()<T>(backend): the pooling ops' one way to their kernels.
-template <class F>
-void on_device_floating(Device dev, DType dt, const char* op, F&& kernel) {
-  dispatch_floating(dt, op, [&]<class T>() {
-    detail::on_device(dev, [&](auto backend) { kernel.template operator()<T>(backend); });
-  });
-}
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) {
@@ -47,7 +39,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) 
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow}, x.dtype(), dev);
   Tensor idx = Tensor::empty(out.shape(), DType::i64, dev);
-  on_device_floating(dev, x.dtype(), "max_pool2d", [&]<class T>(auto backend) {
+  detail::on_device_floating(dev, x.dtype(), "max_pool2d", [&]<class T>(auto backend) {
     const T* px = xc.data_ptr<T>();
     T* py = out.data_ptr<T>();
     int64_t* pi = idx.data_ptr<int64_t>();
@@ -59,15 +51,16 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) 
   Shape xs = x.shape();
   return attach_grad_fn(out, {x}, "max_pool2d", [g, idx, xs, dev](const Tensor& grad) {
     Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype(), dev);
-    on_device_floating(dev, grad.dtype(), "max_pool2d backward", [&]<class T>(auto backend) {
-      const T* pg = gc.data_ptr<T>();
-      const int64_t* pi = idx.data_ptr<int64_t>();
-      T* px = gx.data_ptr<T>();
-      if constexpr (backend.cuda)
-        kernels::cuda::max_pool2d_backward(g, pg, pi, px);
-      else
-        kernels::cpu::max_pool2d_backward(g, pg, pi, px);
-    });
+    detail::on_device_floating(dev, grad.dtype(), "max_pool2d backward",
+                               [&]<class T>(auto backend) {
+                                 const T* pg = gc.data_ptr<T>();
+                                 const int64_t* pi = idx.data_ptr<int64_t>();
+                                 T* px = gx.data_ptr<T>();
+                                 if constexpr (backend.cuda)
+                                   kernels::cuda::max_pool2d_backward(g, pg, pi, px);
+                                 else
+                                   kernels::cpu::max_pool2d_backward(g, pg, pi, px);
+                               });
     return V{gx};
   });
 }
@@ -77,7 +70,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) 
   const Device dev = x.device();
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow}, x.dtype(), dev);
-  on_device_floating(dev, x.dtype(), "avg_pool2d", [&]<class T>(auto backend) {
+  detail::on_device_floating(dev, x.dtype(), "avg_pool2d", [&]<class T>(auto backend) {
     if constexpr (backend.cuda)
       kernels::cuda::avg_pool2d(g, xc.data_ptr<T>(), out.data_ptr<T>());
     else
@@ -86,12 +79,13 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) 
   Shape xs = x.shape();
   return attach_grad_fn(out, {x}, "avg_pool2d", [g, xs, dev](const Tensor& grad) {
     Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype(), dev);
-    on_device_floating(dev, grad.dtype(), "avg_pool2d backward", [&]<class T>(auto backend) {
-      if constexpr (backend.cuda)
-        kernels::cuda::avg_pool2d_backward(g, gc.data_ptr<T>(), gx.data_ptr<T>());
-      else
-        kernels::cpu::avg_pool2d_backward(g, gc.data_ptr<T>(), gx.data_ptr<T>());
-    });
+    detail::on_device_floating(
+        dev, grad.dtype(), "avg_pool2d backward", [&]<class T>(auto backend) {
+          if constexpr (backend.cuda)
+            kernels::cuda::avg_pool2d_backward(g, gc.data_ptr<T>(), gx.data_ptr<T>());
+          else
+            kernels::cpu::avg_pool2d_backward(g, gc.data_ptr<T>(), gx.data_ptr<T>());
+        });
     return V{gx};
   });
 }
@@ -104,7 +98,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, int64_t oh, int64_t ow) {
   const int64_t planes = x.size(0) * x.size(1), h = x.size(2), w = x.size(3);
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty({x.size(0), x.size(1), oh, ow}, x.dtype(), dev);
-  on_device_floating(dev, x.dtype(), "adaptive_avg_pool2d", [&]<class T>(auto backend) {
+  detail::on_device_floating(dev, x.dtype(), "adaptive_avg_pool2d", [&]<class T>(auto backend) {
     if constexpr (backend.cuda)
       kernels::cuda::adaptive_avg_pool2d(planes, h, w, oh, ow, xc.data_ptr<T>(), out.data_ptr<T>());
     else
@@ -113,7 +107,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, int64_t oh, int64_t ow) {
   Shape xs = x.shape();
   return attach_grad_fn(out, {x}, "adaptive_avg_pool2d", [=](const Tensor& grad) {
     Tensor gc = grad.contiguous(), gx = Tensor::empty(xs, grad.dtype(), dev);
-    on_device_floating(
+    detail::on_device_floating(
         dev, grad.dtype(), "adaptive_avg_pool2d backward", [&]<class T>(auto backend) {
           const T* pg = gc.data_ptr<T>();
           T* px = gx.data_ptr<T>();
