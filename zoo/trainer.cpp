@@ -562,13 +562,17 @@ void check_train_device(const std::string& device) {
 RunSummary train(const TrainOptions& opt_in) {
   set_num_threads(opt_in.threads);
   check_train_device(opt_in.device);
-  data::LoadedData loaded = load_run_data(opt_in);  // bad data: an error, nothing written
   const std::string dir =
       opt_in.out.empty() ? fmt::format("runs/{}-{}", opt_in.model, opt_in.bits) : opt_in.out;
+  // A folder that holds a run is refused before the data load, which can take minutes; the
+  // check is repeated under the lock below, against a run started meanwhile.
+  const bool root = dist::World::get().is_root();
+  if (root) check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
+  data::LoadedData loaded = load_run_data(opt_in);  // bad data: an error, nothing written
   std::filesystem::create_directories(dir);
   // Under mpirun the ranks share the folder: rank 0 holds its lock and checks it.
   std::optional<RunLock> lock;
-  if (dist::World::get().is_root()) {
+  if (root) {
     lock.emplace(dir);
     check_run_folder_free(dir, opt_in.resume, opt_in.overwrite);
   }

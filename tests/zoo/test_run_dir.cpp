@@ -158,6 +158,13 @@ TEST(RunFolderCli, SecondRunIntoAFolderIsRefusedAndLeavesItAlone) {
   EXPECT_FALSE(contains(e.output, "epoch 1/")) << e.output;  // refused before any training
   EXPECT_TRUE(contains(e.output, dir + " already holds a run")) << e.output;
   EXPECT_TRUE(contains(e.output, "--resume") && contains(e.output, "--overwrite")) << e.output;
+  // The folder is checked before the data are read: a data set that does not exist is not
+  // what the refusal names.
+  const Exit bad_data = run_hashnet(
+      {"train", "--data", "idx:" + dir + "/no-such-data", "--epochs", "1", "--out", dir},
+      dir + "/out");
+  EXPECT_NE(bad_data.status, 0);
+  EXPECT_TRUE(contains(bad_data.output, dir + " already holds a run")) << bad_data.output;
   EXPECT_EQ(slurp(dir + "/metrics.json"), "{\"map@1000\": 0.5}");
   EXPECT_EQ(slurp(dir + "/checkpoint.safetensors"), "a finished run's checkpoint");
   fs::remove_all(dir);
