@@ -4,41 +4,22 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 
-#include "retrieval/file_util.h"
+#include "retrieval/framed_file.h"
 
 namespace he::retrieval {
 
 namespace {
 
-constexpr char kMagic[8] = {'H', 'E', 'I', 'N', 'D', 'E', 'X', 0};
-constexpr char kEnd[4] = {'H', 'E', 'N', 'D'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeader = 64, kTrailer = 8;
+constexpr FrameFormat kFormat{{'H', 'E', 'I', 'N', 'D', 'E', 'X', 0}, 1, "index"};
 constexpr uint32_t kHasIds = 1, kHasLabels = 2, kMultiHot = 4;  // header flags
 
-uint32_t crc(const void* p, size_t n, uint32_t start = 0) {
-  return static_cast<uint32_t>(crc32_z(start, static_cast<const Bytef*>(p), n));
-}
-
-template <class T>
-void put(uint8_t* h, size_t off, T v) {
-  std::memcpy(h + off, &v, sizeof v);
-}
-template <class T>
-T get(const uint8_t* h, size_t off) {
-  T v;
-  std::memcpy(&v, h + off, sizeof v);
-  return v;
-}
-
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": invalid index file: " + what);
+  bad_frame(kFormat, path, what);
 }
 
 }  // namespace
@@ -54,35 +35,24 @@ void save_index(const std::string& path, const IndexContents& c) {
     throw std::invalid_argument("save_index: labels size does not match the code count");
   if (!c.multi_labels.empty() && c.multi_labels.size() != n * c.label_classes)
     throw std::invalid_argument("save_index: multi-hot labels are not (n, label_classes)");
-  uint8_t h[kHeader] = {};
-  std::memcpy(h, kMagic, 8);
+  std::vector<uint8_t> header = frame_header(kFormat);
+  uint8_t* h = header.data();
   uint32_t flags = (c.ids.empty() ? 0 : kHasIds) |
                    (c.labels.empty() && c.multi_labels.empty() ? 0 : kHasLabels) |
                    (c.multi_labels.empty() ? 0 : kMultiHot);
-  put<uint32_t>(h, 8, kVersion);
-  put<uint32_t>(h, 12, static_cast<uint32_t>(c.kind));
-  put<uint32_t>(h, 16, static_cast<uint32_t>(c.codes.bits()));
-  put<uint32_t>(h, 20, static_cast<uint32_t>(c.mih_substrings));
-  put<uint64_t>(h, 24, n);
-  put<uint32_t>(h, 32, flags);
-  put<uint32_t>(h, 36, static_cast<uint32_t>(c.multi_labels.empty() ? 0 : c.label_classes));
-  put<uint32_t>(h, 44, crc(h, 44));
-  const size_t code_bytes = n * c.codes.words_per_code() * 8;
-  std::vector<const void*> parts = {h, c.codes.data()};
-  std::vector<size_t> sizes = {kHeader, code_bytes};
-  uint32_t body = crc(c.codes.data(), code_bytes);
-  auto add = [&](const void* p, size_t bytes) {
-    parts.push_back(p), sizes.push_back(bytes);
-    body = crc(p, bytes, body);
-  };
-  if (!c.ids.empty()) add(c.ids.data(), n * 8);
-  if (!c.labels.empty()) add(c.labels.data(), n * 8);
-  if (!c.multi_labels.empty()) add(c.multi_labels.data(), c.multi_labels.size());
-  uint8_t t[kTrailer];
-  put<uint32_t>(t, 0, body);
-  std::memcpy(t + 4, kEnd, 4);
-  parts.push_back(t), sizes.push_back(kTrailer);
-  write_file_atomic(path, parts, sizes);
+  put_field<uint32_t>(h, 12, static_cast<uint32_t>(c.kind));
+  put_field<uint32_t>(h, 16, static_cast<uint32_t>(c.codes.bits()));
+  put_field<uint32_t>(h, 20, static_cast<uint32_t>(c.mih_substrings));
+  put_field<uint64_t>(h, 24, n);
+  put_field<uint32_t>(h, 32, flags);
+  put_field<uint32_t>(h, 36, static_cast<uint32_t>(c.multi_labels.empty() ? 0 : c.label_classes));
+  std::vector<const void*> parts = {c.codes.data()};
+  std::vector<size_t> sizes = {n * c.codes.words_per_code() * 8};
+  if (!c.ids.empty()) parts.push_back(c.ids.data()), sizes.push_back(n * 8);
+  if (!c.labels.empty()) parts.push_back(c.labels.data()), sizes.push_back(n * 8);
+  if (!c.multi_labels.empty())
+    parts.push_back(c.multi_labels.data()), sizes.push_back(c.multi_labels.size());
+  write_framed(kFormat, path, std::move(header), parts, sizes);
 }
 
 IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
@@ -121,16 +91,11 @@ IndexContents load_index(const std::string& path, bool use_mmap, bool verify) {
 
 IndexContents parse_index(const uint8_t* p, size_t size, const std::string& path, bool verify,
                           std::shared_ptr<const void> keep) {
-  if (size < kHeader + kTrailer)
-    bad(path, "file of " + std::to_string(size) + " bytes is truncated");
-  if (std::memcmp(p, kMagic, 8) != 0) bad(path, "bad magic (not a hashengine index)");
-  if (get<uint32_t>(p, 44) != crc(p, 44)) bad(path, "header checksum mismatch (corrupted header)");
-  const uint32_t version = get<uint32_t>(p, 8);
-  if (version != kVersion) bad(path, "unsupported version " + std::to_string(version));
+  check_frame_header(kFormat, p, size, path);
   IndexContents c;
-  const uint32_t kind = get<uint32_t>(p, 12), bits = get<uint32_t>(p, 16);
-  const uint32_t flags = get<uint32_t>(p, 32), classes = get<uint32_t>(p, 36);
-  const uint64_t n = get<uint64_t>(p, 24);
+  const uint32_t kind = get_field<uint32_t>(p, 12), bits = get_field<uint32_t>(p, 16);
+  const uint32_t flags = get_field<uint32_t>(p, 32), classes = get_field<uint32_t>(p, 36);
+  const uint64_t n = get_field<uint64_t>(p, 24);
   if (kind > 1) bad(path, "unknown index kind " + std::to_string(kind));
   if (bits < 1 || bits > 32768) bad(path, "bad code length " + std::to_string(bits));
   const uint64_t W = (bits + 63) / 64;
@@ -139,29 +104,25 @@ IndexContents parse_index(const uint8_t* p, size_t size, const std::string& path
     bad(path, "unknown flags " + std::to_string(flags));
   if ((flags & kMultiHot) && !(flags & kHasLabels))
     bad(path, "multi-hot flag without the labels flag");
-  if (get<uint32_t>(p, 20) > bits)
-    bad(path, std::to_string(get<uint32_t>(p, 20)) + " MIH substrings for " + std::to_string(bits) +
-                  "-bit codes");
+  if (get_field<uint32_t>(p, 20) > bits)
+    bad(path, std::to_string(get_field<uint32_t>(p, 20)) + " MIH substrings for " +
+                  std::to_string(bits) + "-bit codes");
   // n <= 2^40 and classes < 2^32: the multi-hot byte count is the only product that can
   // wrap, and a wrapped size could pass the size check below.
   uint64_t label_bytes = n * 8;
   if ((flags & kMultiHot) && __builtin_mul_overflow(n, uint64_t{classes}, &label_bytes))
     bad(path, std::to_string(n) + " x " + std::to_string(classes) + " multi-hot labels overflow");
-  uint64_t expect = kHeader + n * W * 8 + kTrailer;
+  uint64_t expect = kFrameHeader + n * W * 8 + kFrameTrailer;
   if (flags & kHasIds) expect += n * 8;
   if (flags & kHasLabels) expect += label_bytes;
   if (expect < label_bytes) bad(path, "multi-hot labels overflow");
-  if (expect != size)
-    bad(path, "size is " + std::to_string(size) + " bytes but the header describes " +
-                  std::to_string(expect) + (size < expect ? " (truncated)" : " (trailing bytes)"));
-  if (std::memcmp(p + size - 4, kEnd, 4) != 0) bad(path, "missing end marker");
-  if (verify && get<uint32_t>(p, size - 8) != crc(p + kHeader, size - kHeader - kTrailer))
-    bad(path, "payload checksum mismatch (corrupted data)");
+  check_frame_size(kFormat, size, expect, path);
+  check_frame_trailer(kFormat, p, size, path, verify);
   c.kind = static_cast<IndexKind>(kind);
-  c.mih_substrings = static_cast<int>(get<uint32_t>(p, 20));
-  c.codes = PackedCodes::view(reinterpret_cast<const uint64_t*>(p + kHeader), n, bits, keep);
+  c.mih_substrings = static_cast<int>(get_field<uint32_t>(p, 20));
+  c.codes = PackedCodes::view(reinterpret_cast<const uint64_t*>(p + kFrameHeader), n, bits, keep);
   if (!keep) c.codes = c.codes.slice(0, n);  // own the codes: `p` may go away
-  size_t off = kHeader + n * W * 8;
+  size_t off = kFrameHeader + n * W * 8;
   auto i64s = [&](std::vector<int64_t>& v) {
     v.resize(n);
     if (n > 0) std::memcpy(v.data(), p + off, n * 8);  // an empty vector's data() may be null

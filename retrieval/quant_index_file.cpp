@@ -1,39 +1,21 @@
 #include "retrieval/quant_index_file.h"
 
-#include <zlib.h>
-
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
-#include "retrieval/file_util.h"
+#include "retrieval/framed_file.h"
 
 namespace he::retrieval {
 
 namespace {
 
-constexpr char kMagic[8] = {'H', 'E', 'Q', 'U', 'A', 'N', 'T', 0};
-constexpr char kEnd[4] = {'H', 'E', 'N', 'D'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeader = 64, kTrailer = 8;
+constexpr FrameFormat kFormat{{'H', 'E', 'Q', 'U', 'A', 'N', 'T', 0}, 1, "quantised index"};
 
-uint32_t crc(const void* p, size_t n, uint32_t start = 0) {
-  return static_cast<uint32_t>(crc32_z(start, static_cast<const Bytef*>(p), n));
-}
-template <class T>
-void put(uint8_t* h, size_t off, T v) {
-  std::memcpy(h + off, &v, sizeof v);
-}
-template <class T>
-T get(const uint8_t* h, size_t off) {
-  T v;
-  std::memcpy(&v, h + off, sizeof v);
-  return v;
-}
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": invalid quantised index file: " + what);
+  bad_frame(kFormat, path, what);
 }
 
 // The payload arrays of a kind, in file order: (element size, element count) each.
@@ -135,18 +117,16 @@ const char* quant_kind_name(QuantKind k) {
 
 void save_quant_index(const std::string& path, const QuantIndexContents& c) {
   check_header(path, static_cast<uint32_t>(c.kind), c.d, c.m, c.nbits, c.nlist, c.n);
-  uint8_t h[kHeader] = {};
-  std::memcpy(h, kMagic, 8);
-  put<uint32_t>(h, 8, kVersion);
-  put<uint32_t>(h, 12, static_cast<uint32_t>(c.kind));
-  put<uint32_t>(h, 16, static_cast<uint32_t>(c.d));
-  put<uint32_t>(h, 20, static_cast<uint32_t>(c.m));
-  put<uint32_t>(h, 24, static_cast<uint32_t>(c.nbits));
-  put<uint32_t>(h, 28, static_cast<uint32_t>(c.nlist));
-  put<uint64_t>(h, 32, static_cast<uint64_t>(c.n));
-  put<uint32_t>(h, 44, crc(h, 44));
-  std::vector<const void*> parts = {h};
-  std::vector<size_t> sizes = {kHeader};
+  std::vector<uint8_t> header = frame_header(kFormat);
+  uint8_t* h = header.data();
+  put_field<uint32_t>(h, 12, static_cast<uint32_t>(c.kind));
+  put_field<uint32_t>(h, 16, static_cast<uint32_t>(c.d));
+  put_field<uint32_t>(h, 20, static_cast<uint32_t>(c.m));
+  put_field<uint32_t>(h, 24, static_cast<uint32_t>(c.nbits));
+  put_field<uint32_t>(h, 28, static_cast<uint32_t>(c.nlist));
+  put_field<uint64_t>(h, 32, static_cast<uint64_t>(c.n));
+  std::vector<const void*> parts;
+  std::vector<size_t> sizes;
   const std::vector<const void*> data = [&]() -> std::vector<const void*> {
     switch (c.kind) {
       case QuantKind::Flat:
@@ -175,7 +155,6 @@ void save_quant_index(const std::string& path, const QuantIndexContents& c) {
     }
     return {};
   }();
-  uint32_t body = 0;
   const auto secs = sections(c.kind, c.d, c.m, c.nbits, c.nlist, c.n);
   for (size_t i = 0; i < secs.size(); ++i) {
     if (have[i] != secs[i].count)
@@ -183,40 +162,27 @@ void save_quant_index(const std::string& path, const QuantIndexContents& c) {
                                   std::to_string(have[i]) + " values, the header needs " +
                                   std::to_string(secs[i].count));
     parts.push_back(data[i]), sizes.push_back(secs[i].item * secs[i].count);
-    body = crc(data[i], sizes.back(), body);
   }
-  uint8_t t[kTrailer];
-  put<uint32_t>(t, 0, body);
-  std::memcpy(t + 4, kEnd, 4);
-  parts.push_back(t), sizes.push_back(kTrailer);
-  write_file_atomic(path, parts, sizes);
+  write_framed(kFormat, path, std::move(header), parts, sizes);
 }
 
 QuantIndexContents parse_quant_index(const uint8_t* p, size_t size, const std::string& path,
                                      bool verify) {
-  if (size < kHeader + kTrailer)
-    bad(path, "file of " + std::to_string(size) + " bytes is truncated");
-  if (std::memcmp(p, kMagic, 8) != 0) bad(path, "bad magic (not a hashengine quantised index)");
-  if (get<uint32_t>(p, 44) != crc(p, 44)) bad(path, "header checksum mismatch (corrupted header)");
-  const uint32_t version = get<uint32_t>(p, 8);
-  if (version != kVersion) bad(path, "unsupported version " + std::to_string(version));
-  const uint32_t kind = get<uint32_t>(p, 12);
-  const uint64_t d = get<uint32_t>(p, 16), m = get<uint32_t>(p, 20), nbits = get<uint32_t>(p, 24),
-                 nlist = get<uint32_t>(p, 28), n = get<uint64_t>(p, 32);
+  check_frame_header(kFormat, p, size, path);
+  const uint32_t kind = get_field<uint32_t>(p, 12);
+  const uint64_t d = get_field<uint32_t>(p, 16), m = get_field<uint32_t>(p, 20),
+                 nbits = get_field<uint32_t>(p, 24), nlist = get_field<uint32_t>(p, 28),
+                 n = get_field<uint64_t>(p, 32);
   check_header(path, kind, d, m, nbits, nlist, n);
   QuantIndexContents c;
   c.kind = static_cast<QuantKind>(kind);
   c.d = d, c.m = m, c.nbits = nbits, c.nlist = nlist, c.n = static_cast<int64_t>(n);
   const auto secs = sections(c.kind, d, m, nbits, nlist, n);
-  uint64_t expect = kHeader + kTrailer;  // every term < 2^58 after check_header
+  uint64_t expect = kFrameHeader + kFrameTrailer;  // every term < 2^58 after check_header
   for (const Section& s : secs) expect += s.item * s.count;
-  if (expect != size)
-    bad(path, "size is " + std::to_string(size) + " bytes but the header describes " +
-                  std::to_string(expect) + (size < expect ? " (truncated)" : " (trailing bytes)"));
-  if (std::memcmp(p + size - 4, kEnd, 4) != 0) bad(path, "missing end marker");
-  if (verify && get<uint32_t>(p, size - 8) != crc(p + kHeader, size - kHeader - kTrailer))
-    bad(path, "payload checksum mismatch (corrupted data)");
-  size_t off = kHeader;
+  check_frame_size(kFormat, size, expect, path);
+  check_frame_trailer(kFormat, p, size, path, verify);
+  size_t off = kFrameHeader;
   switch (c.kind) {
     case QuantKind::Flat:
       read_array(p, off, secs[0].count, c.vectors);
@@ -251,7 +217,7 @@ QuantIndexContents load_quant_index(const std::string& path, bool verify) {
 bool is_quant_index_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   char m[8] = {};
-  return f.read(m, 8) && std::memcmp(m, kMagic, 8) == 0;
+  return f.read(m, 8) && std::memcmp(m, kFormat.magic, 8) == 0;
 }
 
 QuantIndexContents contents_of(const PqIndex& index) {
