@@ -15,7 +15,7 @@ Tensor unit_rows(const Tensor& z) {
 }
 }  // namespace
 
-Tensor dqn_cosine(const Tensor& z, const Tensor& S) {
+Tensor dqn_cosine(const Tensor& z, const Tensor& S, double dissimilar) {
   const char* name = "dqn_cosine";
   detail::require_floating(z, name, "z");
   detail::require_dim(z, 2, name, "z");
@@ -23,7 +23,8 @@ Tensor dqn_cosine(const Tensor& z, const Tensor& S) {
           fmt::format("S {} must be (B,B) for z {}", S.shape_str(), z.shape_str()));
   Tensor u = unit_rows(z);
   Tensor cos = matmul(u, u.t());
-  Tensor s = sub(mul(S.detach().to(z.dtype()), 2.0), 1.0);  // 0/1 -> -1/+1
+  // 0/1 -> dissimilar/1
+  Tensor s = add(mul(S.detach().to(z.dtype()), 1.0 - dissimilar), dissimilar);
   Tensor d = sub(s, cos);
   return mean(mul(d, d));
 }

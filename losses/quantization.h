@@ -9,12 +9,13 @@
 namespace he::losses {
 
 // DQN's pairwise cosine loss (Cao, Long, Wang, Zhu & Wen 2016, 'Deep Quantization Network for
-// Efficient Image Retrieval', AAAI): with s_ij = +1 for pairs that share a label and -1
-// otherwise,
+// Efficient Image Retrieval', AAAI): with s_ij = 1 for pairs that share a label and
+// s_ij = `dissimilar` otherwise,
 //   L = mean_ij ( s_ij - cos(z_i, z_j) )^2
 // over all in-batch pairs (B x B, diagonal included). S:(B,B) the 0/1 similarity of
-// losses/similarity.h; a zero row has cosine 0 with every row.
-Tensor dqn_cosine(const Tensor& z, const Tensor& S);
+// losses/similarity.h; a zero row has cosine 0 with every row. The paper's targets are +1 / -1
+// (dissimilar = -1); the zoo's dqn uses 0 (zoo/models/quantization.cpp says why).
+Tensor dqn_cosine(const Tensor& z, const Tensor& S, double dissimilar = -1.0);
 
 // The product-quantisation loss of DQN: mean_i || z_i - zq_i ||^2, zq:(B,D) the
 // reconstructions from the current codebook (a constant: the codebook is learned by the

@@ -24,12 +24,18 @@ TEST(DqnCosine, HandComputed) {
   Tensor S0 = losses::similarity(Tensor::from_vector<int64_t>({0, 1}), DType::f64);
   EXPECT_NEAR(losses::dqn_cosine(z0, S0).item<double>(), (1 + 1 + 1 + 0) / 4.0, 1e-12);
   EXPECT_THROW(losses::dqn_cosine(z, Tensor::zeros({2, 2}, DType::f64)), std::invalid_argument);
+  // Dissimilar target 0: s = [[1,1,0],[1,1,0],[0,0,1]], squared differences 0,1,1 / 1,0,0 /
+  // 1,0,0 -> 4 / 9; the zero row's pairs: (1-0)^2, 0, 0, 0 -> 1 / 4.
+  EXPECT_NEAR(losses::dqn_cosine(z, S, 0.0).item<double>(), 4.0 / 9.0, 1e-12);
+  EXPECT_NEAR(losses::dqn_cosine(z0, S0, 0.0).item<double>(), 1.0 / 4.0, 1e-12);
 }
 
 TEST(DqnCosine, Gradient) {
   Tensor S = losses::similarity(Tensor::from_vector<int64_t>({0, 1, 0, 2, 1}), DType::f64);
-  auto f = [&](const std::vector<Tensor>& v) { return losses::dqn_cosine(v[0], S); };
-  EXPECT_TRUE(testing::gradcheck(f, {testing::leaf({5, 4}, 3)}));
+  for (double dissimilar : {-1.0, 0.0}) {
+    auto f = [&](const std::vector<Tensor>& v) { return losses::dqn_cosine(v[0], S, dissimilar); };
+    EXPECT_TRUE(testing::gradcheck(f, {testing::leaf({5, 4}, 3)}));
+  }
 }
 
 TEST(PqQuantizationError, HandComputedAndGradient) {

@@ -103,8 +103,9 @@ TEST(QuantModels, DqnFitsItsCodebookAtTheEndOfEachEpoch) {
   const retrieval::PqIndex idx = m->quantizer().value();
   EXPECT_EQ(idx.quantizer().m, 4);
   TrainBatch b = test::batch_of(train, 384, 128);
-  // The same batch and network: the loss now adds the quantisation term (> 0).
-  Tensor cos_only = losses::dqn_cosine(m->encode(b.images), losses::similarity(b.labels));
+  // The same batch and network: the loss now adds the quantisation term (> 0) to the cosine
+  // fit (dissimilar target 0, as the model).
+  Tensor cos_only = losses::dqn_cosine(m->encode(b.images), losses::similarity(b.labels), 0.0);
   EXPECT_GT(m->loss(b, 0).item<double>(), cos_only.item<double>());
   NoGradGuard ng;
   m->eval();

@@ -4,13 +4,18 @@
 //  dqn: DQN (Cao, Long, Wang, Zhu, Wen, 'Deep Quantization Network for Efficient Image
 //    Retrieval', AAAI 2016). The small CNN's output, L2-normalised, is the descriptor z; the
 //    loss is the pairwise cosine fit (losses::dqn_cosine) + lambda * the PQ loss
-//    ||z - zq||^2 (lambda = 1, ours: z has unit length, so the term is a fraction of the
-//    pairwise one), zq the reconstruction of z from the current codebook. As in the paper
-//    the network and the codebook are learned alternately: the gradient steps hold the
-//    codebook fixed, and after every epoch the codebook is re-fitted by k-means per subspace
+//    ||z - zq||^2, zq the reconstruction of z from the current codebook. As in the paper the
+//    network and the codebook are learned alternately: the gradient steps hold the codebook
+//    fixed, and after every epoch the codebook is re-fitted by k-means per subspace
 //    (retrieval::ProductQuantizer) on the outputs the epoch stored for every training image.
 //    The first epoch, with no codebook yet, trains the cosine loss alone. Ranking by squared
 //    L2 distance between unit vectors is ranking by cosine, the similarity the loss fits.
+//    Ours: the cosine target of a dissimilar pair is 0, not the paper's -1. With ten classes
+//    at most two class directions can be opposite, so -1 for every dissimilar pair cannot be
+//    met and its error dominates the fit; orthogonal classes (0) can be, in 64 dims. On
+//    FM-quick (64 dims, seed 0) mAP@1000 went from 0.585 to 0.651 with 0, and to 0.713 with
+//    lambda 0.1 instead of 1 (0.714 at lambda 0, 0.711 at 0.01): z has unit length, so the
+//    PQ term at 1 outweighed the fit.
 //  dpq: DPQ (Klein & Wolf, 'End-to-End Supervised Product Quantization for Image Search and
 //    Retrieval', CVPR 2019). The codebook is a parameter; soft and hard (straight-through)
 //    reconstructions of the network's output x (losses::soft_hard_pq, alpha 1); the loss is
@@ -57,7 +62,7 @@ retrieval::PqIndex index_of(const Tensor& codebook, int nbits, const Tensor& rot
 
 class Dqn : public CnnHashModel {
  public:
-  static constexpr double kLambda = 1.0;
+  static constexpr double kLambda = 0.1, kDissimilar = 0.0;
   explicit Dqn(const ModelConfig& c) : CnnHashModel(c) {
     codebook_ = register_buffer("codebook", codebook_buffer(c, c.bits, "dqn"));
     fitted_ = register_buffer("codebook_fitted", Tensor::zeros({1}));
@@ -67,7 +72,7 @@ class Dqn : public CnnHashModel {
   Tensor loss(const TrainBatch& b, int64_t) override {
     Tensor z = encode(b.images);
     assign_rows(bank_, b.indices, z);
-    Tensor l = losses::dqn_cosine(z, losses::similarity(b.labels));
+    Tensor l = losses::dqn_cosine(z, losses::similarity(b.labels), kDissimilar);
     if (!codebook_ready()) return l;
     return add(l, mul(losses::pq_quantization_error(z, reconstruct(z)), kLambda));
   }
