@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stb_image_write.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -13,6 +11,7 @@
 
 #include "engine/io/safetensors.h"
 #include "retrieval/npy.h"
+#include "run_binary.h"
 #include "zoo/cnn_model.h"
 #include "zoo/dataset.h"
 #include "zoo/float_encode.h"
@@ -42,19 +41,7 @@ void write_list(const std::string& dir) {
 
 int run_hashnet(std::vector<std::string> args, const std::string& log) {
   args.insert(args.begin(), HE_HASHNET_BIN);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::FILE* f = std::freopen(log.c_str(), "w", stdout);
-    if (f) ::dup2(::fileno(stdout), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return he::testing::run_binary(std::move(args), log).status;
 }
 
 TEST(FloatEncodeCli, PretrainedWeightsWithoutACheckpoint) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/io/safetensors.h"
+#include "run_binary.h"
 #include "zoo/trainer.h"
 
 namespace {
@@ -35,25 +36,10 @@ pid_t start(const std::string& dir, std::vector<std::string> extra) {
                                    "16",           "--seed", "3",       "--threads", "2", "--k",
                                    "100",          "--out",  dir};
   args.insert(args.end(), extra.begin(), extra.end());
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const std::string log = dir + "/run.out";
-    std::FILE* f = std::freopen(log.c_str(), "a", stdout);
-    if (f) ::dup2(::fileno(stdout), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  return pid;
+  return he::testing::spawn(std::move(args), dir + "/run.out", {.append = true});
 }
 
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using he::testing::wait_exit;
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -5,9 +5,6 @@
 // a checkpoint write is a clear error that leaves the previous checkpoint to resume from, and
 // the SIGINT handler comes back however training ends.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -18,6 +15,7 @@
 #include <vector>
 
 #include "engine/io/safetensors.h"
+#include "run_binary.h"
 #include "zoo/run_dir.h"
 #include "zoo/trainer.h"
 #include "zoo_test_util.h"
@@ -51,35 +49,15 @@ std::string error_of(F f) {
   return "";
 }
 
-struct Exit {
-  int status;          // exit status, or 128 + signal
-  std::string output;  // stdout and stderr
-};
+using he::testing::Exit;
 
-// Runs the hashnet binary with `args`; `file_size_limit` > 0 sets RLIMIT_FSIZE in the child
-// (with SIGXFSZ ignored, so a write past it fails with EFBIG as on a full disk).
+// Runs the hashnet binary with `args`; `file_size_limit` > 0 makes a write past it fail with
+// EFBIG, as on a full disk.
 Exit run_hashnet(const std::vector<std::string>& args, const std::string& out_file,
                  rlim_t file_size_limit = 0) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::FILE* f = std::freopen(out_file.c_str(), "w", stdout);
-    if (f) ::dup2(::fileno(stdout), 2);
-    if (file_size_limit > 0) {
-      std::signal(SIGXFSZ, SIG_IGN);
-      rlimit r{file_size_limit, file_size_limit};
-      ::setrlimit(RLIMIT_FSIZE, &r);
-    }
-    std::vector<std::string> all{HE_HASHNET_BIN};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out_file)};
+  std::vector<std::string> all{HE_HASHNET_BIN};
+  all.insert(all.end(), args.begin(), args.end());
+  return he::testing::run_binary(std::move(all), out_file, {.file_size_limit = file_size_limit});
 }
 
 bool contains(const std::string& text, const std::string& part) {
