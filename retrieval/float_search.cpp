@@ -59,14 +59,18 @@ void select_block(std::vector<Cand>& h, size_t k, const float* s, size_t b0, siz
 
 }  // namespace
 
-std::vector<float> unit_rows(const float* x, size_t n, size_t d) {
-  std::vector<float> out(x, x + n * d);
+void normalize_rows(float* x, size_t n, size_t d) {
   for (size_t i = 0; i < n; ++i) {
     double s = 0;
-    for (size_t j = 0; j < d; ++j) s += double(out[i * d + j]) * out[i * d + j];
+    for (size_t j = 0; j < d; ++j) s += double(x[i * d + j]) * x[i * d + j];
     const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-    for (size_t j = 0; j < d; ++j) out[i * d + j] *= inv;
+    for (size_t j = 0; j < d; ++j) x[i * d + j] *= inv;
   }
+}
+
+std::vector<float> unit_rows(const float* x, size_t n, size_t d) {
+  std::vector<float> out(x, x + n * d);
+  normalize_rows(out.data(), n, d);
   return out;
 }
 

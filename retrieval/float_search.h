@@ -19,6 +19,8 @@ struct FloatKnnResult {
 
 // The rows of x:(n,d) scaled to unit L2 norm (norm summed in double); a zero row stays zero.
 std::vector<float> unit_rows(const float* x, size_t n, size_t d);
+// The same, in place.
+void normalize_rows(float* x, size_t n, size_t d);
 
 // db:(n,d) f32, queries:(nq,d) f32, row-major. Requires 1 <= k <= n. Cosine treats a zero
 // vector as having similarity 0 with everything.

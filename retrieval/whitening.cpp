@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernels/lapack.h"
+#include "retrieval/float_search.h"
 
 namespace he::retrieval {
 
@@ -59,12 +60,7 @@ std::vector<float> PcaWhitening::apply(const float* x, size_t n) const {
                 static_cast<int>(out_dim), static_cast<int>(in_dim), 1.0f, centred.data(),
                 static_cast<int>(in_dim), projection.data(), static_cast<int>(in_dim), 0.0f,
                 y.data(), static_cast<int>(out_dim));
-  for (size_t i = 0; i < n; ++i) {
-    double s = 0;
-    for (size_t j = 0; j < out_dim; ++j) s += double(y[i * out_dim + j]) * y[i * out_dim + j];
-    const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-    for (size_t j = 0; j < out_dim; ++j) y[i * out_dim + j] *= inv;
-  }
+  normalize_rows(y.data(), n, out_dim);
   return y;
 }
 
