@@ -60,8 +60,11 @@ TEST(FloatModels, UnitDescriptorsFromHeadAndEveryPooling) {
       ASSERT_TRUE(std::isfinite(loss.item<double>())) << model << " " << pool;
       loss.backward();
       // The pooling's own parameters (GeM's p, NetVLAD's centres) learn too.
-      for (auto& [name, p] : m->named_parameters())
-        if (name.rfind("pool.", 0) == 0) EXPECT_TRUE(p.grad().defined()) << model << " " << name;
+      for (auto& [name, p] : m->named_parameters()) {
+        if (name.rfind("pool.", 0) == 0) {
+          EXPECT_TRUE(p.grad().defined()) << model << " " << name;
+        }
+      }
     }
   EXPECT_FALSE(make_model("hashnet", ModelConfig{})->float_descriptors());
   EXPECT_TRUE(model_has_float_descriptors("triplet"));
