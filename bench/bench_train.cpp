@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "engine/engine.h"
+#include "kernels/blas.h"
 #include "optim/optim.h"
 #include "zoo/backbones.h"
 
@@ -42,4 +43,14 @@ BENCHMARK(BM_SmallCnnStep)
     ->MinTime(3);
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Which GEMM kernels ran: OpenBLAS's choice moves this benchmark by 3x (kernels/blas.h).
+  const auto& core = he::kernels::cpu::blas_core();
+  benchmark::AddCustomContext("openblas_core", core.name);
+  if (!core.note.empty()) benchmark::AddCustomContext("openblas_core_note", core.note);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -2,6 +2,7 @@
 // Dense matrix products. Row-major C(M,N) = alpha * op(A)(M,K) op(B)(K,N) + beta * C, where
 // op transposes when asked; lda/ldb/ldc are row strides of A, B, C as stored.
 #include <cstdint>
+#include <string>
 
 namespace he::kernels {
 namespace cpu {
@@ -23,6 +24,17 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, d
 // Threads for OpenMP kernels and OpenBLAS together: one pool, so they never oversubscribe.
 void set_num_threads(int n);
 int num_threads();
+
+// The OpenBLAS kernel set in use ("SkylakeX", "Haswell", ...) and, when the engine chose it
+// because OpenBLAS's CPU-model table fell back to pre-AVX2 kernels on a CPU that has AVX2 or
+// AVX-512, a note saying so (empty otherwise). The choice is made once, before any product.
+struct BlasCore {
+  std::string name, note;
+};
+const BlasCore& blas_core();
+// The core to use instead of OpenBLAS's `current` one on a CPU with these features, or "" to
+// keep it: only pre-AVX2 fallbacks are replaced (SkylakeX with AVX-512, Haswell with AVX2+FMA).
+std::string better_blas_core(const std::string& current, bool avx2_fma, bool avx512);
 }  // namespace cpu
 // cuBLAS on the current CUDA device, same row-major contract (device pointers, context
 // stream; asynchronous). Dimensions and leading dimensions must fit in int.

@@ -15,6 +15,7 @@
 #include "engine/data/datasets.h"
 #include "engine/data/loader.h"
 #include "engine/dist/comm.h"
+#include "kernels/blas.h"
 #include "retrieval/index.h"
 #include "zoo/checkpoint.h"
 #include "zoo/data_parallel.h"
@@ -362,6 +363,8 @@ void start(Run& r) {
           ? fmt::format(" ({} labelled)", std::min(o.labelled, train.n))
           : "",
       r.split.query.n));
+  const kernels::cpu::BlasCore& blas = kernels::cpu::blas_core();
+  if (!blas.note.empty()) r.log.line(fmt::format("OpenBLAS kernels {} ({})", blas.name, blas.note));
   if (!o.backbone.empty() || r.model->backbone())
     r.log.line(fmt::format("backbone {}{}{}", o.backbone.empty() ? "small" : o.backbone,
                            o.input_size ? fmt::format(", input size {}", o.input_size) : "",

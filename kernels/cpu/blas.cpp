@@ -5,6 +5,12 @@
 
 namespace he::kernels::cpu {
 
+namespace {
+// The kernel set is chosen before main, so that no product runs on the fallback kernels
+// (blas_core.cpp).
+[[maybe_unused]] const bool g_blas_core_chosen = (blas_core(), true);
+}  // namespace
+
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,

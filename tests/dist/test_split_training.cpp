@@ -151,9 +151,14 @@ TEST(DistTraining, AdshWithItsDatabaseCodes) {
   SKIP_UNLESS_DISTRIBUTED();
   expect_trains_as_one_process("adsh");
 }
+// GreedyHash's classifier reads sign(u) in the forward pass: a u within rounding of 0, which
+// the ranks' batch-norm sums (added in another order) put on the other side of 0, changes one
+// code bit. Its losses still agree within 1e-6, but one such flip in 20 steps moved the first
+// batch norm's bias by 5e-3 relative (seen with one choice of OpenBLAS kernels); its state is
+// held to 1e-2.
 TEST(DistTraining, GreedyHash) {
   SKIP_UNLESS_DISTRIBUTED();
-  expect_trains_as_one_process("greedyhash");
+  expect_trains_as_one_process("greedyhash", 1e-2);
 }
 TEST(DistTraining, CsqCentres) {
   SKIP_UNLESS_DISTRIBUTED();
