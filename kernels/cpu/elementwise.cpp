@@ -9,10 +9,9 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "kernels/cpu/clones.h"
 #include "kernels/cpu/strided_loop.h"
 #include "kernels/dtype.h"
-
-#define HE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 namespace he::kernels {
 

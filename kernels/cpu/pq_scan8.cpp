@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cpu/clones.h"
 #include "kernels/pq.h"
 
 namespace he::kernels::cpu {
@@ -36,10 +37,7 @@ void pq8_scan_scalar(const float* luts, size_t nq, const uint8_t* packed, size_t
 
 }  // namespace detail
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void pq_add_tables(const float* a,
-                                                                                const float* b,
-                                                                                size_t n,
-                                                                                float* out) {
+HE_CLONES void pq_add_tables(const float* a, const float* b, size_t n, float* out) {
   for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
 
