@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -379,9 +380,14 @@ void run_encode(const CheckpointArgs& a, const Loaded& l) {
     fmt::print("{} descriptors of {} floats -> {}\n", f.size(0), f.size(1), a.out);
     return;
   }
+  // The network's time alone (the images are in memory already): the figure that
+  // bench/encode_side_by_side.py compares with PyTorch's inference.
+  const auto t0 = std::chrono::steady_clock::now();
   retrieval::PackedCodes codes = zoo::pack(zoo::encode_set(*l.model, set));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   zoo::write_codes_npy(a.out, codes);
-  fmt::print("{} codes of {} bits -> {}\n", codes.size(), codes.bits(), a.out);
+  fmt::print("{} codes of {} bits -> {} (encoded in {:.2f} s, {:.0f} img/s, {} threads)\n",
+             codes.size(), codes.bits(), a.out, s, s > 0 ? codes.size() / s : 0.0, a.threads);
 }
 
 // The query of `search`: a test image by index (with its row in the queries) or an image
