@@ -85,6 +85,9 @@ class Dqn : public CnnHashModel {
     std::copy(pq.centroids.begin(), pq.centroids.end(), codebook_.data<float>());
     fitted_.fill_(1.0);
   }
+  // Its cosine fit still gains after 5 epochs: protocol FM, 8 bytes per item, mAP@1000 0.8695
+  // at 5 epochs and 0.8867 at 10 (1 thread; 0.8892 at 2 threads); HashNet-64: 0.8837 at 5.
+  int64_t default_epochs() const override { return 10; }
   std::optional<retrieval::PqIndex> quantizer() const override {
     if (!codebook_ready())
       throw std::runtime_error("dqn: no codebook yet (it is fitted at the end of each epoch)");
