@@ -3,76 +3,27 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/clones.h"
 #include "kernels/cpu/strided_loop.h"
 
 namespace he::kernels::cpu {
 
-// The row loops of the batch-norm kernels (one channel of one image, s values), compiled for
-// AVX-512 / AVX2 / baseline (clones.h). Row sums vectorise in T lanes (omp simd) and the callers
-// add rows up in double. With the baseline's 4 lanes the three batch-norm passes took 12% of
-// the small CNN's training step (perf, 1 thread).
-namespace norm_rows {
 namespace {
+// Sum of one row: T lanes vectorise (omp simd), the caller adds rows up in double.
 template <class T>
-inline T sum(const T* p, int64_t s) {
+T row_sum(const T* p, int64_t s) {
   T acc = 0;
 #pragma omp simd reduction(+ : acc)
   for (int64_t k = 0; k < s; ++k) acc += p[k];
   return acc;
 }
 template <class T>
-inline T sq_dev(const T* p, int64_t s, T mu) {
+T row_sq_dev(const T* p, int64_t s, T mu) {
   T acc = 0;
 #pragma omp simd reduction(+ : acc)
   for (int64_t k = 0; k < s; ++k) acc += (p[k] - mu) * (p[k] - mu);
   return acc;
 }
-template <class T>
-inline void affine(const T* p, T* q, int64_t s, T scale, T shift) {
-#pragma omp simd
-  for (int64_t k = 0; k < s; ++k) q[k] = p[k] * scale + shift;
-}
-// a = sum(g), b = sum(g (p - mu)).
-template <class T>
-inline void grad_sums(const T* g, const T* p, int64_t s, T mu, T* a_out, T* b_out) {
-  T a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-  for (int64_t k = 0; k < s; ++k) {
-    a += g[k];
-    b += g[k] * (p[k] - mu);
-  }
-  *a_out = a, *b_out = b;
-}
-template <class T>
-inline void input_grad(const T* g, const T* p, T* q, int64_t s, T k1, T k2, T k3, T mu, T is) {
-#pragma omp simd
-  for (int64_t k = 0; k < s; ++k) q[k] = k1 * (g[k] - k2 - (p[k] - mu) * is * k3);
-}
 }  // namespace
-
-#define HE_NORM_ROWS(T)                                                                          \
-  HE_CLONES T row_sum(const T* p, int64_t s) { return sum(p, s); }                               \
-  HE_CLONES T row_sq_dev(const T* p, int64_t s, T mu) { return sq_dev(p, s, mu); }               \
-  HE_CLONES void row_affine(const T* p, T* q, int64_t s, T scale, T shift) {                     \
-    affine(p, q, s, scale, shift);                                                               \
-  }                                                                                              \
-  HE_CLONES void row_grad_sums(const T* g, const T* p, int64_t s, T mu, T* a, T* b) {            \
-    grad_sums(g, p, s, mu, a, b);                                                                \
-  }                                                                                              \
-  HE_CLONES void row_input_grad(const T* g, const T* p, T* q, int64_t s, T k1, T k2, T k3, T mu, \
-                                T is) {                                                          \
-    input_grad(g, p, q, s, k1, k2, k3, mu, is);                                                  \
-  }
-HE_NORM_ROWS(float)
-HE_NORM_ROWS(double)
-#undef HE_NORM_ROWS
-}  // namespace norm_rows
-using norm_rows::row_affine;
-using norm_rows::row_grad_sums;
-using norm_rows::row_input_grad;
-using norm_rows::row_sq_dev;
-using norm_rows::row_sum;
 
 template <class T>
 void channel_sum(const T* x, T* out, int64_t n, int64_t c, int64_t s) {
@@ -99,8 +50,12 @@ void batch_norm_train(const T* x, const T* w, const T* b, T* y, T* mean, T* invs
     mean[ch] = static_cast<T>(mu), invstd[ch] = static_cast<T>(is), var[ch] = static_cast<T>(v);
     const T scale = static_cast<T>(is * (w ? static_cast<double>(w[ch]) : 1.0));
     const T shift = static_cast<T>((b ? static_cast<double>(b[ch]) : 0.0) - mu * scale);
-    for (int64_t i = 0; i < n; ++i)
-      row_affine(x + (i * c + ch) * s, y + (i * c + ch) * s, s, scale, shift);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* p = x + (i * c + ch) * s;
+      T* q = y + (i * c + ch) * s;
+#pragma omp simd
+      for (int64_t k = 0; k < s; ++k) q[k] = p[k] * scale + shift;
+    }
   }
 }
 
@@ -109,8 +64,12 @@ void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n,
                     int64_t s) {
 #pragma omp parallel for collapse(2) schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      row_affine(x + (i * c + ch) * s, y + (i * c + ch) * s, s, scale[ch], shift[ch]);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const T* p = x + (i * c + ch) * s;
+      T* q = y + (i * c + ch) * s;
+      const T a = scale[ch], b = shift[ch];
+      for (int64_t k = 0; k < s; ++k) q[k] = p[k] * a + b;
+    }
 }
 
 template <class T>
@@ -121,8 +80,14 @@ void batch_norm_grad_sums(const T* dy, const T* x, const T* mean, double* sum_dy
     const T muT = mean[ch];
     double sa = 0, sb = 0;  // rows in T lanes, added up in double
     for (int64_t i = 0; i < n; ++i) {
-      T a, b;
-      row_grad_sums(dy + (i * c + ch) * s, x + (i * c + ch) * s, s, muT, &a, &b);
+      const T* g = dy + (i * c + ch) * s;
+      const T* p = x + (i * c + ch) * s;
+      T a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+      for (int64_t k = 0; k < s; ++k) {
+        a += g[k];
+        b += g[k] * (p[k] - muT);
+      }
       sa += a, sb += b;
     }
     sum_dy[ch] = sa, sum_dy_xc[ch] = sb;
@@ -139,8 +104,11 @@ void batch_norm_input_grad(const T* dy, const T* x, const T* w, const T* mean, c
     const T k1 = static_cast<T>(wc * is), k2 = static_cast<T>(sum_dy[ch] / m);
     const T k3 = static_cast<T>(sum_dy_xhat[ch] / m), muT = mean[ch], isT = invstd[ch];
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t at = (i * c + ch) * s;
-      row_input_grad(dy + at, x + at, dx + at, s, k1, k2, k3, muT, isT);
+      const T* g = dy + (i * c + ch) * s;
+      const T* p = x + (i * c + ch) * s;
+      T* q = dx + (i * c + ch) * s;
+#pragma omp simd
+      for (int64_t k = 0; k < s; ++k) q[k] = k1 * (g[k] - k2 - (p[k] - muT) * isT * k3);
     }
   }
 }
