@@ -30,6 +30,7 @@ int num_threads();
 // AVX-512, a note saying so (empty otherwise). The choice is made once, before any product.
 struct BlasCore {
   std::string name, note;
+  bool dynamic = false;  // OpenBLAS can change its kernel set at run time (DYNAMIC_ARCH)
 };
 const BlasCore& blas_core();
 // The core to use instead of OpenBLAS's `current` one on a CPU with these features, or "" to

@@ -38,7 +38,8 @@ BlasCore choose_blas_core() {
   BlasCore core;
   const char* name = openblas_get_corename();
   core.name = name ? name : "";
-  if (std::getenv("OPENBLAS_CORETYPE") || !gotoblas_dynamic_init || !gotoblas_dynamic_quit)
+  core.dynamic = gotoblas_dynamic_init && gotoblas_dynamic_quit;
+  if (std::getenv("OPENBLAS_CORETYPE") || !core.dynamic)
     return core;  // the user's choice, or a build with one fixed kernel set
   const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
