@@ -36,6 +36,8 @@ const BlasCore& blas_core();
 // The core to use instead of OpenBLAS's `current` one on a CPU with these features, or "" to
 // keep it: only pre-AVX2 fallbacks are replaced (SkylakeX with AVX-512, Haswell with AVX2+FMA).
 std::string better_blas_core(const std::string& current, bool avx2_fma, bool avx512);
+// The same for the features of the CPU this runs on.
+std::string better_blas_core(const std::string& current);
 }  // namespace cpu
 // cuBLAS on the current CUDA device, same row-major contract (device pointers, context
 // stream; asynchronous). Dimensions and leading dimensions must fit in int.

@@ -33,6 +33,14 @@ std::string better_blas_core(const std::string& current, bool avx2_fma, bool avx
   return "";
 }
 
+std::string better_blas_core(const std::string& current) {
+  const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512cd");
+  return better_blas_core(current, avx2_fma, avx512);
+}
+
 namespace {
 BlasCore choose_blas_core() {
   BlasCore core;
@@ -41,11 +49,7 @@ BlasCore choose_blas_core() {
   core.dynamic = gotoblas_dynamic_init && gotoblas_dynamic_quit;
   if (std::getenv("OPENBLAS_CORETYPE") || !core.dynamic)
     return core;  // the user's choice, or a build with one fixed kernel set
-  const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-                      __builtin_cpu_supports("avx512cd");
-  const std::string better = better_blas_core(core.name, avx2_fma, avx512);
+  const std::string better = better_blas_core(core.name);
   if (better.empty()) return core;
   // OpenBLAS reads OPENBLAS_CORETYPE when it initialises its dispatch table; the variable is
   // removed again so that child processes make their own choice the same way.
