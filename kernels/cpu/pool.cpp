@@ -74,15 +74,16 @@ bool has_avx512f() {
 
 template <class T>
 void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (g.k == 2 && g.stride == 2 && g.pad == 0 && has_avx512f()) {
-#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
-      for (int64_t p = 0; p < g.planes; ++p)
-        max_pool2x2_plane_avx512(g, x + p * g.h * g.w, y + p * g.oh * g.ow, idx + p * g.oh * g.ow);
-      return;
-    }
-  }
   if (g.k == 2 && g.stride == 2 && g.pad == 0) {  // the common 2x2 case, branch-light
+    if constexpr (std::is_same_v<T, float>) {
+      if (has_avx512f()) {
+#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
+        for (int64_t p = 0; p < g.planes; ++p)
+          max_pool2x2_plane_avx512(g, x + p * g.h * g.w, y + p * g.oh * g.ow,
+                                   idx + p * g.oh * g.ow);
+        return;
+      }
+    }
 #pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
     for (int64_t p = 0; p < g.planes; ++p) {
       const T* in = x + p * g.h * g.w;
