@@ -31,14 +31,14 @@ const std::vector<uint8_t>& codes(int nbits) {
 
 void BM_Pq8AdcScan(benchmark::State& st) {
   const auto isa = static_cast<kc::PqIsa>(st.range(0));
-  const size_t nq = st.range(1), blocks = kc::pq8_blocks(kN), step = 64;  // 1024 codes
+  const size_t nq = st.range(1), blocks = kc::pq8_blocks(kN), step = 16;  // 1024 codes
   if (!kc::pq_isa_supported(isa)) return st.SkipWithError("ISA not supported");
   static std::vector<uint8_t> packed;
   if (packed.empty()) {
-    packed.resize(blocks * kM * 16);
+    packed.resize(blocks * kM * kc::kPq8Block);
     kc::pq8_pack(codes(8).data(), kN, kM, packed.data());
   }
-  std::vector<float> luts(nq * kM * 256), out(nq * step * 16);
+  std::vector<float> luts(nq * kM * 256), out(nq * step * kc::kPq8Block);
   std::mt19937 rng(2);
   for (auto& v : luts) v = static_cast<float>(rng() % 1000);
   for (auto _ : st) {
@@ -55,7 +55,7 @@ BENCHMARK(BM_Pq8AdcScan)
                    {1, 2, 4, 8}})
     ->Unit(benchmark::kMillisecond);
 
-struct CountSink final : kc::Pq4Sink {
+struct CountSink final : kc::PqSink {
   size_t calls = 0;
   void push(int, size_t, uint16_t) override { ++calls; }
 };
@@ -81,6 +81,28 @@ void BM_Pq4Scan(benchmark::State& st) {
 BENCHMARK(BM_Pq4Scan)
     ->ArgsProduct({{int(kc::PqIsa::Scalar), int(kc::PqIsa::Avx2), int(kc::PqIsa::Avx512)},
                    {1, 2, 4}})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Pq8U8Scan(benchmark::State& st) {
+  const auto isa = static_cast<kc::PqIsa>(st.range(0));
+  const size_t nq = st.range(1);
+  if (!kc::pq8_u8_supported(isa)) return st.SkipWithError("ISA not supported");
+  static std::vector<uint8_t> packed;
+  if (packed.empty()) {
+    packed.resize(kc::pq8_blocks(kN) * kM * kc::kPq8Block);
+    kc::pq8_pack(codes(8).data(), kN, kM, packed.data());
+  }
+  std::vector<uint8_t> lut(nq * kM * 256);
+  std::mt19937 rng(6);
+  for (auto& v : lut) v = static_cast<uint8_t>(rng() % 256);
+  CountSink sink;  // thresholds 0: the bare scan, nothing passes
+  for (auto _ : st)
+    kc::pq8_u8_scan(lut.data(), nq, packed.data(), kM, 0, kc::pq8_blocks(kN), kN, sink, isa);
+  st.SetItemsProcessed(st.iterations() * kN * nq);
+  st.SetLabel(kc::pq_isa_name(isa));
+}
+BENCHMARK(BM_Pq8U8Scan)
+    ->ArgsProduct({{int(kc::PqIsa::Scalar), int(kc::PqIsa::Avx512)}, {1, 2, 4}})
     ->Unit(benchmark::kMillisecond);
 
 // Random centroids and codes: the search cost does not depend on how the codes were learnt.

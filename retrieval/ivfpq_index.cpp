@@ -18,7 +18,9 @@ namespace he::retrieval {
 
 namespace {
 
-constexpr int64_t kQueryChunk = 1024;  // queries whose tables are built at once
+// Queries whose coarse distances and query terms (16 m KiB each) are built at once by GEMM: few
+// enough that the buffers, reused chunk after chunk, stay small and in cache.
+constexpr int64_t kQueryChunk = 64;
 
 // Residuals x - coarse[assign] of x:(n,d).
 std::vector<float> residuals(const float* x, int64_t n, int64_t d, const std::vector<float>& coarse,
@@ -106,7 +108,7 @@ void IvfPqIndex::add(const float* x, int64_t n) {
 
 void IvfPqIndex::pack_list(int64_t l) {
   const size_t size = list_ids_[l].size();
-  list_packed_[l].resize(kernels::cpu::pq8_blocks(size) * pq_.m * 16);
+  list_packed_[l].resize(kernels::cpu::pq8_blocks(size) * pq_.m * kernels::cpu::kPq8Block);
   kernels::cpu::pq8_pack(list_codes_[l].data(), size, pq_.m, list_packed_[l].data());
 }
 
@@ -151,69 +153,166 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
   FloatKnnResult r{static_cast<size_t>(nq), kk, std::vector<int64_t>(nq * kk, -1),
                    std::vector<float>(nq * kk, std::numeric_limits<float>::infinity())};
   for (int64_t q0 = 0; q0 < nq; q0 += kQueryChunk)  // bounded per-query tables
-    search_chunk(q + q0 * d, std::min(kQueryChunk, nq - q0), nprobe, kk, cnorm, T, opt.isa,
+    search_chunk(q + q0 * d, std::min(kQueryChunk, nq - q0), nprobe, kk, cnorm, opt, T,
                  r.ids.data() + q0 * kk, r.scores.data() + q0 * kk);
   return rerank ? rerank_exact(r, q, opt.originals, d, k, T) : r;
 }
 
 void IvfPqIndex::search_chunk(const float* q, int64_t nq, size_t nprobe, size_t kk,
-                              const std::vector<float>& cnorm, int T, kernels::cpu::PqIsa isa,
+                              const std::vector<float>& cnorm, const PqSearchOptions& opt, int T,
                               int64_t* out_ids, float* out_scores) const {
   const int64_t d = pq_.d, m = pq_.m, dsub = pq_.dsub(), nl = nlist();
   // Coarse distances ||q||^2 - 2 q.c + ||c||^2 by one GEMM; the ||q||^2 part is added per query.
-  std::vector<float> qc(nq * nl);
-  kernels::cpu::gemm(false, true, nq, nl, d, -2.0f, q, d, coarse_.data(), d, 0.0f, qc.data(), nl);
+  // The caller's thread's buffers: inside the parallel region below they are reached through
+  // the pointers, never by name (a thread_local name there is each worker's own, empty).
+  thread_local std::vector<float> qc_buf, qterm_buf;
+  qc_buf.resize(nq * nl), qterm_buf.resize(nq * m * 256);
+  float* const qc = qc_buf.data();
+  float* const qterm = qterm_buf.data();
+  kernels::cpu::gemm(false, true, nq, nl, d, -2.0f, q, d, coarse_.data(), d, 0.0f, qc, nl);
   // qterm:(nq, m, 256) = -2 <q_j, centroid_{j,c}>, one GEMM per subquantiser.
-  std::vector<float> qterm(nq * m * 256);
   for (int64_t j = 0; j < m; ++j)
     kernels::cpu::gemm(false, true, nq, 256, dsub, -2.0f, q + j * dsub, d,
-                       pq_.centroids.data() + j * 256 * dsub, dsub, 0.0f, qterm.data() + j * 256,
+                       pq_.centroids.data() + j * 256 * dsub, dsub, 0.0f, qterm + j * 256,
                        m * 256);
+  const bool u8 = pq8_uses_u8_tables(m, opt.isa);
+  const size_t sl = std::max(kk, opt.shortlist);
 #pragma omp parallel num_threads(T)
   {
-    std::vector<float> lut(m * 256), buf;
     std::vector<int64_t> lists(nl);
-    TopK<float> heap;
+    std::vector<Probe> probes(nprobe);
 #pragma omp for schedule(dynamic, 4)
     for (int64_t i = 0; i < nq; ++i) {
       const float* qi = q + i * d;
       float qn = 0;
       for (int64_t t = 0; t < d; ++t) qn += qi[t] * qi[t];
-      const float* row = qc.data() + i * nl;
+      const float* row = qc + i * nl;
       std::iota(lists.begin(), lists.end(), 0);
       auto closer = [&](int64_t a, int64_t b) {
         const float da = row[a] + cnorm[a], db = row[b] + cnorm[b];
         return da != db ? da < db : a < b;
       };
       std::partial_sort(lists.begin(), lists.begin() + nprobe, lists.end(), closer);
-      heap.reset(kk);
-      for (size_t p = 0; p < nprobe; ++p) {
-        const int64_t l = lists[p];
-        const auto& ids = list_ids_[l];
-        if (ids.empty()) continue;
-        const float base = qn + row[l] + cnorm[l];
-        kernels::cpu::pq_add_tables(list_terms_.data() + l * m * 256, qterm.data() + i * m * 256,
-                                    m * 256, lut.data());
-        const size_t blocks = kernels::cpu::pq8_blocks(ids.size());
-        buf.resize(blocks * 16);
-        kernels::cpu::pq8_adc_scan(lut.data(), 1, list_packed_[l].data(), m, 0, blocks, buf.data(),
-                                   isa);
-        // Ids are not ordered across lists: a distance equal to the worst kept one may enter.
-        float lim =
-            heap.full() ? heap.worst().first - base : std::numeric_limits<float>::infinity();
-        const float* dist = buf.data();
-        const int64_t* id = ids.data();
-        for (size_t e = 0, size = ids.size(); e < size; ++e)
-          if (dist[e] <= lim && heap.accepts(base + dist[e], id[e])) {
-            heap.push(base + dist[e], id[e]);
-            if (heap.full()) lim = heap.worst().first - base;
-          }
-      }
-      auto best = heap.take_sorted();
+      for (size_t p = 0; p < nprobe; ++p)
+        probes[p] = {lists[p], qn + row[lists[p]] + cnorm[lists[p]]};
+      const float* qt = qterm + i * m * 256;
+      std::vector<std::pair<float, int64_t>> best =
+          u8 ? scan_u8(probes, qt, kk, sl) : scan_float(probes, qt, kk, opt.isa);
       for (size_t j = 0; j < best.size(); ++j)
         out_ids[i * kk + j] = best[j].second, out_scores[i * kk + j] = best[j].first;
     }
   }
+}
+
+std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_float(const std::vector<Probe>& probes,
+                                                              const float* qterm, size_t kk,
+                                                              kernels::cpu::PqIsa isa) const {
+  const int64_t m = pq_.m;
+  thread_local std::vector<float> lut, buf;
+  lut.resize(m * 256);
+  TopK<float> heap(kk);
+  for (const Probe& pr : probes) {
+    const auto& ids = list_ids_[pr.list];
+    if (ids.empty()) continue;
+    kernels::cpu::pq_add_tables(list_terms_.data() + pr.list * m * 256, qterm, m * 256,
+                                lut.data());
+    const size_t blocks = kernels::cpu::pq8_blocks(ids.size());
+    buf.resize(blocks * kernels::cpu::kPq8Block);
+    kernels::cpu::pq8_adc_scan(lut.data(), 1, list_packed_[pr.list].data(), m, 0, blocks,
+                               buf.data(), isa);
+    // Ids are not ordered across lists: a distance equal to the worst kept one may enter.
+    float lim =
+        heap.full() ? heap.worst().first - pr.base : std::numeric_limits<float>::infinity();
+    const float* dist = buf.data();
+    const int64_t* id = ids.data();
+    for (size_t e = 0, size = ids.size(); e < size; ++e)
+      if (dist[e] <= lim && heap.accepts(pr.base + dist[e], id[e])) {
+        heap.push(pr.base + dist[e], id[e]);
+        if (heap.full()) lim = heap.worst().first - pr.base;
+      }
+  }
+  return heap.take_sorted();
+}
+
+namespace {
+
+// Candidates of the u8-table scan of one query's probed lists, by approximate distance
+// offset + d / scale, keyed (probe index << 32 | position in its list). As the flat index's
+// shortlist: a buffer of 2 keep is cut back to its best keep by nth_element when full, and
+// the scan is given the u16 threshold under which a code of the current list can still
+// enter. Amortised O(1) per candidate.
+struct ProbeSink final : kernels::cpu::PqSink {
+  using Cand = std::pair<float, uint64_t>;
+  std::vector<Cand> buf;
+  size_t keep = 0;
+  float worst = std::numeric_limits<float>::infinity();
+  float offset = 0, inv_scale = 0, scale = 0;
+  uint64_t probe = 0;
+
+  void start_list(uint64_t p, float off) { probe = p, offset = off, update(); }
+  void update() {
+    // Every d with offset + d / scale <= worst passes: d <= (worst - offset) * scale.
+    const float lim = (worst - offset) * scale;
+    thr[0] = !(lim < 65534) ? 65535 : lim < 0 ? 0 : static_cast<uint16_t>(lim) + 1;
+  }
+  void cut() {
+    if (buf.size() <= keep) return;
+    std::nth_element(buf.begin(), buf.begin() + (keep - 1), buf.end());
+    buf.resize(keep);
+    worst = buf[keep - 1].first;
+  }
+  void push(int, size_t pos, uint16_t d) override {
+    const float a = offset + d * inv_scale;
+    if (a > worst) return;
+    buf.emplace_back(a, probe << 32 | pos);
+    if (buf.size() < 2 * keep) return;
+    cut();
+    update();
+  }
+};
+
+}  // namespace
+
+std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_u8(const std::vector<Probe>& probes,
+                                                           const float* qterm, size_t kk,
+                                                           size_t shortlist) const {
+  const int64_t m = pq_.m, np = static_cast<int64_t>(probes.size());
+  thread_local std::vector<float> lo, hi;
+  thread_local std::vector<uint8_t> lut8;
+  thread_local ProbeSink sink;
+  lo.resize(m), hi.resize(m), lut8.resize(m * 256);
+  sink.buf.clear(), sink.keep = shortlist, sink.worst = std::numeric_limits<float>::infinity();
+  for (int64_t p = 0; p < np; ++p) {
+    const int64_t l = probes[p].list;
+    const size_t size = list_ids_[l].size();
+    if (size == 0) continue;
+    // Each list its own scale (the sink compares lists by approximate float distances), the
+    // table read once from memory and then from L1.
+    const float* terms = list_terms_.data() + l * m * 256;
+    kernels::cpu::pq_table_range(terms, qterm, m, 256, lo.data(), hi.data());
+    float span = 0, offset = probes[p].base;
+    for (int64_t j = 0; j < m; ++j) span = std::max(span, hi[j] - lo[j]), offset += lo[j];
+    const float scale = span > 0 ? 255.0f / span : 0.0f;
+    kernels::cpu::pq_quantize_tables(terms, qterm, m, 256, lo.data(), scale, lut8.data());
+    sink.scale = scale, sink.inv_scale = span / 255.0f;
+    sink.start_list(p, offset);
+    kernels::cpu::pq8_u8_scan(lut8.data(), 1, list_packed_[l].data(), m, 0,
+                              kernels::cpu::pq8_blocks(size), size, sink,
+                              kernels::cpu::PqIsa::Avx512);
+  }
+  // The shortlist by exact ADC distance (the float path's sums, term by term), ties by id.
+  sink.cut();
+  TopK<float> heap(kk);
+  for (const auto& [approx, key] : sink.buf) {
+    const Probe& pr = probes[key >> 32];
+    const size_t pos = key & 0xffffffffu;
+    const uint8_t* code = list_codes_[pr.list].data() + pos * m;
+    const float* terms = list_terms_.data() + pr.list * m * 256;
+    float acc = 0;
+    for (int64_t j = 0; j < m; ++j) acc += terms[j * 256 + code[j]] + qterm[j * 256 + code[j]];
+    heap.push(pr.base + acc, list_ids_[pr.list][pos]);
+  }
+  return heap.take_sorted();
 }
 
 }  // namespace he::retrieval

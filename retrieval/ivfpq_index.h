@@ -5,9 +5,12 @@
 // centroids are nearest. Per list the ADC table is
 //   ||q - c||^2 + sum_j ( ||r_j||^2 + 2 <c_j, r_j> ) - 2 <q_j, r_j>,
 // whose middle term depends on the list only and is computed once per index, so a probe
-// costs one (m, 256) addition instead of a new table.
+// costs one (m, 256) addition instead of a new table. On CPUs with AVX-512 VBMI the tables of
+// all probed lists are quantised to u8 with one scale and scanned by byte permutes; a shortlist
+// by the quantised distance is then ordered by the float tables (retrieval/pq_index.h).
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "retrieval/pq.h"
@@ -46,8 +49,22 @@ class IvfPqIndex {
   void precompute_list_terms();
   // q:(nq,d) -> out_ids, out_scores:(nq, kk), slots left as they are when too few candidates.
   void search_chunk(const float* q, int64_t nq, size_t nprobe, size_t kk,
-                    const std::vector<float>& cnorm, int T, kernels::cpu::PqIsa isa,
+                    const std::vector<float>& cnorm, const PqSearchOptions& opt, int T,
                     int64_t* out_ids, float* out_scores) const;
+  // One query's probed lists, nearest first, with base = ||q - c||^2.
+  struct Probe {
+    int64_t list;
+    float base;
+  };
+  // qterm:(m, 256) of the query -> its best kk (distance, id), best first: on float tables, or
+  // on u8 tables (kernels::cpu::pq8_u8_scan, a shortlist of `shortlist` >= kk by the
+  // quantised distance, ordered by the float tables).
+  std::vector<std::pair<float, int64_t>> scan_float(const std::vector<Probe>& probes,
+                                                    const float* qterm, size_t kk,
+                                                    kernels::cpu::PqIsa isa) const;
+  std::vector<std::pair<float, int64_t>> scan_u8(const std::vector<Probe>& probes,
+                                                 const float* qterm, size_t kk,
+                                                 size_t shortlist) const;
   void pack_list(int64_t l);
 
   std::vector<float> coarse_;  // (nlist, d)

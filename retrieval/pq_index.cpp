@@ -3,7 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -17,29 +17,42 @@ namespace kc = kernels::cpu;
 
 namespace {
 
-// nbits 8: queries per group and codes per block; a group's tables (kGroup8 x m KiB) sit in
-// L1/L2 while each block of codes (m KiB) is read from memory once for the whole group.
+// nbits 8, float tables: queries per group and codes per block; a group's tables (kGroup8 x m
+// KiB) sit in L1/L2 while each block of codes (m KiB) is read from memory once for the group.
 constexpr int64_t kGroup8 = 2, kBlock8 = 1024;
+// nbits 8, u8 tables: queries per task and codes per chunk; a chunk of codes (16 m KiB) stays
+// in L2 while the task's groups of kPqMaxQueries queries (m/4 KiB of tables each) scan it, so
+// the database streams from memory once per kTask8 queries.
+constexpr int64_t kTask8 = 32, kChunk8 = 16384;
 // Queries whose tables are built at once (m KiB each at nbits 8).
 constexpr int64_t kQueryChunk = 1024;
 
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
-// Float tables (m,16) -> u8 tables (mp,16): per subquantiser minus its minimum, one scale for
-// all so that the largest span maps to 255; padding subquantisers are 0.
-void quantize_tables(const float* lut, int64_t m, size_t mp, uint8_t* out) {
+// Float tables (m,ksub) -> u8 tables (mp,ksub): per subquantiser minus its minimum, one scale
+// for all so that the largest span maps to 255; padding subquantisers are 0.
+void quantize_tables(const float* lut, int64_t m, int64_t ksub, size_t mp, uint8_t* out) {
+  std::vector<float> lo(m), hi(m);
+  kc::pq_table_range(lut, nullptr, m, ksub, lo.data(), hi.data());
   float span = 0;
-  std::vector<float> lo(m);
-  for (int64_t j = 0; j < m; ++j) {
-    lo[j] = *std::min_element(lut + j * 16, lut + j * 16 + 16);
-    span = std::max(span, *std::max_element(lut + j * 16, lut + j * 16 + 16) - lo[j]);
+  for (int64_t j = 0; j < m; ++j) span = std::max(span, hi[j] - lo[j]);
+  kc::pq_quantize_tables(lut, nullptr, m, ksub, lo.data(), span > 0 ? 255.0f / span : 0.0f, out);
+  std::fill(out + m * ksub, out + mp * ksub, uint8_t{0});
+}
+
+// The shortlist's ids ordered by the float tables: exact ADC distances, ties by id; the best k
+// go to ids, scores:(k).
+void order_shortlist(const std::vector<int64_t>& shortlist, const float* lut, int64_t m,
+                     int64_t ksub, const std::function<void(int64_t, uint8_t*)>& code_of, size_t k,
+                     int64_t* ids, float* scores) {
+  std::vector<std::pair<float, int64_t>> cand;
+  std::vector<uint8_t> code(m);
+  for (int64_t id : shortlist) {
+    code_of(id, code.data());
+    cand.emplace_back(adc_distance(lut, code.data(), m, ksub), id);
   }
-  const float scale = span > 0 ? 255.0f / span : 0.0f;
-  std::fill(out, out + mp * 16, uint8_t{0});
-  for (int64_t j = 0; j < m; ++j)
-    for (int c = 0; c < 16; ++c)
-      out[j * 16 + c] =
-          static_cast<uint8_t>(std::min(255.0f, std::nearbyint((lut[j * 16 + c] - lo[j]) * scale)));
+  std::partial_sort(cand.begin(), cand.begin() + k, cand.end());
+  for (size_t j = 0; j < k; ++j) ids[j] = cand[j].second, scores[j] = cand[j].first;
 }
 
 // Each query's best `keep` candidates by quantised distance, ties by id. Candidates under the
@@ -47,10 +60,10 @@ void quantize_tables(const float* lut, int64_t m, size_t mp, uint8_t* out) {
 // (distance, id) order); a full buffer is cut back to its keep smallest keys and the threshold
 // drops to the largest distance kept. Amortised O(1) per candidate, where a heap costs
 // O(log keep) on every one.
-struct ShortlistSink final : kc::Pq4Sink {
+struct ShortlistSink final : kc::PqSink {
   static constexpr int kIdBits = 40;
   size_t keep = 0;
-  std::vector<uint64_t> keys[kc::kPq4MaxQueries];
+  std::vector<uint64_t> keys[kc::kPqMaxQueries];
 
   void reset(int q, size_t keep_) {
     keep = keep_, keys[q].clear(), keys[q].reserve(2 * keep);
@@ -122,7 +135,7 @@ void PqIndex::set_codes(std::vector<uint8_t> codes) {
   n_ = static_cast<int64_t>(codes_.size()) / pq_.m;
   packed_.clear();
   if (pq_.nbits == 8) {
-    packed_.resize(kc::pq8_blocks(n_) * pq_.m * 16);
+    packed_.resize(kc::pq8_blocks(n_) * pq_.m * kc::kPq8Block);
     kc::pq8_pack(codes_.data(), n_, pq_.m, packed_.data());
   } else {
     packed_.resize(kc::pq4_blocks(n_) * kc::pq4_padded_m(pq_.m) * 16);
@@ -155,7 +168,9 @@ FloatKnnResult PqIndex::search(const float* q, int64_t nq, const PqSearchOptions
     pq_.distance_tables(qr.data(), cq, luts.data());
     int64_t* ids = r.ids.data() + q0 * kk;
     float* scores = r.scores.data() + q0 * kk;
-    if (pq_.nbits == 8)
+    if (pq_.nbits == 8 && pq8_uses_u8_tables(pq_.m, opt.isa))
+      search8_u8(luts.data(), cq, kk, opt, T, ids, scores);
+    else if (pq_.nbits == 8)
       search8(luts.data(), cq, kk, T, opt.isa, ids, scores);
     else
       search4(luts.data(), cq, kk, opt, T, ids, scores);
@@ -177,10 +192,10 @@ void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, kc::PqIsa 
       std::vector<float> thr(gq, std::numeric_limits<float>::infinity());
       for (int64_t b0 = 0; b0 < n_; b0 += kBlock8) {
         const int64_t bb = std::min(kBlock8, n_ - b0);
-        const size_t blk0 = b0 / 16, blk1 = kc::pq8_blocks(b0 + bb);
+        const size_t blk0 = b0 / kc::kPq8Block, blk1 = kc::pq8_blocks(b0 + bb);
         kc::pq8_adc_scan(luts + q0 * m * 256, gq, packed_.data(), m, blk0, blk1, buf.data(), isa);
         for (int64_t i = 0; i < gq; ++i) {
-          const float* d = buf.data() + i * (blk1 - blk0) * 16;
+          const float* d = buf.data() + i * (blk1 - blk0) * kc::kPq8Block;
           // Ids ascend, so a distance equal to the worst kept one never enters.
           for (int64_t j = 0; j < bb; ++j)
             if (d[j] < thr[i]) {
@@ -198,36 +213,68 @@ void PqIndex::search8(const float* luts, int64_t nq, size_t k, int T, kc::PqIsa 
   }
 }
 
+bool pq8_uses_u8_tables(int64_t m, kc::PqIsa isa) {
+  return m <= 256 && (isa == kc::PqIsa::Auto || isa == kc::PqIsa::Avx512) &&
+         kc::pq8_u8_supported(kc::PqIsa::Avx512);
+}
+
+size_t PqIndex::shortlist_size(size_t k, const PqSearchOptions& opt) const {
+  return std::min<size_t>(std::max(k, opt.shortlist ? opt.shortlist : k), n_);
+}
+
+void PqIndex::search8_u8(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt,
+                         int T, int64_t* ids, float* scores) const {
+  const int64_t m = pq_.m, G = kc::kPqMaxQueries, tasks = (nq + kTask8 - 1) / kTask8;
+  const size_t sl = shortlist_size(k, opt), blocks = kc::pq8_blocks(n_);
+  const size_t chunk = kChunk8 / kc::kPq8Block;
+  auto code_of = [&](int64_t id, uint8_t* code) {
+    std::copy_n(codes_.data() + id * m, m, code);
+  };
+#pragma omp parallel num_threads(T)
+  {
+    std::vector<uint8_t> lut8(kTask8 * m * 256);
+    std::vector<ShortlistSink> sinks(kTask8 / G);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t q0 = t * kTask8, tq = std::min(kTask8, nq - q0);
+      for (int64_t i = 0; i < tq; ++i) {
+        quantize_tables(luts + (q0 + i) * m * 256, m, 256, m, lut8.data() + i * m * 256);
+        sinks[i / G].reset(static_cast<int>(i % G), sl);
+      }
+      for (size_t c0 = 0; c0 < blocks; c0 += chunk)
+        for (int64_t g = 0; g * G < tq; ++g)
+          kc::pq8_u8_scan(lut8.data() + g * G * m * 256, std::min(G, tq - g * G), packed_.data(),
+                          m, c0, std::min(blocks, c0 + chunk), n_, sinks[g], kc::PqIsa::Avx512);
+      for (int64_t i = 0; i < tq; ++i)
+        order_shortlist(sinks[i / G].ids(static_cast<int>(i % G)), luts + (q0 + i) * m * 256, m,
+                        256, code_of, k, ids + (q0 + i) * k, scores + (q0 + i) * k);
+    }
+  }
+}
+
 void PqIndex::search4(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
                       int64_t* ids, float* scores) const {
   const int64_t m = pq_.m;
-  const size_t mp = kc::pq4_padded_m(m), blocks = kc::pq4_blocks(n_);
-  const size_t sl = std::min<size_t>(std::max(k, opt.shortlist4 ? opt.shortlist4 : k), n_);
-  const int64_t G = kc::kPq4MaxQueries, groups = (nq + G - 1) / G;
+  const size_t mp = kc::pq4_padded_m(m), blocks = kc::pq4_blocks(n_), sl = shortlist_size(k, opt);
+  const int64_t G = kc::kPqMaxQueries, groups = (nq + G - 1) / G;
+  auto code_of = [&](int64_t id, uint8_t* code) {
+    kc::pq4_unpack_one(packed_.data(), id, m, code);
+  };
 #pragma omp parallel num_threads(T)
   {
-    std::vector<uint8_t> lut8(G * mp * 16), code(m);
-    std::vector<std::pair<float, int64_t>> cand;
+    std::vector<uint8_t> lut8(G * mp * 16);
     ShortlistSink sink;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t q0 = g * G, gq = std::min(G, nq - q0);
       for (int64_t i = 0; i < gq; ++i) {
-        quantize_tables(luts + (q0 + i) * m * 16, m, mp, lut8.data() + i * mp * 16);
+        quantize_tables(luts + (q0 + i) * m * 16, m, 16, mp, lut8.data() + i * mp * 16);
         sink.reset(static_cast<int>(i), sl);
       }
       kc::pq4_scan(lut8.data(), gq, packed_.data(), mp, 0, blocks, n_, sink, opt.isa);
-      for (int64_t i = 0; i < gq; ++i) {
-        // The shortlist ordered by the float tables: exact ADC distances, ties by id.
-        cand.clear();
-        for (int64_t id : sink.ids(static_cast<int>(i))) {
-          kc::pq4_unpack_one(packed_.data(), id, m, code.data());
-          cand.emplace_back(adc_distance(luts + (q0 + i) * m * 16, code.data(), m, 16), id);
-        }
-        std::partial_sort(cand.begin(), cand.begin() + k, cand.end());
-        for (size_t j = 0; j < k; ++j)
-          ids[(q0 + i) * k + j] = cand[j].second, scores[(q0 + i) * k + j] = cand[j].first;
-      }
+      for (int64_t i = 0; i < gq; ++i)
+        order_shortlist(sink.ids(static_cast<int>(i)), luts + (q0 + i) * m * 16, m, 16, code_of,
+                        k, ids + (q0 + i) * k, scores + (q0 + i) * k);
     }
   }
 }

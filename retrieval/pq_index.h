@@ -1,11 +1,12 @@
 #pragma once
 // Exhaustive PQ / OPQ index (retrieval/pq.h, retrieval/opq.h) with asymmetric-distance k-NN:
-//   nbits 8: float tables, the database scanned in cache-sized blocks of codes, each block
-//            looked up for a group of queries at once by SIMD gathers
-//            (kernels::cpu::pq8_adc_scan);
-//   nbits 4: fast scan (kernels::cpu::pq4_scan) on 8-bit quantised tables held in SIMD
-//            registers; it keeps a shortlist of candidates by the quantised distance, which
-//            the float tables then order, so the returned distances are exact ADC values.
+//   nbits 8: on CPUs with AVX-512 VBMI, u8 tables looked up by byte permutes, 64 codes at a
+//            time (kernels::cpu::pq8_u8_scan), the database streamed once per task of queries;
+//            elsewhere (or with isa Scalar / Avx2) float tables, each cache-sized block of
+//            codes looked up for a group of queries by SIMD gathers (pq8_adc_scan);
+//   nbits 4: fast scan (kernels::cpu::pq4_scan) on u8 tables held in SIMD registers.
+// The u8-table scans keep a shortlist of candidates by the quantised distance, which the float
+// tables then order, so the returned distances are exact ADC values.
 // Optional exact re-ranking: a shortlist by ADC re-ordered by the true squared L2 distance to
 // the original vectors. Results: best first by (distance, id), squared L2 distances.
 #include <cstddef>
@@ -21,8 +22,8 @@ namespace he::retrieval {
 struct PqSearchOptions {
   size_t k = 10;
   size_t nprobe = 1;  // IVF indexes: inverted lists scanned per query
-  // nbits 4: candidates kept by the quantised scan for the float tables (0 = k).
-  size_t shortlist4 = 0;
+  // Scans on u8 tables: candidates kept by the quantised distance for the float tables (0 = k).
+  size_t shortlist = 0;
   // Exact re-ranking: with `originals` (n,d) f32 in id order, the best `rerank` (>= k) by ADC
   // are re-ordered by their true distance. 0 = no re-ranking.
   const float* originals = nullptr;
@@ -58,6 +59,9 @@ class PqIndex {
   // luts:(nq, m, 2^nbits) -> ids, scores:(nq, k).
   void search8(const float* luts, int64_t nq, size_t k, int T, kernels::cpu::PqIsa isa,
                int64_t* ids, float* scores) const;
+  size_t shortlist_size(size_t k, const PqSearchOptions& opt) const;
+  void search8_u8(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
+                  int64_t* ids, float* scores) const;
   void search4(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
                int64_t* ids, float* scores) const;
 
@@ -67,6 +71,10 @@ class PqIndex {
   std::vector<uint8_t> packed_;  // codes_ in the scan layout of nbits (kernels/pq.h)
   int64_t n_ = 0;
 };
+
+// Whether the 8-bit scans of m subquantisers run on u8 tables for `isa` (Auto or Avx512 on a
+// CPU with AVX-512 VBMI), else on float tables.
+bool pq8_uses_u8_tables(int64_t m, kernels::cpu::PqIsa isa);
 
 // Queries rotated when a rotation is given (else a copy): q:(nq,d) -> (nq,d).
 std::vector<float> rotate_queries(const float* q, int64_t nq, int64_t d,

@@ -16,6 +16,12 @@ bool pq_isa_supported(PqIsa isa) {
   return false;
 }
 
+bool pq8_u8_supported(PqIsa isa) {
+  if (isa == PqIsa::Scalar) return true;
+  return isa == PqIsa::Avx512 && pq_isa_supported(isa) && __builtin_cpu_supports("avx512vbmi") &&
+         __builtin_cpu_supports("bmi2");
+}
+
 PqIsa pq_best_isa() {
   if (pq_isa_supported(PqIsa::Avx512)) return PqIsa::Avx512;
   if (pq_isa_supported(PqIsa::Avx2)) return PqIsa::Avx2;

@@ -41,7 +41,7 @@ namespace detail {
 
 // Per block: queries in order, codes in ascending order; the threshold re-read per code.
 void pq4_scan_scalar(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
-                     size_t b1, size_t n, Pq4Sink& sink) {
+                     size_t b1, size_t n, PqSink& sink) {
   for (size_t b = b0; b < b1; ++b) {
     const uint8_t* blk = packed + b * mp * 16;
     for (size_t q = 0; q < nq; ++q) {
@@ -59,8 +59,8 @@ void pq4_scan_scalar(const uint8_t* luts8, size_t nq, const uint8_t* packed, siz
 }  // namespace detail
 
 void pq4_scan(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
-              size_t b1, size_t n, Pq4Sink& sink, PqIsa isa) {
-  if (nq < 1 || nq > static_cast<size_t>(kPq4MaxQueries) || mp % 4 != 0 || mp > 256)
+              size_t b1, size_t n, PqSink& sink, PqIsa isa) {
+  if (nq < 1 || nq > static_cast<size_t>(kPqMaxQueries) || mp % 4 != 0 || mp > 256)
     throw std::invalid_argument(
         "pq4_scan: need 1 <= nq <= 4 and mp a multiple of 4 <= 256; got nq=" + std::to_string(nq) +
         " mp=" + std::to_string(mp));

@@ -20,7 +20,7 @@
 
 namespace {
 
-using he::kernels::cpu::Pq4Sink;
+using he::kernels::cpu::PqSink;
 
 // even/odd: u16 accumulators whose 128-bit lanes each hold, at u16 k, the partial sums of
 // codes 2k (even) or 2k+1 (odd) over one share of the subquantisers; -> 16 u16 distances.
@@ -29,7 +29,7 @@ inline __m256i combine_lanes(__m128i even, __m128i odd) {
 }
 
 // d: distances of codes base .. base+15 for query q.
-inline void emit16(__m256i d, size_t base, int q, size_t n, Pq4Sink& sink) {
+inline void emit16(__m256i d, size_t base, int q, size_t n, PqSink& sink) {
   const uint16_t t = sink.thr[q];
   if (t == 0) return;
   const __m256i tm1 = _mm256_set1_epi16(static_cast<short>(t - 1));
@@ -49,7 +49,7 @@ inline void emit16(__m256i d, size_t base, int q, size_t n, Pq4Sink& sink) {
 
 template <int NQ>
 void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, size_t b1, size_t n,
-          Pq4Sink& sink) {
+          PqSink& sink) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   const size_t groups = mp / 2;
   for (size_t b = b0; b < b1; ++b) {
@@ -91,7 +91,7 @@ void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, siz
 namespace he::kernels::cpu::detail {
 
 void pq4_scan_avx2(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
-                   size_t b1, size_t n, Pq4Sink& sink) {
+                   size_t b1, size_t n, PqSink& sink) {
   switch (nq) {
     case 1:
       return scan<1>(luts8, packed, mp, b0, b1, n, sink);

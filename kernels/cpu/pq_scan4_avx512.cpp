@@ -20,7 +20,7 @@
 
 namespace {
 
-using he::kernels::cpu::Pq4Sink;
+using he::kernels::cpu::PqSink;
 
 // a0..a3: u16 accumulators of 4 lanes each -> lane i of the result = the sum of a_i's lanes.
 inline __m512i sum_lanes4(__m512i a0, __m512i a1, __m512i a2, __m512i a3) {
@@ -45,7 +45,7 @@ inline __m512i code_order(__m512i s) {
 // odd bytes alone for the odd codes; even = words - (odd << 8), exact modulo 2^16.
 template <int NQ>
 void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, size_t b1, size_t n,
-          Pq4Sink& sink) {
+          PqSink& sink) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const size_t quads = mp / 4;  // 64-byte steps (mp is a multiple of 4)
   alignas(64) uint16_t dist[32];
@@ -91,7 +91,7 @@ void scan(const uint8_t* luts8, const uint8_t* packed, size_t mp, size_t b0, siz
 namespace he::kernels::cpu::detail {
 
 void pq4_scan_avx512(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
-                     size_t b1, size_t n, Pq4Sink& sink) {
+                     size_t b1, size_t n, PqSink& sink) {
   switch (nq) {
     case 1:
       return scan<1>(luts8, packed, mp, b0, b1, n, sink);

@@ -1,6 +1,7 @@
-// AVX2 8-bit ADC scan (kernels/pq.h): one 16-byte row of a block widened to two sets of 8 indices
-// feeds two 8-lane gathers per query, so 16 codes advance one subquantiser per pair of gathers and
-// the index widening is shared by up to 4 queries. Compiled for AVX2 inside this file only.
+// AVX2 8-bit ADC scan (kernels/pq.h): a quarter of a block's 64-byte row widened to two sets
+// of 8 indices feeds two 8-lane gathers per query, so 16 codes advance one subquantiser per
+// pair of gathers and the index widening is shared by up to 4 queries. Compiled for AVX2
+// inside this file only.
 #if !defined(__clang__)  // GCC 12 false positives inside its own intrinsic headers
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -21,25 +22,28 @@ namespace {
 template <int Q>
 void scan(const float* luts, const uint8_t* packed, size_t m, size_t b0, size_t b1, float* out,
           size_t width) {
-  for (size_t b = b0; b < b1; ++b) {
-    const uint8_t* blk = packed + b * m * 16;
-    __m256 lo[Q], hi[Q];
-    for (int q = 0; q < Q; ++q) lo[q] = hi[q] = _mm256_setzero_ps();
-    for (size_t j = 0; j < m; ++j) {
-      const __m128i row = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + j * 16));
-      const __m256i ilo = _mm256_cvtepu8_epi32(row);
-      const __m256i ihi = _mm256_cvtepu8_epi32(_mm_srli_si128(row, 8));
+  constexpr size_t B = he::kernels::cpu::kPq8Block;
+  for (size_t b = b0; b < b1; ++b)
+    for (size_t c = 0; c < B; c += 16) {  // 16 codes of the block
+      const uint8_t* blk = packed + b * m * B + c;
+      __m256 lo[Q], hi[Q];
+      for (int q = 0; q < Q; ++q) lo[q] = hi[q] = _mm256_setzero_ps();
+      for (size_t j = 0; j < m; ++j) {
+        const __m128i row = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + j * B));
+        const __m256i ilo = _mm256_cvtepu8_epi32(row);
+        const __m256i ihi = _mm256_cvtepu8_epi32(_mm_srli_si128(row, 8));
+        for (int q = 0; q < Q; ++q) {
+          const float* t = luts + q * m * 256 + j * 256;
+          lo[q] = _mm256_add_ps(lo[q], _mm256_i32gather_ps(t, ilo, 4));
+          hi[q] = _mm256_add_ps(hi[q], _mm256_i32gather_ps(t, ihi, 4));
+        }
+      }
+      float* o = out + (b - b0) * B + c;
       for (int q = 0; q < Q; ++q) {
-        const float* t = luts + q * m * 256 + j * 256;
-        lo[q] = _mm256_add_ps(lo[q], _mm256_i32gather_ps(t, ilo, 4));
-        hi[q] = _mm256_add_ps(hi[q], _mm256_i32gather_ps(t, ihi, 4));
+        _mm256_storeu_ps(o + q * width, lo[q]);
+        _mm256_storeu_ps(o + q * width + 8, hi[q]);
       }
     }
-    for (int q = 0; q < Q; ++q) {
-      _mm256_storeu_ps(out + q * width + (b - b0) * 16, lo[q]);
-      _mm256_storeu_ps(out + q * width + (b - b0) * 16 + 8, hi[q]);
-    }
-  }
 }
 
 }  // namespace
@@ -48,7 +52,7 @@ namespace he::kernels::cpu::detail {
 
 void pq8_scan_avx2(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
                    size_t b1, float* out) {
-  const size_t width = (b1 - b0) * 16;
+  const size_t width = (b1 - b0) * kPq8Block;
   for (size_t q0 = 0; q0 < nq; q0 += 4) {
     const float* l = luts + q0 * m * 256;
     float* o = out + q0 * width;

@@ -1,6 +1,6 @@
-// AVX-512 8-bit ADC scan (kernels/pq.h): one 16-byte row of a block widened to 16 indices
-// feeds a 16-lane gather per query, so 16 codes advance one subquantiser per gather and the
-// index widening is shared by up to 4 queries. Compiled for AVX-512 inside this file only.
+// AVX-512 8-bit ADC scan on float tables (kernels/pq.h): a quarter of a block's 64-byte row
+// widened to 16 indices feeds a 16-lane gather per query, so 16 codes advance one subquantiser
+// per gather and the index widening is shared by up to 4 queries. Compiled for AVX-512 inside this file only.
 #if !defined(__clang__)  // GCC 12 false positives inside its own intrinsic headers
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -21,18 +21,21 @@ namespace {
 template <int Q>
 void scan(const float* luts, const uint8_t* packed, size_t m, size_t b0, size_t b1, float* out,
           size_t width) {
-  for (size_t b = b0; b < b1; ++b) {
-    const uint8_t* blk = packed + b * m * 16;
-    __m512 acc[Q];
-    for (int q = 0; q < Q; ++q) acc[q] = _mm512_setzero_ps();
-    for (size_t j = 0; j < m; ++j) {
-      const __m512i idx =
-          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + j * 16)));
-      for (int q = 0; q < Q; ++q)
-        acc[q] = _mm512_add_ps(acc[q], _mm512_i32gather_ps(idx, luts + q * m * 256 + j * 256, 4));
+  constexpr size_t B = he::kernels::cpu::kPq8Block;
+  for (size_t b = b0; b < b1; ++b)
+    for (size_t c = 0; c < B; c += 16) {  // 16 codes of the block
+      const uint8_t* blk = packed + b * m * B + c;
+      __m512 acc[Q];
+      for (int q = 0; q < Q; ++q) acc[q] = _mm512_setzero_ps();
+      for (size_t j = 0; j < m; ++j) {
+        const __m512i idx =
+            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + j * B)));
+        for (int q = 0; q < Q; ++q)
+          acc[q] =
+              _mm512_add_ps(acc[q], _mm512_i32gather_ps(idx, luts + q * m * 256 + j * 256, 4));
+      }
+      for (int q = 0; q < Q; ++q) _mm512_storeu_ps(out + q * width + (b - b0) * B + c, acc[q]);
     }
-    for (int q = 0; q < Q; ++q) _mm512_storeu_ps(out + q * width + (b - b0) * 16, acc[q]);
-  }
 }
 
 }  // namespace
@@ -41,7 +44,7 @@ namespace he::kernels::cpu::detail {
 
 void pq8_scan_avx512(const float* luts, size_t nq, const uint8_t* packed, size_t m, size_t b0,
                      size_t b1, float* out) {
-  const size_t width = (b1 - b0) * 16;
+  const size_t width = (b1 - b0) * kPq8Block;
   for (size_t q0 = 0; q0 < nq; q0 += 4) {
     const float* l = luts + q0 * m * 256;
     float* o = out + q0 * width;

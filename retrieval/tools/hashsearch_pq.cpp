@@ -129,7 +129,7 @@ struct Searcher {
   FloatKnnResult search_quantised(const Floats* db, const Floats& qs, const SharedCli& s,
                                   const QuantCli& q, size_t rerank) const {
     PqSearchOptions opt;
-    opt.k = s.k, opt.nprobe = q.nprobe, opt.threads = s.threads;
+    opt.k = s.k, opt.nprobe = q.nprobe, opt.shortlist = q.shortlist, opt.threads = s.threads;
     if (rerank > 0) {
       if (!db) throw std::runtime_error("--rerank needs the original vectors as --db");
       if (db->n != file->n)
@@ -224,6 +224,9 @@ void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli&
   build->add_option("--seed", q.seed, "pq/opq/ivfpq: training seed");
   for (CLI::App* c : {knn, eval}) {
     c->add_option("--nprobe", q.nprobe, "ivfpq: lists scanned per query");
+    c->add_option("--shortlist", q.shortlist,
+                  "quantised index: candidates the u8-table scans keep for the float tables "
+                  "(4-bit codes; 8-bit on CPUs with AVX-512 VBMI; default k)");
     c->add_option("--rerank", q.rerank,
                   "R: re-rank R ADC candidates exactly (quantised index; needs --db); aqe: "
                   "alpha-query expansion; diffusion: diffusion on the database's reciprocal "

@@ -1,7 +1,8 @@
 #pragma once
 // hashsearch on float32 descriptors (.npy): exact float, PQ, OPQ and IVF-PQ indexes.
 //   build --index flat|pq|opq|ivfpq --db X.npy [--m M] [--nbits B] [--nlist L] --out FILE
-//   knn   --index FILE --queries Q.npy --k K [--nprobe P] [--rerank R --db X.npy] --out PREFIX
+//   knn   --index FILE --queries Q.npy --k K [--nprobe P] [--shortlist S]
+//         [--rerank R --db X.npy] --out PREFIX
 //   eval  --index FILE | --db X.npy  --queries Q.npy --db-labels L --query-labels QL [--k K]
 // Exact search (--db X.npy, or a flat index file) ranks by --metric cosine|ip|l2 (default
 // l2) and can re-rank by alpha-query expansion (--rerank aqe [--qe-top N] [--qe-alpha A],
@@ -21,6 +22,7 @@ struct QuantCli {
   int nbits = 8;
   int64_t nlist = 0;  // ivfpq: 0 = 4 sqrt(n), rounded to a power of two
   size_t nprobe = 1;
+  size_t shortlist = 0;  // 0: k
   // A count of ADC candidates to re-rank exactly (quantised indexes), or "aqe".
   std::string rerank;
   std::string metric;   // cosine | ip | l2; "" = l2, or cosine with --rerank aqe
@@ -37,8 +39,8 @@ struct SharedCli {
   size_t k = 10;
 };
 
-// Adds --nbits, --nlist, --seed to build; --nprobe, --rerank, --metric, --qe-top, --qe-alpha
-// to knn and eval; --index to eval.
+// Adds --nbits, --nlist, --seed to build; --nprobe, --shortlist, --rerank, --metric, --qe-top,
+// --qe-alpha to knn and eval; --index to eval.
 void add_quant_options(CLI::App* knn, CLI::App* build, CLI::App* eval, QuantCli& q,
                        std::string& eval_index);
 

@@ -85,28 +85,33 @@ TEST(RetrievalPq, SearchEqualsBruteForceAdc) {
     for (int64_t m : {4, 8}) {
       PqIndex index = PqIndex::train(x.data(), n, d, m, nbits, false, 5);
       index.add(x.data(), n);
-      PqSearchOptions opt;
-      opt.k = 25, opt.threads = 2;
-      opt.shortlist4 = n;  // 4-bit: every code reaches the float tables
-      FloatKnnResult r = index.search(q.data(), nq, opt);
-      expect_adc_ranking(index, q.data(), nq, r);
+      // 8 bits: Auto takes the u8 tables where the CPU has AVX-512 VBMI, Scalar the float ones.
+      for (auto isa : {he::kernels::cpu::PqIsa::Auto, he::kernels::cpu::PqIsa::Scalar}) {
+        PqSearchOptions opt;
+        opt.k = 25, opt.threads = 2, opt.isa = isa;
+        opt.shortlist = n;  // u8 tables: every code reaches the float tables
+        FloatKnnResult r = index.search(q.data(), nq, opt);
+        expect_adc_ranking(index, q.data(), nq, r);
+      }
     }
   }
 }
 
-TEST(RetrievalPq, FastScanShortlistKeepsMostOfTheFloatRanking) {
+TEST(RetrievalPq, QuantisedTableShortlistKeepsMostOfTheFloatRanking) {
   const int64_t n = 4000, d = 32, nq = 16, k = 10;
   std::vector<float> x = mixture_rows(n, d, 40, 1.0f, 6), q = mixture_rows(nq, d, 40, 1.0f, 7);
-  PqIndex index = PqIndex::train(x.data(), n, d, 16, 4, false, 8);
-  index.add(x.data(), n);
-  PqSearchOptions all, fast;
-  all.k = fast.k = k, all.shortlist4 = n;  // fast: the default shortlist of k
-  FloatKnnResult a = index.search(q.data(), nq, all), f = index.search(q.data(), nq, fast);
-  size_t hits = 0;
-  for (int64_t i = 0; i < nq; ++i)
-    for (int64_t j = 0; j < k; ++j)
-      hits += std::count(a.ids.begin() + i * k, a.ids.begin() + (i + 1) * k, f.ids[i * k + j]);
-  EXPECT_GE(double(hits) / (nq * k), 0.95);  // the quantised tables lose only near-ties
+  for (int nbits : {4, 8}) {
+    PqIndex index = PqIndex::train(x.data(), n, d, 16, nbits, false, 8);
+    index.add(x.data(), n);
+    PqSearchOptions all, fast;
+    all.k = fast.k = k, all.shortlist = n;  // fast: the default shortlist of k
+    FloatKnnResult a = index.search(q.data(), nq, all), f = index.search(q.data(), nq, fast);
+    size_t hits = 0;
+    for (int64_t i = 0; i < nq; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        hits += std::count(a.ids.begin() + i * k, a.ids.begin() + (i + 1) * k, f.ids[i * k + j]);
+    EXPECT_GE(double(hits) / (nq * k), 0.95) << nbits;  // the u8 tables lose only near-ties
+  }
 }
 
 TEST(RetrievalPq, ExactRerankingOrdersByTrueDistance) {
