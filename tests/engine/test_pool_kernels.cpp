@@ -1,7 +1,9 @@
 // The CPU max-pool kernel (kernels/cpu/pool.cpp) against a naive scan on random planes with
 // many ties: values and argmax positions, for the widths that exercise the AVX-512 2x2 path's
 // masked tails (odd widths, 1 to 3 vector steps per row) and for f64 (the scalar loop). With
-// NaN in the planes the f32 path must agree with the f64 one.
+// NaN in the planes the f32 path must agree with the f64 one. The 2x2 backward (one write per
+// input, no scatter) equals the scatter of the output gradients to the argmax positions, odd
+// last rows and columns zero.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -89,6 +91,23 @@ TEST(MaxPoolKernel, TwoByTwoWithNanIsTheSameInF32AndF64) {
       expect_same(pool_2x2<float>(h, w, seed, true, false),
                   pool_2x2<double>(h, w, seed, true, false),
                   std::to_string(h) + "x" + std::to_string(w));
+    }
+}
+
+TEST(MaxPoolKernel, TwoByTwoBackwardEqualsTheScatterToTheArgmax) {
+  for (int64_t w : {2, 3, 14, 15, 33})
+    for (int64_t h : {2, 5, 28}) {
+      const PoolGeom g{3, h, w, h / 2, w / 2, 2, 2, 0};
+      const Pooled fwd = pool_2x2<double>(h, w, static_cast<uint32_t>(h * 100 + w), false, false);
+      std::mt19937 rng(static_cast<uint32_t>(h + w));
+      std::uniform_real_distribution<float> u(-1, 1);
+      std::vector<float> gy(fwd.idx.size()), gx(g.planes * h * w, 7.0f), want(gx.size(), 0.0f);
+      for (auto& v : gy) v = u(rng);
+      for (int64_t p = 0; p < g.planes; ++p)
+        for (int64_t o = 0; o < g.oh * g.ow; ++o)
+          want[p * h * w + fwd.idx[p * g.oh * g.ow + o]] += gy[p * g.oh * g.ow + o];
+      max_pool2d_backward(g, gy.data(), fwd.idx.data(), gx.data());
+      ASSERT_EQ(gx, want) << h << "x" << w;
     }
 }
 
