@@ -18,11 +18,16 @@
 //    PQ term at 1 outweighed the fit.
 //  dpq: DPQ (Klein & Wolf, 'End-to-End Supervised Product Quantization for Image Search and
 //    Retrieval', CVPR 2019). The codebook is a parameter; soft and hard (straight-through)
-//    reconstructions of the network's output x (losses::soft_hard_pq, alpha 1); the loss is
-//    the paper's: cross-entropy of one linear classifier on the soft and on the hard
-//    reconstruction + 0.1 * the joint central loss (learned class centres; the weight is
-//    ours). Queries are their soft reconstructions, the database x coded by nearest codewords
-//    (its hard reconstructions), as the paper's asymmetric search.
+//    reconstructions of the descriptor x (losses::soft_hard_pq, alpha 1); the loss is the
+//    paper's: cross-entropy of one linear classifier on the soft and on the hard
+//    reconstruction + 0.03 * the joint central loss (learned class centres). Queries are their
+//    soft reconstructions, the database x coded by nearest codewords (its hard
+//    reconstructions), as the paper's asymmetric search. Ours: x is the network's output
+//    L2-normalised and scaled by 2, and the central weight (which the paper leaves open) is
+//    0.03. On FM-quick (seed 0, 5 epochs) mAP@1000 went from 0.717 (raw output, weight 0.1) to
+//    0.785 with x scaled to norm 2 (norm 1: 0.744, 3: 0.782, 4: 0.749, 8: 0.738) and to 0.800
+//    with weight 0.03 (0: 0.807, 0.3: 0.721, and the raw output collapses at 1: 0.106). On
+//    protocol FM (10 epochs) the committed settings give 0.8984, weight 0 0.9039.
 //  pq, opq: product quantisation (Jegou, Douze, Schmid, TPAMI 2011) and optimised PQ (Ge, He,
 //    Ke, Sun, CVPR 2013) fitted in closed form on the normalised pixels, or with --backbone /
 //    --features on a frozen backbone's penultimate features (as lsh / itq).
@@ -115,7 +120,7 @@ class Dqn : public CnnHashModel {
 
 class Dpq : public CnnHashModel {
  public:
-  static constexpr double kAlpha = 1.0, kCentral = 0.1;
+  static constexpr double kAlpha = 1.0, kCentral = 0.03, kNorm = 2.0;
   explicit Dpq(const ModelConfig& c) : CnnHashModel(c) {
     require_class_ids(c, "dpq", "its classifier and class centres");
     Generator init(c.seed + 7);
@@ -125,13 +130,19 @@ class Dpq : public CnnHashModel {
         register_module("classifier", std::make_shared<nn::Linear>(c.bits, c.num_classes, init));
     centers = register_parameter("centers", Tensor::zeros({c.num_classes, c.bits}));
   }
-  // Queries: the soft reconstruction; the database: the network's output (encode_database).
-  Tensor encode(const Tensor& x) override {
-    return losses::soft_hard_pq(net->forward(x), codebook, kAlpha).soft;
+  // The descriptor x: the network's output on a sphere of radius kNorm.
+  Tensor descriptor(const Tensor& images) {
+    return mul(nn::l2_normalize(net->forward(images), 1), kNorm);
   }
-  Tensor encode_database(const Tensor& x) override { return net->forward(x); }
+  // Queries: the soft reconstruction; the database: the descriptor (encode_database).
+  Tensor encode(const Tensor& x) override {
+    return losses::soft_hard_pq(descriptor(x), codebook, kAlpha).soft;
+  }
+  Tensor encode_database(const Tensor& x) override { return descriptor(x); }
+  // Protocol FM, 8 bytes per item: mAP@1000 0.8984 at 10 epochs (HashNet-64: 0.8837 at 5).
+  int64_t default_epochs() const override { return 10; }
   Tensor loss(const TrainBatch& b, int64_t) override {
-    const losses::SoftHardPq q = losses::soft_hard_pq(net->forward(b.images), codebook, kAlpha);
+    const losses::SoftHardPq q = losses::soft_hard_pq(descriptor(b.images), codebook, kAlpha);
     Tensor ce = add(losses::cross_entropy(classifier->forward(q.soft), b.labels),
                     losses::cross_entropy(classifier->forward(q.hard), b.labels));
     return add(ce, mul(losses::joint_central(q.soft, q.hard, centers, b.labels), kCentral));
