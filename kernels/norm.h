@@ -42,6 +42,20 @@ void batch_norm_input_grad(const T* dy, const T* x, const T* w, const T* mean, c
 template <class T>
 void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c,
                     int64_t s);
+// batch_norm_train followed by the 2x2 / stride 2 max pool of kernels/pool.h, without the
+// normalised (N,C,H,W) tensor: x:(N,C,H,W) -> y, idx:(N,C,H/2,W/2) as max_pool2d's (argmax
+// positions within each plane), mean, invstd, var as batch_norm_train's; bit for bit the two
+// ops in turn.
+template <class T>
+void batch_norm_max_pool2x2(const T* x, const T* w, const T* b, T* y, int64_t* idx, T* mean,
+                            T* invstd, T* var, int64_t n, int64_t c, int64_t h, int64_t wd,
+                            double eps);
+// Its backward from the pooled gradient gy: dx, dw, db as max_pool2d_backward then
+// batch_norm_backward give them, bit for bit (each may be null).
+template <class T>
+void batch_norm_max_pool2x2_backward(const T* gy, const int64_t* idx, const T* x, const T* w,
+                                     const T* mean, const T* invstd, T* dx, T* dw, T* db,
+                                     int64_t n, int64_t c, int64_t h, int64_t wd);
 }  // namespace cpu
 
 namespace cuda {

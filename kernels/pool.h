@@ -12,6 +12,12 @@ template <class T>
 void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx);
 template <class T>
 void max_pool2d_backward(const PoolGeom& g, const T* gy, const int64_t* idx, T* gx);
+// One plane of the 2x2 / stride 2 case (g.planes ignored), run in the calling thread: the
+// pieces of max_pool2d / max_pool2d_backward that fused ops call per plane.
+template <class T>
+void max_pool2x2_plane(const PoolGeom& g, const T* x, T* y, int64_t* idx);
+template <class T>
+void max_pool2x2_backward_plane(const PoolGeom& g, const T* gy, const int64_t* idx, T* gx);
 // Average with padding counted in the divisor (PyTorch's default count_include_pad).
 template <class T>
 void avg_pool2d(const PoolGeom& g, const T* x, T* y);

@@ -14,6 +14,7 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(int64_t k, int64_t stride = 0, int64_t pad = 0) : k_(k), s_(stride), p_(pad) {}
   Tensor forward(const Tensor& x) override { return max_pool2d(x, k_, s_, p_); }
   std::string name() const override { return "MaxPool2d"; }
+  bool is_2x2() const { return k_ == 2 && (s_ == 0 || s_ == 2) && p_ == 0; }  // stride 0: k
 
  private:
   int64_t k_, s_, p_;

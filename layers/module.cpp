@@ -5,6 +5,9 @@
 #include <functional>
 #include <stdexcept>
 
+#include "layers/basic.h"
+#include "layers/norm.h"
+
 namespace he::nn {
 
 std::string LoadReport::str() const {
@@ -134,7 +137,19 @@ void Sequential::push_back(std::shared_ptr<Module> m) {
 }
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (auto& [n, c] : children()) h = c->forward(h);
+  const auto& layers = children();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    // A batch norm and the 2x2 max pool after it run as one op (layers/norm.h).
+    auto* bn = dynamic_cast<BatchNorm*>(layers[i].second.get());
+    auto* pool = i + 1 < layers.size() ? dynamic_cast<MaxPool2d*>(layers[i + 1].second.get())
+                                       : nullptr;
+    if (bn && pool && pool->is_2x2()) {
+      h = bn->forward_max_pool2x2(h);
+      ++i;
+    } else {
+      h = layers[i].second->forward(h);
+    }
+  }
   return h;
 }
 

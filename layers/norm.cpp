@@ -27,6 +27,14 @@ Tensor BatchNorm::forward(const Tensor& x) {
   return out.y;
 }
 
+Tensor BatchNorm::forward_max_pool2x2(const Tensor& x) {
+  if (!is_training() || split || x.dim() != 4 || x.size(1) != weight.size(0))
+    return max_pool2d(forward(x), 2);
+  BatchNormOut out = batch_norm_max_pool2x2_train(x, weight, bias, eps);
+  track(out.mean, out.var, x.numel() / weight.size(0));
+  return out.y;
+}
+
 void BatchNorm::track(const Tensor& mean, const Tensor& var, int64_t n) {
   NoGradGuard guard;
   Tensor unbiased = mul(var.detach(), static_cast<double>(n) / std::max<int64_t>(n - 1, 1));

@@ -11,6 +11,10 @@ class BatchNorm : public Module {
   // x:(N,C) or (N,C,L) for BatchNorm1d, (N,C,H,W) for BatchNorm2d; statistics per channel C.
   BatchNorm(int64_t channels, double eps = 1e-5, double momentum = 0.1, DType dt = DType::f32);
   Tensor forward(const Tensor& x) override;
+  // max_pool2d(forward(x), 2) of x:(N,C,H,W); in training one fused op (the normalised tensor
+  // is never written) unless the batch is split over ranks. Sequential calls it for a
+  // BatchNorm followed by a 2x2 MaxPool2d.
+  Tensor forward_max_pool2x2(const Tensor& x);
   std::string name() const override { return "BatchNorm"; }
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   double eps, momentum;

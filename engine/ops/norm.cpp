@@ -188,4 +188,48 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, c
   });
 }
 
+BatchNormOut batch_norm_max_pool2x2_train(const Tensor& x, const Tensor& weight,
+                                          const Tensor& bias, double eps) {
+  const Device dev = check_bn(x, weight, bias, "batch_norm_max_pool2x2");
+  if (x.dim() != 4 || x.size(2) < 2 || x.size(3) < 2)
+    throw std::invalid_argument("batch_norm_max_pool2x2: expected (N,C,H,W) with H, W >= 2, got " +
+                                x.shape_str());
+  if (dev.is_cuda()) {  // no fused kernel there: the two ops in turn
+    BatchNormOut out = batch_norm_train(x, weight, bias, eps);
+    out.y = max_pool2d(out.y, 2, 2, 0);
+    return out;
+  }
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  if (n * h * w < 2)
+    throw std::invalid_argument(
+        "batch_norm_max_pool2x2: training needs more than one value per channel, got " +
+        x.shape_str());
+  Tensor xc = x.contiguous(), wc = weight.defined() ? weight.contiguous() : Tensor();
+  Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor y = Tensor::empty({n, c, h / 2, w / 2}, x.dtype());
+  Tensor idx = Tensor::empty(y.shape(), DType::i64);
+  Tensor mean = Tensor::empty({c}, x.dtype()), invstd = Tensor::empty({c}, x.dtype()),
+         var = Tensor::empty({c}, x.dtype());
+  dispatch_floating(x.dtype(), "batch_norm_max_pool2x2", [&]<class T>() {
+    kernels::cpu::batch_norm_max_pool2x2(xc.data<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc),
+                                         y.data<T>(), idx.data<int64_t>(), mean.data<T>(),
+                                         invstd.data<T>(), var.data<T>(), n, c, h, w, eps);
+  });
+  BatchNormOut out;
+  out.mean = mean;
+  out.var = var;
+  out.y = attach_grad_fn(y, {x, weight, bias}, "batch_norm_max_pool2x2", [=](const Tensor& g) {
+    Tensor gc = g.contiguous();
+    Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
+    Tensor dw = Tensor::empty({c}, x.dtype()), db = Tensor::empty({c}, x.dtype());
+    dispatch_floating(x.dtype(), "batch_norm_max_pool2x2 backward", [&]<class T>() {
+      kernels::cpu::batch_norm_max_pool2x2_backward(
+          gc.data<T>(), idx.data<int64_t>(), xc.data<T>(), ptr_or_null<T>(wc), mean.data<T>(),
+          invstd.data<T>(), ptr_or_null<T>(dx), dw.data<T>(), db.data<T>(), n, c, h, w);
+    });
+    return V{dx, weight.defined() ? dw : Tensor(), bias.defined() ? db : Tensor()};
+  });
+  return out;
+}
+
 }  // namespace he

@@ -73,39 +73,43 @@ bool has_avx512f() {
 }  // namespace
 
 template <class T>
+void max_pool2x2_plane(const PoolGeom& g, const T* in, T* out, int64_t* at) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (has_avx512f()) return max_pool2x2_plane_avx512(g, in, out, at);
+  }
+  for (int64_t oh = 0; oh < g.oh; ++oh) {
+    const T* r0 = in + 2 * oh * g.w;
+    const T* r1 = r0 + g.w;
+    // A tournament of selects, no data-dependent branches: the first maximum in scan order
+    // wins, as in the general loop of max_pool2d.
+    const int64_t top = 2 * oh * g.w, bottom = top + g.w;
+    for (int64_t ow = 0; ow < g.ow; ++ow) {
+      const int64_t j = 2 * ow;
+      const bool right0 = r0[j + 1] > r0[j], right1 = r1[j + 1] > r1[j];
+      const T v0 = right0 ? r0[j + 1] : r0[j], v1 = right1 ? r1[j + 1] : r1[j];
+      const int64_t i0 = top + j + right0, i1 = bottom + j + right1;
+      const bool lower = v1 > v0;
+      out[oh * g.ow + ow] = lower ? v1 : v0;
+      at[oh * g.ow + ow] = lower ? i1 : i0;
+    }
+  }
+}
+
+// The windows tile the plane, so each gradient is stored, not added, after a fill of the
+// plane (a few KB, in L1). Selecting gradient-or-0 per input instead, with no fill, ran 5x
+// slower: the argmax positions are random, and the selects compiled to mispredicted branches.
+template <class T>
+void max_pool2x2_backward_plane(const PoolGeom& g, const T* gy, const int64_t* at, T* gx) {
+  std::fill(gx, gx + g.h * g.w, T(0));
+  for (int64_t o = 0; o < g.oh * g.ow; ++o) gx[at[o]] = gy[o];
+}
+
+template <class T>
 void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
   if (g.k == 2 && g.stride == 2 && g.pad == 0) {  // the common 2x2 case, branch-light
-    if constexpr (std::is_same_v<T, float>) {
-      if (has_avx512f()) {
 #pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
-        for (int64_t p = 0; p < g.planes; ++p)
-          max_pool2x2_plane_avx512(g, x + p * g.h * g.w, y + p * g.oh * g.ow,
-                                   idx + p * g.oh * g.ow);
-        return;
-      }
-    }
-#pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
-    for (int64_t p = 0; p < g.planes; ++p) {
-      const T* in = x + p * g.h * g.w;
-      T* out = y + p * g.oh * g.ow;
-      int64_t* at = idx + p * g.oh * g.ow;
-      for (int64_t oh = 0; oh < g.oh; ++oh) {
-        const T* r0 = in + 2 * oh * g.w;
-        const T* r1 = r0 + g.w;
-        // A tournament of selects, no data-dependent branches: the first maximum in scan
-        // order wins, as in the general loop below.
-        const int64_t top = 2 * oh * g.w, bottom = top + g.w;
-        for (int64_t ow = 0; ow < g.ow; ++ow) {
-          const int64_t j = 2 * ow;
-          const bool right0 = r0[j + 1] > r0[j], right1 = r1[j + 1] > r1[j];
-          const T v0 = right0 ? r0[j + 1] : r0[j], v1 = right1 ? r1[j + 1] : r1[j];
-          const int64_t i0 = top + j + right0, i1 = bottom + j + right1;
-          const bool lower = v1 > v0;
-          out[oh * g.ow + ow] = lower ? v1 : v0;
-          at[oh * g.ow + ow] = lower ? i1 : i0;
-        }
-      }
-    }
+    for (int64_t p = 0; p < g.planes; ++p)
+      max_pool2x2_plane(g, x + p * g.h * g.w, y + p * g.oh * g.ow, idx + p * g.oh * g.ow);
     return;
   }
 #pragma omp parallel for schedule(static) if (big(g.planes, g.h * g.w))
@@ -126,28 +130,6 @@ void max_pool2d(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
         idx[o] = at;
       }
   }
-}
-
-// The 2x2 / stride 2 backward of one plane: the windows tile the plane, so each input gets
-// its gradient or 0 in one write, with no zero-fill pass before a scatter (the fill was a
-// memset of 3% of the small CNN's training step).
-template <class T>
-void max_pool2x2_backward_plane(const PoolGeom& g, const T* gy, const int64_t* at, T* gx) {
-  for (int64_t oh = 0; oh < g.oh; ++oh) {
-    T* r0 = gx + 2 * oh * g.w;
-    T* r1 = r0 + g.w;
-    const int64_t top = 2 * oh * g.w;
-    for (int64_t ow = 0; ow < g.ow; ++ow) {
-      const int64_t o = oh * g.ow + ow, i = at[o] - top - 2 * ow;  // 0, 1, w or w + 1
-      const T v = gy[o];
-      r0[2 * ow] = i == 0 ? v : T(0);
-      r0[2 * ow + 1] = i == 1 ? v : T(0);
-      r1[2 * ow] = i == g.w ? v : T(0);
-      r1[2 * ow + 1] = i == g.w + 1 ? v : T(0);
-    }
-    for (int64_t j = 2 * g.ow; j < g.w; ++j) r0[j] = r1[j] = T(0);  // an odd last column
-  }
-  std::fill(gx + 2 * g.oh * g.w, gx + g.h * g.w, T(0));  // an odd last row
 }
 
 template <class T>
@@ -245,5 +227,11 @@ void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t 
                                                 const T*, T*);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)
+template void max_pool2x2_plane<float>(const PoolGeom&, const float*, float*, int64_t*);
+template void max_pool2x2_plane<double>(const PoolGeom&, const double*, double*, int64_t*);
+template void max_pool2x2_backward_plane<float>(const PoolGeom&, const float*, const int64_t*,
+                                                float*);
+template void max_pool2x2_backward_plane<double>(const PoolGeom&, const double*, const int64_t*,
+                                                 double*);
 
 }  // namespace he::kernels::cpu

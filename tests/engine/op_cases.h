@@ -192,6 +192,11 @@ inline std::vector<OpCase> op_cases() {
          return In{op_leaf({4, 3, 2, 2}, 4), op_leaf({3}, 5, 0.5, 1.5), op_leaf({3}, 6)};
        },
        [](const In& x) { return batch_norm_train(x[0], x[1], x[2], 1e-5).y; }},
+      {"batch_norm_max_pool2x2",
+       [] {
+         return In{op_leaf({3, 2, 5, 4}, 4), op_leaf({2}, 5, 0.5, 1.5), op_leaf({2}, 6)};
+       },
+       [](const In& x) { return batch_norm_max_pool2x2_train(x[0], x[1], x[2], 1e-5).y; }},
       {"batch_norm_eval",
        [] {
          return In{op_leaf({4, 3, 2}, 4), op_leaf({3}, 5, 0.5, 1.5), op_leaf({3}, 6)};
