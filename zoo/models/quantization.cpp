@@ -216,8 +216,9 @@ extern const ModelEntry dpq_model{
     .name = "dpq",
     .make = make_model_of<Dpq>,
     .summary =
-        "DPQ (Klein 2019): learned codebook, soft and straight-through hard assignment, "
-        "cross-entropy on both + joint central loss; PQ codes, asymmetric search",
+        "DPQ (Klein 2019): learned codebook on the output normalised to norm 2, soft and "
+        "straight-through hard assignment, cross-entropy on both + joint central loss; PQ "
+        "codes, asymmetric search",
     .quantised = true};
 extern const ModelEntry pq_model{
     .name = "pq",
