@@ -197,8 +197,8 @@ BatchNormOut batch_norm_train_split(const Tensor& x, const Tensor& weight, const
 // batch_norm_train of x:(N,C,H,W) followed by max_pool2d(., 2): y is the pooled output, mean
 // and var the batch norm's. On the CPU one fused op that never writes the normalised tensor
 // (bit for bit the two ops in turn); on CUDA the two ops.
-BatchNormOut batch_norm_max_pool2x2_train(const Tensor& x, const Tensor& weight,
-                                          const Tensor& bias, double eps);
+BatchNormOut batch_norm_max_pool2x2_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                          double eps);
 // Eval-mode batch norm with given statistics (C); differentiable in x, weight and bias.
 Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, double eps);

@@ -54,8 +54,8 @@ void batch_norm_max_pool2x2(const T* x, const T* w, const T* b, T* y, int64_t* i
 // batch_norm_backward give them, bit for bit (each may be null).
 template <class T>
 void batch_norm_max_pool2x2_backward(const T* gy, const int64_t* idx, const T* x, const T* w,
-                                     const T* mean, const T* invstd, T* dx, T* dw, T* db,
-                                     int64_t n, int64_t c, int64_t h, int64_t wd);
+                                     const T* mean, const T* invstd, T* dx, T* dw, T* db, int64_t n,
+                                     int64_t c, int64_t h, int64_t wd);
 }  // namespace cpu
 
 namespace cuda {

@@ -42,9 +42,9 @@ void pq_add_tables(const float* a, const float* b, size_t n, float* out);
 
 // Quantising float tables t = a + b (b null: t = a), a, b:(m, ksub) f32, to u8 for the scans on
 // u8 tables: lo, hi:(m) = each row's minimum and maximum, then out:(m, ksub) u8 =
-// round((t - lo[j]) * scale), clamped to [0, 255]. The caller picks one scale for all rows (for
-// IVF-PQ, for all probed lists), so a sum of u8 entries / scale + sum(lo) approximates the
-// float distance. Vectorised like pq_add_tables.
+// round((t - lo[j]) * scale), clamped to [0, 255]. The caller picks one scale for all rows of
+// a table (IVF-PQ: one per probed list), so a sum of u8 entries / scale + sum(lo) approximates
+// the float distance. Vectorised like pq_add_tables.
 void pq_table_range(const float* a, const float* b, size_t m, size_t ksub, float* lo, float* hi);
 void pq_quantize_tables(const float* a, const float* b, size_t m, size_t ksub, const float* lo,
                         float scale, uint8_t* out);
@@ -102,7 +102,7 @@ void pq8_scan_scalar(const float*, size_t, const uint8_t*, size_t, size_t, size_
 void pq8_scan_avx2(const float*, size_t, const uint8_t*, size_t, size_t, size_t, float*);
 void pq8_scan_avx512(const float*, size_t, const uint8_t*, size_t, size_t, size_t, float*);
 using Pq8U8ScanFn = void (*)(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t m,
-                            size_t b0, size_t b1, size_t n, PqSink& sink);
+                             size_t b0, size_t b1, size_t n, PqSink& sink);
 void pq8_u8_scan_scalar(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
                         PqSink&);
 void pq8_u8_scan_avx512(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
@@ -111,8 +111,7 @@ using Pq4ScanFn = void (*)(const uint8_t* luts8, size_t nq, const uint8_t* packe
                            size_t b0, size_t b1, size_t n, PqSink& sink);
 void pq4_scan_scalar(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
                      PqSink&);
-void pq4_scan_avx2(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
-                   PqSink&);
+void pq4_scan_avx2(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t, PqSink&);
 void pq4_scan_avx512(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, size_t,
                      PqSink&);
 }  // namespace detail

@@ -141,8 +141,8 @@ Tensor Sequential::forward(const Tensor& x) {
   for (size_t i = 0; i < layers.size(); ++i) {
     // A batch norm and the 2x2 max pool after it run as one op (layers/norm.h).
     auto* bn = dynamic_cast<BatchNorm*>(layers[i].second.get());
-    auto* pool = i + 1 < layers.size() ? dynamic_cast<MaxPool2d*>(layers[i + 1].second.get())
-                                       : nullptr;
+    auto* pool =
+        i + 1 < layers.size() ? dynamic_cast<MaxPool2d*>(layers[i + 1].second.get()) : nullptr;
     if (bn && pool && pool->is_2x2()) {
       h = bn->forward_max_pool2x2(h);
       ++i;

@@ -173,8 +173,7 @@ void IvfPqIndex::search_chunk(const float* q, int64_t nq, size_t nprobe, size_t 
   // qterm:(nq, m, 256) = -2 <q_j, centroid_{j,c}>, one GEMM per subquantiser.
   for (int64_t j = 0; j < m; ++j)
     kernels::cpu::gemm(false, true, nq, 256, dsub, -2.0f, q + j * dsub, d,
-                       pq_.centroids.data() + j * 256 * dsub, dsub, 0.0f, qterm + j * 256,
-                       m * 256);
+                       pq_.centroids.data() + j * 256 * dsub, dsub, 0.0f, qterm + j * 256, m * 256);
   const bool u8 = pq8_uses_u8_tables(m, opt.isa);
   const size_t sl = std::max(kk, opt.shortlist);
 #pragma omp parallel num_threads(T)
@@ -214,15 +213,13 @@ std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_float(const std::vector<
   for (const Probe& pr : probes) {
     const auto& ids = list_ids_[pr.list];
     if (ids.empty()) continue;
-    kernels::cpu::pq_add_tables(list_terms_.data() + pr.list * m * 256, qterm, m * 256,
-                                lut.data());
+    kernels::cpu::pq_add_tables(list_terms_.data() + pr.list * m * 256, qterm, m * 256, lut.data());
     const size_t blocks = kernels::cpu::pq8_blocks(ids.size());
     buf.resize(blocks * kernels::cpu::kPq8Block);
     kernels::cpu::pq8_adc_scan(lut.data(), 1, list_packed_[pr.list].data(), m, 0, blocks,
                                buf.data(), isa);
     // Ids are not ordered across lists: a distance equal to the worst kept one may enter.
-    float lim =
-        heap.full() ? heap.worst().first - pr.base : std::numeric_limits<float>::infinity();
+    float lim = heap.full() ? heap.worst().first - pr.base : std::numeric_limits<float>::infinity();
     const float* dist = buf.data();
     const int64_t* id = ids.data();
     for (size_t e = 0, size = ids.size(); e < size; ++e)

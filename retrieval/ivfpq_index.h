@@ -5,9 +5,10 @@
 // centroids are nearest. Per list the ADC table is
 //   ||q - c||^2 + sum_j ( ||r_j||^2 + 2 <c_j, r_j> ) - 2 <q_j, r_j>,
 // whose middle term depends on the list only and is computed once per index, so a probe
-// costs one (m, 256) addition instead of a new table. On CPUs with AVX-512 VBMI the tables of
-// all probed lists are quantised to u8 with one scale and scanned by byte permutes; a shortlist
-// by the quantised distance is then ordered by the float tables (retrieval/pq_index.h).
+// costs one (m, 256) addition instead of a new table. On CPUs with AVX-512 VBMI each probed
+// list's table is quantised to u8 with its own scale and scanned by byte permutes; candidates
+// from all lists are compared by their approximate float distances, and a shortlist is then
+// ordered by the float tables (retrieval/pq_index.h).
 #include <cstddef>
 #include <cstdint>
 #include <utility>

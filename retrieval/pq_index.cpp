@@ -222,14 +222,12 @@ size_t PqIndex::shortlist_size(size_t k, const PqSearchOptions& opt) const {
   return std::min<size_t>(std::max(k, opt.shortlist ? opt.shortlist : k), n_);
 }
 
-void PqIndex::search8_u8(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt,
-                         int T, int64_t* ids, float* scores) const {
+void PqIndex::search8_u8(const float* luts, int64_t nq, size_t k, const PqSearchOptions& opt, int T,
+                         int64_t* ids, float* scores) const {
   const int64_t m = pq_.m, G = kc::kPqMaxQueries, tasks = (nq + kTask8 - 1) / kTask8;
   const size_t sl = shortlist_size(k, opt), blocks = kc::pq8_blocks(n_);
   const size_t chunk = kChunk8 / kc::kPq8Block;
-  auto code_of = [&](int64_t id, uint8_t* code) {
-    std::copy_n(codes_.data() + id * m, m, code);
-  };
+  auto code_of = [&](int64_t id, uint8_t* code) { std::copy_n(codes_.data() + id * m, m, code); };
 #pragma omp parallel num_threads(T)
   {
     std::vector<uint8_t> lut8(kTask8 * m * 256);
@@ -243,8 +241,8 @@ void PqIndex::search8_u8(const float* luts, int64_t nq, size_t k, const PqSearch
       }
       for (size_t c0 = 0; c0 < blocks; c0 += chunk)
         for (int64_t g = 0; g * G < tq; ++g)
-          kc::pq8_u8_scan(lut8.data() + g * G * m * 256, std::min(G, tq - g * G), packed_.data(),
-                          m, c0, std::min(blocks, c0 + chunk), n_, sinks[g], kc::PqIsa::Avx512);
+          kc::pq8_u8_scan(lut8.data() + g * G * m * 256, std::min(G, tq - g * G), packed_.data(), m,
+                          c0, std::min(blocks, c0 + chunk), n_, sinks[g], kc::PqIsa::Avx512);
       for (int64_t i = 0; i < tq; ++i)
         order_shortlist(sinks[i / G].ids(static_cast<int>(i % G)), luts + (q0 + i) * m * 256, m,
                         256, code_of, k, ids + (q0 + i) * k, scores + (q0 + i) * k);
@@ -273,8 +271,8 @@ void PqIndex::search4(const float* luts, int64_t nq, size_t k, const PqSearchOpt
       }
       kc::pq4_scan(lut8.data(), gq, packed_.data(), mp, 0, blocks, n_, sink, opt.isa);
       for (int64_t i = 0; i < gq; ++i)
-        order_shortlist(sink.ids(static_cast<int>(i)), luts + (q0 + i) * m * 16, m, 16, code_of,
-                        k, ids + (q0 + i) * k, scores + (q0 + i) * k);
+        order_shortlist(sink.ids(static_cast<int>(i)), luts + (q0 + i) * m * 16, m, 16, code_of, k,
+                        ids + (q0 + i) * k, scores + (q0 + i) * k);
     }
   }
 }

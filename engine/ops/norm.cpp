@@ -188,8 +188,8 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, c
   });
 }
 
-BatchNormOut batch_norm_max_pool2x2_train(const Tensor& x, const Tensor& weight,
-                                          const Tensor& bias, double eps) {
+BatchNormOut batch_norm_max_pool2x2_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                          double eps) {
   const Device dev = check_bn(x, weight, bias, "batch_norm_max_pool2x2");
   if (x.dim() != 4 || x.size(2) < 2 || x.size(3) < 2)
     throw std::invalid_argument("batch_norm_max_pool2x2: expected (N,C,H,W) with H, W >= 2, got " +

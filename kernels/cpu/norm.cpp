@@ -192,8 +192,8 @@ void batch_norm_max_pool2x2(const T* x, const T* w, const T* b, T* y, int64_t* i
 
 template <class T>
 void batch_norm_max_pool2x2_backward(const T* gy, const int64_t* idx, const T* x, const T* w,
-                                     const T* mean, const T* invstd, T* dx, T* dw, T* db,
-                                     int64_t n, int64_t c, int64_t h, int64_t wd) {
+                                     const T* mean, const T* invstd, T* dx, T* dw, T* db, int64_t n,
+                                     int64_t c, int64_t h, int64_t wd) {
   const int64_t s = h * wd, ps = (h / 2) * (wd / 2);
   const double m = static_cast<double>(n * s);
   const PoolGeom plane{1, h, wd, h / 2, wd / 2, 2, 2, 0};
@@ -248,16 +248,15 @@ template void batch_norm_max_pool2x2<float>(const float*, const float*, const fl
                                             int64_t*, float*, float*, float*, int64_t, int64_t,
                                             int64_t, int64_t, double);
 template void batch_norm_max_pool2x2<double>(const double*, const double*, const double*, double*,
-                                             int64_t*, double*, double*, double*, int64_t,
-                                             int64_t, int64_t, int64_t, double);
+                                             int64_t*, double*, double*, double*, int64_t, int64_t,
+                                             int64_t, int64_t, double);
 template void batch_norm_max_pool2x2_backward<float>(const float*, const int64_t*, const float*,
                                                      const float*, const float*, const float*,
                                                      float*, float*, float*, int64_t, int64_t,
                                                      int64_t, int64_t);
-template void batch_norm_max_pool2x2_backward<double>(const double*, const int64_t*,
-                                                      const double*, const double*,
-                                                      const double*, const double*, double*,
-                                                      double*, double*, int64_t, int64_t,
+template void batch_norm_max_pool2x2_backward<double>(const double*, const int64_t*, const double*,
+                                                      const double*, const double*, const double*,
+                                                      double*, double*, double*, int64_t, int64_t,
                                                       int64_t, int64_t);
 
 }  // namespace he::kernels::cpu

@@ -40,8 +40,8 @@ void pq8_scan_scalar(const float* luts, size_t nq, const uint8_t* packed, size_t
   }
 }
 
-void pq8_u8_scan_scalar(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t m,
-                        size_t b0, size_t b1, size_t n, PqSink& sink) {
+void pq8_u8_scan_scalar(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t m, size_t b0,
+                        size_t b1, size_t n, PqSink& sink) {
   for (size_t b = b0; b < b1; ++b) {
     const uint8_t* blk = packed + b * m * B;
     for (size_t q = 0; q < nq; ++q) {
@@ -49,7 +49,8 @@ void pq8_u8_scan_scalar(const uint8_t* luts8, size_t nq, const uint8_t* packed, 
       for (size_t i = 0; i < B && b * B + i < n; ++i) {
         uint32_t acc = 0;
         for (size_t j = 0; j < m; ++j) acc += lut[j * 256 + blk[j * B + i]];
-        if (acc < sink.thr[q]) sink.push(static_cast<int>(q), b * B + i, static_cast<uint16_t>(acc));
+        if (acc < sink.thr[q])
+          sink.push(static_cast<int>(q), b * B + i, static_cast<uint16_t>(acc));
       }
     }
   }
@@ -98,8 +99,8 @@ HE_CLONES void pq_table_range(const float* a, const float* b, size_t m, size_t k
 }
 
 template <bool Sum>
-inline void quantize_tables(const float* a, const float* b, size_t m, size_t ksub,
-                            const float* lo, float scale, uint8_t* out) {
+inline void quantize_tables(const float* a, const float* b, size_t m, size_t ksub, const float* lo,
+                            float scale, uint8_t* out) {
   constexpr size_t L = 16;
   for (size_t j = 0; j < m; ++j) {
     // t >= lo[j], so adding 0.5 and truncating rounds to nearest.

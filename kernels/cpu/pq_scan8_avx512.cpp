@@ -1,6 +1,7 @@
 // AVX-512 8-bit ADC scan on float tables (kernels/pq.h): a quarter of a block's 64-byte row
 // widened to 16 indices feeds a 16-lane gather per query, so 16 codes advance one subquantiser
-// per gather and the index widening is shared by up to 4 queries. Compiled for AVX-512 inside this file only.
+// per gather and the index widening is shared by up to 4 queries. Compiled for AVX-512 inside this
+// file only.
 #if !defined(__clang__)  // GCC 12 false positives inside its own intrinsic headers
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -31,8 +32,7 @@ void scan(const float* luts, const uint8_t* packed, size_t m, size_t b0, size_t 
         const __m512i idx =
             _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + j * B)));
         for (int q = 0; q < Q; ++q)
-          acc[q] =
-              _mm512_add_ps(acc[q], _mm512_i32gather_ps(idx, luts + q * m * 256 + j * 256, 4));
+          acc[q] = _mm512_add_ps(acc[q], _mm512_i32gather_ps(idx, luts + q * m * 256 + j * 256, 4));
       }
       for (int q = 0; q < Q; ++q) _mm512_storeu_ps(out + q * width + (b - b0) * B + c, acc[q]);
     }

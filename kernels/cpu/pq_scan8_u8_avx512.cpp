@@ -49,10 +49,10 @@ void scan(const uint8_t* luts8, const uint8_t* packed, size_t m, size_t b0, size
       const __mmask64 top = _mm512_movepi8_mask(idx);  // index >= 128
       for (int q = 0; q < NQ; ++q) {
         const uint8_t* t = luts8 + (q * m + j) * 256;
-        const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512(t), idx,
-                                                    _mm512_loadu_si512(t + 64));
-        const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512(t + 128), idx,
-                                                    _mm512_loadu_si512(t + 192));
+        const __m512i lo =
+            _mm512_permutex2var_epi8(_mm512_loadu_si512(t), idx, _mm512_loadu_si512(t + 64));
+        const __m512i hi =
+            _mm512_permutex2var_epi8(_mm512_loadu_si512(t + 128), idx, _mm512_loadu_si512(t + 192));
         const __m512i v = _mm512_mask_blend_epi8(top, lo, hi);
         words[q] = _mm512_add_epi16(words[q], v);
         odd[q] = _mm512_add_epi16(odd[q], _mm512_srli_epi16(v, 8));
@@ -79,8 +79,8 @@ void scan(const uint8_t* luts8, const uint8_t* packed, size_t m, size_t b0, size
 
 namespace he::kernels::cpu::detail {
 
-void pq8_u8_scan_avx512(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t m,
-                        size_t b0, size_t b1, size_t n, PqSink& sink) {
+void pq8_u8_scan_avx512(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t m, size_t b0,
+                        size_t b1, size_t n, PqSink& sink) {
   switch (nq) {
     case 1:
       return scan<1>(luts8, packed, m, b0, b1, n, sink);

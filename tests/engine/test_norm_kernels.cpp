@@ -25,9 +25,8 @@ TEST(BatchNormKernel, MomentsMatchTwoPassDoubleEvenUnderALargeMean) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t k = 0; k < s; ++k) x[(i * c + ch) * s + k] = offset[ch] + scale[ch] * g(rng);
-  batch_norm_train(x.data(), static_cast<const float*>(nullptr),
-                   static_cast<const float*>(nullptr), y.data(), mean.data(), invstd.data(),
-                   var.data(), n, c, s, 1e-5);
+  batch_norm_train(x.data(), static_cast<const float*>(nullptr), static_cast<const float*>(nullptr),
+                   y.data(), mean.data(), invstd.data(), var.data(), n, c, s, 1e-5);
   for (int64_t ch = 0; ch < c; ++ch) {
     double mu = 0, v = 0;
     for (int64_t i = 0; i < n; ++i)
