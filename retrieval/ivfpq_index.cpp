@@ -152,23 +152,20 @@ FloatKnnResult IvfPqIndex::search(const float* q, int64_t nq, const PqSearchOpti
     for (int64_t t = 0; t < d; ++t) cnorm[l] += coarse_[l * d + t] * coarse_[l * d + t];
   FloatKnnResult r{static_cast<size_t>(nq), kk, std::vector<int64_t>(nq * kk, -1),
                    std::vector<float>(nq * kk, std::numeric_limits<float>::infinity())};
+  // Coarse distances and query terms of one chunk of queries, reused chunk after chunk.
+  std::vector<float> qc(std::min(kQueryChunk, nq) * nl),
+      qterm(std::min(kQueryChunk, nq) * pq_.m * 256);
   for (int64_t q0 = 0; q0 < nq; q0 += kQueryChunk)  // bounded per-query tables
-    search_chunk(q + q0 * d, std::min(kQueryChunk, nq - q0), nprobe, kk, cnorm, opt, T,
-                 r.ids.data() + q0 * kk, r.scores.data() + q0 * kk);
+    search_chunk(q + q0 * d, std::min(kQueryChunk, nq - q0), nprobe, kk, cnorm, opt, T, qc.data(),
+                 qterm.data(), r.ids.data() + q0 * kk, r.scores.data() + q0 * kk);
   return rerank ? rerank_exact(r, q, opt.originals, d, k, T) : r;
 }
 
 void IvfPqIndex::search_chunk(const float* q, int64_t nq, size_t nprobe, size_t kk,
                               const std::vector<float>& cnorm, const PqSearchOptions& opt, int T,
-                              int64_t* out_ids, float* out_scores) const {
+                              float* qc, float* qterm, int64_t* out_ids, float* out_scores) const {
   const int64_t d = pq_.d, m = pq_.m, dsub = pq_.dsub(), nl = nlist();
   // Coarse distances ||q||^2 - 2 q.c + ||c||^2 by one GEMM; the ||q||^2 part is added per query.
-  // The caller's thread's buffers: inside the parallel region below they are reached through
-  // the pointers, never by name (a thread_local name there is each worker's own, empty).
-  thread_local std::vector<float> qc_buf, qterm_buf;
-  qc_buf.resize(nq * nl), qterm_buf.resize(nq * m * 256);
-  float* const qc = qc_buf.data();
-  float* const qterm = qterm_buf.data();
   kernels::cpu::gemm(false, true, nq, nl, d, -2.0f, q, d, coarse_.data(), d, 0.0f, qc, nl);
   // qterm:(nq, m, 256) = -2 <q_j, centroid_{j,c}>, one GEMM per subquantiser.
   for (int64_t j = 0; j < m; ++j)

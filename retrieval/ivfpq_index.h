@@ -48,10 +48,11 @@ class IvfPqIndex {
 
  private:
   void precompute_list_terms();
-  // q:(nq,d) -> out_ids, out_scores:(nq, kk), slots left as they are when too few candidates.
+  // q:(nq,d) -> out_ids, out_scores:(nq, kk), slots left as they are when too few candidates;
+  // qc:(nq, nlist) and qterm:(nq, m, 256) are scratch.
   void search_chunk(const float* q, int64_t nq, size_t nprobe, size_t kk,
-                    const std::vector<float>& cnorm, const PqSearchOptions& opt, int T,
-                    int64_t* out_ids, float* out_scores) const;
+                    const std::vector<float>& cnorm, const PqSearchOptions& opt, int T, float* qc,
+                    float* qterm, int64_t* out_ids, float* out_scores) const;
   // One query's probed lists, nearest first, with base = ||q - c||^2.
   struct Probe {
     int64_t list;
