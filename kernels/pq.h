@@ -40,14 +40,18 @@ void pq8_adc_scan(const float* luts, size_t nq, const uint8_t* packed, size_t m,
 // widest float SIMD, chosen at run time.
 void pq_add_tables(const float* a, const float* b, size_t n, float* out);
 
-// Quantising float tables t = a + b (b null: t = a), a, b:(m, ksub) f32, to u8 for the scans on
-// u8 tables: lo, hi:(m) = each row's minimum and maximum, then out:(m, ksub) u8 =
-// round((t - lo[j]) * scale), clamped to [0, 255]. The caller picks one scale for all rows of
-// a table (IVF-PQ: one per probed list), so a sum of u8 entries / scale + sum(lo) approximates
-// the float distance. Vectorised like pq_add_tables.
-void pq_table_range(const float* a, const float* b, size_t m, size_t ksub, float* lo, float* hi);
-void pq_quantize_tables(const float* a, const float* b, size_t m, size_t ksub, const float* lo,
-                        float scale, uint8_t* out);
+// Quantising float tables t = a + b (b null: t = a), a, b:(m, ksub) f32, m <= 256 (else
+// std::invalid_argument), to out:(m, ksub) u8 for the scans on u8 tables: lo:(m) gets each
+// row's minimum, and out = round((t - lo[j]) * scale) clamped to [0, 255], one scale for the
+// whole table that maps the largest row span to 255 (IVF-PQ: one table per probed list).
+// Returns the scale and the float distance of one u8 unit (span / 255; both 0 when every row
+// is constant): a sum of u8 entries times `unit`, plus sum(lo), approximates the float
+// distance. Vectorised like pq_add_tables.
+struct PqU8Table {
+  float scale, unit;
+};
+PqU8Table pq_quantize_tables(const float* a, const float* b, size_t m, size_t ksub, float* lo,
+                             uint8_t* out);
 
 // ---- nbits = 4: fast scan ------------------------------------------------------------------
 // Fast-scan layout: codes in blocks of 32; the subquantisers padded to mp = multiple of 4

@@ -271,10 +271,10 @@ std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_u8(const std::vector<Pro
                                                            const float* qterm, size_t kk,
                                                            size_t shortlist) const {
   const int64_t m = pq_.m, np = static_cast<int64_t>(probes.size());
-  thread_local std::vector<float> lo, hi;
+  thread_local std::vector<float> lo;
   thread_local std::vector<uint8_t> lut8;
   thread_local ProbeSink sink;
-  lo.resize(m), hi.resize(m), lut8.resize(m * 256);
+  lo.resize(m), lut8.resize(m * 256);
   sink.buf.clear(), sink.keep = shortlist, sink.worst = std::numeric_limits<float>::infinity();
   for (int64_t p = 0; p < np; ++p) {
     const int64_t l = probes[p].list;
@@ -283,12 +283,11 @@ std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_u8(const std::vector<Pro
     // Each list its own scale (the sink compares lists by approximate float distances), the
     // table read once from memory and then from L1.
     const float* terms = list_terms_.data() + l * m * 256;
-    kernels::cpu::pq_table_range(terms, qterm, m, 256, lo.data(), hi.data());
-    float span = 0, offset = probes[p].base;
-    for (int64_t j = 0; j < m; ++j) span = std::max(span, hi[j] - lo[j]), offset += lo[j];
-    const float scale = span > 0 ? 255.0f / span : 0.0f;
-    kernels::cpu::pq_quantize_tables(terms, qterm, m, 256, lo.data(), scale, lut8.data());
-    sink.scale = scale, sink.inv_scale = span / 255.0f;
+    const kernels::cpu::PqU8Table t =
+        kernels::cpu::pq_quantize_tables(terms, qterm, m, 256, lo.data(), lut8.data());
+    float offset = probes[p].base;
+    for (int64_t j = 0; j < m; ++j) offset += lo[j];
+    sink.scale = t.scale, sink.inv_scale = t.unit;
     sink.start_list(p, offset);
     kernels::cpu::pq8_u8_scan(lut8.data(), 1, list_packed_[l].data(), m, 0,
                               kernels::cpu::pq8_blocks(size), size, sink,

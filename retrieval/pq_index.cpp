@@ -32,11 +32,8 @@ int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threa
 // Float tables (m,ksub) -> u8 tables (mp,ksub): per subquantiser minus its minimum, one scale
 // for all so that the largest span maps to 255; padding subquantisers are 0.
 void quantize_tables(const float* lut, int64_t m, int64_t ksub, size_t mp, uint8_t* out) {
-  std::vector<float> lo(m), hi(m);
-  kc::pq_table_range(lut, nullptr, m, ksub, lo.data(), hi.data());
-  float span = 0;
-  for (int64_t j = 0; j < m; ++j) span = std::max(span, hi[j] - lo[j]);
-  kc::pq_quantize_tables(lut, nullptr, m, ksub, lo.data(), span > 0 ? 255.0f / span : 0.0f, out);
+  std::vector<float> lo(m);
+  kc::pq_quantize_tables(lut, nullptr, m, ksub, lo.data(), out);
   std::fill(out + m * ksub, out + mp * ksub, uint8_t{0});
 }
 
