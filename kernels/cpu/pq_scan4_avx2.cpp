@@ -9,6 +9,7 @@
 #endif
 #include <immintrin.h>
 
+#include "kernels/cpu/pq_queries.h"
 #include "kernels/pq.h"
 
 #if defined(__clang__)
@@ -92,16 +93,7 @@ namespace he::kernels::cpu::detail {
 
 void pq4_scan_avx2(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t mp, size_t b0,
                    size_t b1, size_t n, PqSink& sink) {
-  switch (nq) {
-    case 1:
-      return scan<1>(luts8, packed, mp, b0, b1, n, sink);
-    case 2:
-      return scan<2>(luts8, packed, mp, b0, b1, n, sink);
-    case 3:
-      return scan<3>(luts8, packed, mp, b0, b1, n, sink);
-    default:
-      return scan<4>(luts8, packed, mp, b0, b1, n, sink);
-  }
+  with_queries(nq, [&]<int Q>() { scan<Q>(luts8, packed, mp, b0, b1, n, sink); });
 }
 
 }  // namespace he::kernels::cpu::detail

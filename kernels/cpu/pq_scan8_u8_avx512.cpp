@@ -11,6 +11,7 @@
 #endif
 #include <immintrin.h>
 
+#include "kernels/cpu/pq_queries.h"
 #include "kernels/pq.h"
 
 #if defined(__clang__)
@@ -81,16 +82,7 @@ namespace he::kernels::cpu::detail {
 
 void pq8_u8_scan_avx512(const uint8_t* luts8, size_t nq, const uint8_t* packed, size_t m, size_t b0,
                         size_t b1, size_t n, PqSink& sink) {
-  switch (nq) {
-    case 1:
-      return scan<1>(luts8, packed, m, b0, b1, n, sink);
-    case 2:
-      return scan<2>(luts8, packed, m, b0, b1, n, sink);
-    case 3:
-      return scan<3>(luts8, packed, m, b0, b1, n, sink);
-    default:
-      return scan<4>(luts8, packed, m, b0, b1, n, sink);
-  }
+  with_queries(nq, [&]<int Q>() { scan<Q>(luts8, packed, m, b0, b1, n, sink); });
 }
 
 }  // namespace he::kernels::cpu::detail
