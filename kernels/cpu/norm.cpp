@@ -72,6 +72,18 @@ void grad_row_sums(const T* g, const T* p, int64_t s, T muT, T& a, T& b) {
   a = sa, b = sb;
 }
 
+// dx = k1 * (dy - k2 - (x - mu) * invstd * k3) for channel ch, from its sums over m values.
+template <class T>
+struct InputGrad {
+  T k1, k2, k3;
+};
+template <class T>
+InputGrad<T> input_grad_coeffs(const T* w, const T* invstd, int64_t ch, double sum_dy,
+                               double sum_dy_xhat, double m) {
+  const double is = invstd[ch], wc = w ? static_cast<double>(w[ch]) : 1.0;
+  return {static_cast<T>(wc * is), static_cast<T>(sum_dy / m), static_cast<T>(sum_dy_xhat / m)};
+}
+
 template <class T>
 void input_grad_row(const T* g, const T* p, T* q, int64_t s, T k1, T k2, T k3, T muT, T isT) {
 #pragma omp simd
@@ -127,12 +139,10 @@ void batch_norm_input_grad(const T* dy, const T* x, const T* w, const T* mean, c
                            int64_t n, int64_t c, int64_t s) {
 #pragma omp parallel for schedule(static) if (n * c * s >= kParallelGrain)
   for (int64_t ch = 0; ch < c; ++ch) {
-    const double is = invstd[ch], wc = w ? static_cast<double>(w[ch]) : 1.0;
-    const T k1 = static_cast<T>(wc * is), k2 = static_cast<T>(sum_dy[ch] / m);
-    const T k3 = static_cast<T>(sum_dy_xhat[ch] / m), muT = mean[ch], isT = invstd[ch];
+    const InputGrad<T> k = input_grad_coeffs(w, invstd, ch, sum_dy[ch], sum_dy_xhat[ch], m);
     for (int64_t i = 0; i < n; ++i)
-      input_grad_row(dy + (i * c + ch) * s, x + (i * c + ch) * s, dx + (i * c + ch) * s, s, k1, k2,
-                     k3, muT, isT);
+      input_grad_row(dy + (i * c + ch) * s, x + (i * c + ch) * s, dx + (i * c + ch) * s, s, k.k1,
+                     k.k2, k.k3, mean[ch], invstd[ch]);
   }
 }
 
@@ -217,13 +227,11 @@ void batch_norm_max_pool2x2_backward(const T* gy, const int64_t* idx, const T* x
       if (dw) dw[ch] = static_cast<T>(sum_dy_xhat);
       if (db) db[ch] = static_cast<T>(sum_dy);
       if (!dx) continue;
-      const double is = invstd[ch], wc = w ? static_cast<double>(w[ch]) : 1.0;
-      const T k1 = static_cast<T>(wc * is), k2 = static_cast<T>(sum_dy / m);
-      const T k3 = static_cast<T>(sum_dy_xhat / m), isT = invstd[ch];
+      const InputGrad<T> k = input_grad_coeffs(w, invstd, ch, sum_dy, sum_dy_xhat, m);
       for (int64_t i = 0; i < n; ++i) {
         unpool(i, ch);
-        input_grad_row(g.data(), x + (i * c + ch) * s, dx + (i * c + ch) * s, s, k1, k2, k3, muT,
-                       isT);
+        input_grad_row(g.data(), x + (i * c + ch) * s, dx + (i * c + ch) * s, s, k.k1, k.k2, k.k3,
+                       muT, invstd[ch]);
       }
     }
   }
