@@ -231,16 +231,16 @@ std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_float(const std::vector<
 namespace {
 
 // Candidates of the u8-table scan of one query's probed lists, by approximate distance
-// offset + d / scale, keyed (probe index << 32 | position in its list). As the flat index's
-// shortlist: a buffer of 2 keep is cut back to its best keep by nth_element when full, and
-// the scan is given the u16 threshold under which a code of the current list can still
-// enter. Amortised O(1) per candidate.
+// offset + d * unit (unit = 1 / scale), keyed (probe index << 32 | position in its list). As the
+// flat index's shortlist: a buffer of 2 keep is cut back to its best keep by nth_element when full,
+// and the scan is given the u16 threshold under which a code of the current list can still enter.
+// Amortised O(1) per candidate.
 struct ProbeSink final : kernels::cpu::PqSink {
   using Cand = std::pair<float, uint64_t>;
   std::vector<Cand> buf;
   size_t keep = 0;
   float worst = std::numeric_limits<float>::infinity();
-  float offset = 0, inv_scale = 0, scale = 0;
+  float offset = 0, unit = 0, scale = 0;  // approximate distance = offset + d * unit
   uint64_t probe = 0;
 
   void start_list(uint64_t p, float off) { probe = p, offset = off, update(); }
@@ -256,7 +256,7 @@ struct ProbeSink final : kernels::cpu::PqSink {
     worst = buf[keep - 1].first;
   }
   void push(int, size_t pos, uint16_t d) override {
-    const float a = offset + d * inv_scale;
+    const float a = offset + d * unit;
     if (a > worst) return;
     buf.emplace_back(a, probe << 32 | pos);
     if (buf.size() < 2 * keep) return;
@@ -287,7 +287,7 @@ std::vector<std::pair<float, int64_t>> IvfPqIndex::scan_u8(const std::vector<Pro
         kernels::cpu::pq_quantize_tables(terms, qterm, m, 256, lo.data(), lut8.data());
     float offset = probes[p].base;
     for (int64_t j = 0; j < m; ++j) offset += lo[j];
-    sink.scale = t.scale, sink.inv_scale = t.unit;
+    sink.scale = t.scale, sink.unit = t.unit;
     sink.start_list(p, offset);
     kernels::cpu::pq8_u8_scan(lut8.data(), 1, list_packed_[l].data(), m, 0,
                               kernels::cpu::pq8_blocks(size), size, sink,
