@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "engine/engine.h"
+#include "kernels/conv.h"
 #include "kernels/runtime.h"
 
 namespace {
@@ -89,6 +90,54 @@ void BM_SmallCnnConv(benchmark::State& st) {
 BENCHMARK(BM_SmallCnnConv)
     ->Args({1, 32, 28, 0})
     ->Args({32, 64, 14, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The CPU's two convolution algorithms (kernels/conv.h) on one layer, forward + input and
+// filter gradients, 1 thread: im2col + OpenBLAS GEMM for all three against Winograd for the
+// first two (the filter gradient stays with im2col, as in conv2d_backward; skipped without
+// AVX-512F). Args: algorithm (0 im2col, 1 Winograd), n, c, o, hw, k (padding k / 2).
+void BM_Conv2dAlgorithm(benchmark::State& st) {
+  set_num_threads(1);
+  const bool winograd = st.range(0) != 0;
+  const int64_t n = st.range(1), c = st.range(2), o = st.range(3), hw = st.range(4),
+                k = st.range(5);
+  const kernels::ConvGeom g{n, c, hw, hw, k, k, 1, 1, k / 2, k / 2, 1, 1, hw, hw, o, 1};
+  if (winograd && !kernels::cpu::conv2d_winograd_applies(g)) {
+    st.SkipWithError("no AVX-512F");
+    return;
+  }
+  Generator gen(1);
+  const Tensor x = Tensor::randn({n, c, hw, hw}, gen), w = Tensor::randn({o, c, k, k}, gen);
+  const Tensor gy = Tensor::randn({n, o, hw, hw}, gen);
+  Tensor y = Tensor::zeros({n, o, hw, hw}), gx = Tensor::zeros(x.shape()),
+         gw = Tensor::zeros(w.shape());
+  for (auto _ : st) {
+    if (winograd) {
+      kernels::cpu::conv2d_winograd_forward(g, x.data<float>(), w.data<float>(), nullptr,
+                                            y.data<float>());
+      kernels::cpu::conv2d_winograd_backward_input(g, w.data<float>(), gy.data<float>(),
+                                                   gx.data<float>());
+    } else {
+      kernels::cpu::conv2d_im2col_forward<float>(g, x.data<float>(), w.data<float>(), nullptr,
+                                                 y.data<float>());
+    }
+    kernels::cpu::conv2d_im2col_backward<float>(
+        g, x.data<float>(), w.data<float>(), gy.data<float>(),
+        winograd ? nullptr : gx.data<float>(), gw.data<float>());
+    benchmark::DoNotOptimize(gw.data<float>());
+  }
+  // Direct-convolution FLOPs (forward and the two gradients), whatever the algorithm does.
+  const double flops = 3 * 2.0 * n * o * c * k * k * hw * hw;
+  st.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Conv2dAlgorithm)
+    ->Args({0, 128, 32, 64, 14, 5})  // the small CNN's second layer
+    ->Args({1, 128, 32, 64, 14, 5})
+    ->Args({0, 32, 64, 64, 28, 3})  // a VGG-style 3x3 layer
+    ->Args({1, 32, 64, 64, 28, 3})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

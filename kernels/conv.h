@@ -22,7 +22,8 @@ struct ConvGeom {
   int64_t groups = 1;  // c and o are multiples of it
 };
 
-// The same four functions on both devices: cpu:: on host pointers (im2col + GEMM), cuda:: on
+// The same four functions on both devices: cpu:: on host pointers (im2col + GEMM, or Winograd
+// where it applies, below), cuda:: on
 // device pointers of the current device, asynchronous on its context's stream (cuDNN; they
 // throw when the build found no cuDNN; algorithms chosen once per shape, deterministic ones
 // preferred, workspace from the device context). Gradient outputs that are null are not
@@ -41,6 +42,32 @@ void conv_transpose2d_forward(const ConvGeom& g, const T* x, const T* w, const T
 template <class T>
 void conv_transpose2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
                                T* gb);
+
+// The two algorithms behind conv2d_forward / conv2d_backward, callable directly (tests,
+// benches). im2col + GEMM takes any geometry. Winograd F(2x2, 5x5) / F(4x4, 3x3)
+// (kernels/cpu/conv_winograd.h) takes f32 with groups 1, stride and dilation 1, a 3x3 or 5x5
+// filter and channel counts that are multiples of 16, on a CPU with AVX-512F: whenever
+// conv2d_uses_winograd(), conv2d_* compute the output and the input gradient with it (2.8x
+// fewer multiplies for 5x5, 4x for 3x3; the results differ from im2col's by rounding) and the
+// filter gradient with im2col, whose rounding Winograd's would exceed.
+template <class T>
+void conv2d_im2col_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
+template <class T>
+void conv2d_im2col_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw);
+bool conv2d_winograd_applies(const ConvGeom& g);
+// The process-wide choice behind conv2d_*: fastest (Winograd where it applies) or im2col
+// everywhere, whose rounding is smaller (3e-7 of the largest value, against up to 4e-6): two
+// runs that differ only in rounding, such as one process and N ranks summing a batch in
+// another order, stay closer with it. The environment variable HE_CONV_ALGORITHM (fastest or
+// im2col) sets the starting value. conv2d_uses_winograd: the choice for one geometry.
+enum class ConvAlgorithm { fastest, im2col };
+void set_conv_algorithm(ConvAlgorithm a);
+ConvAlgorithm conv_algorithm();
+bool conv2d_uses_winograd(const ConvGeom& g);
+void conv2d_winograd_forward(const ConvGeom& g, const float* x, const float* w, const float* bias,
+                             float* y);
+// gy(n,o,oh,ow) -> gx(n,c,h,w)
+void conv2d_winograd_backward_input(const ConvGeom& g, const float* w, const float* gy, float* gx);
 
 template <class T>
 void im2col(const ConvGeom& g, const T* x, T* cols);

@@ -1,11 +1,13 @@
-// 2-D convolution and its transpose on the CPU (kernels/conv.h) as im2col + GEMM (OpenBLAS).
-// Two paths: with at least as many images as threads, each thread convolves whole images
-// with single-threaded GEMMs; with fewer, one batched im2col and threaded GEMMs over all
-// output positions.
+// 2-D convolution and its transpose on the CPU (kernels/conv.h) as im2col + GEMM (OpenBLAS);
+// the convolution hands the shapes Winograd takes (conv_winograd.cpp) to it for its output and
+// input gradient. im2col has two paths: with at least as many images as threads, each thread
+// convolves whole images with single-threaded GEMMs; with fewer, one batched im2col and
+// threaded GEMMs over all output positions.
 #include <omp.h>
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/blas.h"
@@ -175,7 +177,7 @@ void conv_backward_batched(const ConvGeom& g, const T* x, const T* w, const T* g
 }  // namespace
 
 template <class T>
-void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+void conv2d_im2col_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   if (per_image_path(g.n))
     conv_forward_per_image(g, x, w, bias, y);
   else
@@ -183,13 +185,29 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T*
 }
 
 template <class T>
+void conv2d_im2col_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw) {
+  if (!gx && !gw) return;
+  if (per_image_path(g.n))
+    conv_backward_per_image(g, x, w, gy, gw, gx);
+  else
+    conv_backward_batched(g, x, w, gy, gw, gx);
+}
+
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  if constexpr (std::is_same_v<T, float>)
+    if (conv2d_uses_winograd(g)) return conv2d_winograd_forward(g, x, w, bias, y);
+  conv2d_im2col_forward(g, x, w, bias, y);
+}
+
+template <class T>
 void conv2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  if (gx || gw) {
-    if (per_image_path(g.n))
-      conv_backward_per_image(g, x, w, gy, gw, gx);
-    else
-      conv_backward_batched(g, x, w, gy, gw, gx);
-  }
+  if constexpr (std::is_same_v<T, float>)
+    if (gx && conv2d_uses_winograd(g)) {
+      conv2d_winograd_backward_input(g, w, gy, gx);
+      gx = nullptr;  // done; the filter gradient below stays with im2col
+    }
+  conv2d_im2col_backward(g, x, w, gy, gx, gw);
   if (gb) channel_sum(gy, gb, g.n, g.o, g.oh * g.ow);
 }
 
@@ -230,11 +248,13 @@ void conv_transpose2d_backward(const ConvGeom& g, const T* x, const T* w, const 
   if (gb) channel_sum(gy, gb, g.n, g.c, g.h * g.w);
 }
 
-#define HE_INSTANTIATE(T)                                                                       \
-  template void conv2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);           \
-  template void conv2d_backward<T>(const ConvGeom&, const T*, const T*, const T*, T*, T*, T*);  \
-  template void conv_transpose2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*); \
-  template void conv_transpose2d_backward<T>(const ConvGeom&, const T*, const T*, const T*, T*, \
+#define HE_INSTANTIATE(T)                                                                         \
+  template void conv2d_im2col_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);      \
+  template void conv2d_im2col_backward<T>(const ConvGeom&, const T*, const T*, const T*, T*, T*); \
+  template void conv2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);             \
+  template void conv2d_backward<T>(const ConvGeom&, const T*, const T*, const T*, T*, T*, T*);    \
+  template void conv_transpose2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);   \
+  template void conv_transpose2d_backward<T>(const ConvGeom&, const T*, const T*, const T*, T*,   \
                                              T*, T*);
 HE_INSTANTIATE(float)
 HE_INSTANTIATE(double)

@@ -1,0 +1,317 @@
+// The per-image AVX-512 kernels of the Winograd convolution (kernels/cpu/conv_winograd.h).
+// Every vector holds 16 channels of one position: the transforms run on whole tiles of such
+// vectors (their constant coefficients fold, zeros vanish), and the per-position products are
+// register-blocked GEMMs that broadcast one operand and load the other 16 channels at a time.
+// Compiled for AVX-512F inside this file only; no standard-library templates are instantiated
+// here, so none of them leaks AVX-512 code into the rest of the program.
+#if !defined(__clang__)  // GCC 12 false positives inside its own intrinsic headers
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/cpu/conv_winograd.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,avx512f")
+#endif
+
+namespace he::kernels::cpu::winograd {
+namespace {
+
+constexpr int K6 = kTile;
+
+inline int64_t lesser(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// B^T (6 x 6) and A^T (m x 6) for the points 0, 1, -1, 2, -2, infinity.
+constexpr float kBT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                             {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+template <int M>
+struct OutputMatrix;
+template <>
+struct OutputMatrix<2> {
+  static constexpr float at[2][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
+};
+template <>
+struct OutputMatrix<4> {
+  static constexpr float at[4][6] = {
+      {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+};
+
+// out[i * os] = sum_k c(i, k) in[k * is] for i < Rows, with c = mat (Rows x Cols) or, when
+// Transposed, mat^T (mat is Cols x Rows). Fully unrolled, so every coefficient is a constant:
+// zeros are skipped and +-1 become additions.
+template <bool Transposed, int Rows, int Cols, int MR, int MC>
+inline void apply(const float (&mat)[MR][MC], const __m512* in, int is, __m512* out, int os) {
+#pragma GCC unroll 8
+  for (int i = 0; i < Rows; ++i) {
+    __m512 acc = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int k = 0; k < Cols; ++k) {
+      const float c = Transposed ? mat[k][i] : mat[i][k];
+      const __m512 x = in[k * is];
+      if (c == 0.f) continue;
+      if (c == 1.f)
+        acc = _mm512_add_ps(acc, x);
+      else if (c == -1.f)
+        acc = _mm512_sub_ps(acc, x);
+      else
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(c), x, acc);
+    }
+    out[i * os] = acc;
+  }
+}
+
+// The four 2-D transforms, on 6 x 6 (or m x m) arrays of vectors with row stride 6.
+// V = B^T d B
+inline void input_tile(const __m512* d, __m512* v) {
+  __m512 t[K6 * K6];
+  for (int j = 0; j < K6; ++j) apply<false, 6, 6>(kBT, d + j, K6, t + j, K6);
+  for (int i = 0; i < K6; ++i) apply<false, 6, 6>(kBT, t + i * K6, 1, v + i * K6, 1);
+}
+// dx = B g B^T
+inline void input_tile_adjoint(const __m512* g, __m512* dx) {
+  __m512 t[K6 * K6];
+  for (int j = 0; j < K6; ++j) apply<true, 6, 6>(kBT, g + j, K6, t + j, K6);
+  for (int i = 0; i < K6; ++i) apply<true, 6, 6>(kBT, t + i * K6, 1, dx + i * K6, 1);
+}
+// y (m x m) = A^T p A
+template <int M>
+inline void output_tile(const __m512* p, __m512* y) {
+  constexpr auto& at = OutputMatrix<M>::at;
+  __m512 t[M * K6];
+  for (int j = 0; j < K6; ++j) apply<false, M, 6>(at, p + j, K6, t + j, K6);
+  for (int i = 0; i < M; ++i) apply<false, M, 6>(at, t + i * K6, 1, y + i * K6, 1);
+}
+// Gy (6 x 6) = A gy A^T, gy m x m
+template <int M>
+inline void output_tile_adjoint(const __m512* gy, __m512* g) {
+  constexpr auto& at = OutputMatrix<M>::at;
+  __m512 t[K6 * K6];
+  for (int j = 0; j < M; ++j) apply<true, 6, M>(at, gy + j, K6, t + j, K6);
+  for (int i = 0; i < K6; ++i) apply<true, 6, M>(at, t + i * K6, 1, g + i * K6, 1);
+}
+
+// c[r][v] = sum_k a[r * ars + k * aks] * b[k * bks + 16 v .. +16] for R rows and NV
+// vectors: R * NV accumulators in registers, a broadcast from memory, b loaded once per k.
+template <int NV, int R>
+inline void gemm_block(int64_t kn, const float* a, int64_t ars, int64_t aks, const float* b,
+                       int64_t bks, float* c, int64_t crs) {
+  __m512 s[R][NV];
+#pragma GCC unroll 32
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) s[r][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kn; ++k) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + k * bks + v * kLanes);
+#pragma GCC unroll 32
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * ars + k * aks]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
+    }
+  }
+#pragma GCC unroll 32
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * crs + v * kLanes, s[r][v]);
+}
+
+// All rows in blocks of R, the remainder in one smaller block.
+template <int NV, int R>
+void gemm_rows(int64_t rows, int64_t kn, const float* a, int64_t ars, int64_t aks, const float* b,
+               int64_t bks, float* c, int64_t crs) {
+  int64_t r0 = 0;
+  for (; r0 + R <= rows; r0 += R)
+    gemm_block<NV, R>(kn, a + r0 * ars, ars, aks, b, bks, c + r0 * crs, crs);
+  if constexpr (R > 1)
+    if (r0 < rows)
+      gemm_rows<NV, R - 1>(rows - r0, kn, a + r0 * ars, ars, aks, b, bks, c + r0 * crs, crs);
+}
+
+// C (rows x cols) = A (rows x kn, strides ars, aks) B (kn x cols, row stride bks); cols is
+// a multiple of 16, taken 64 at a time. 24 accumulators leave room for the b vectors.
+void gemm(int64_t rows, int64_t cols, int64_t kn, const float* a, int64_t ars, int64_t aks,
+          const float* b, int64_t bks, float* c, int64_t crs) {
+  for (int64_t c0 = 0; c0 < cols; c0 += 4 * kLanes) {
+    const float* bc = b + c0;
+    float* cc = c + c0;
+    switch (lesser(4, (cols - c0) / kLanes)) {
+      case 4:
+        gemm_rows<4, 6>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        break;
+      case 3:
+        gemm_rows<3, 8>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        break;
+      case 2:
+        gemm_rows<2, 12>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        break;
+      default:
+        gemm_rows<1, 24>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        break;
+    }
+  }
+}
+
+// xp (hp x wp x C) = the image (C x h x w) at offset (ph, pw), zeros around it.
+void pad_channels_last(const Shape& s, const float* x, float* xp) {
+  const int64_t wp = s.wp();
+  std::memset(xp, 0, sizeof(float) * s.hp() * wp * s.c);
+  for (int64_t ch = 0; ch < s.c; ++ch)
+    for (int64_t i = 0; i < s.h; ++i) {
+      const float* src = x + (ch * s.h + i) * s.w;
+      float* dst = xp + ((i + s.ph) * wp + s.pw) * s.c + ch;
+      for (int64_t j = 0; j < s.w; ++j) dst[j * s.c] = src[j];
+    }
+}
+
+// v[p][t][c] = (B^T d_t B)[p] for every tile t of xp.
+void transform_input(const Shape& s, const float* xp, float* v) {
+  const int64_t wp = s.wp(), nt = s.tiles();
+  __m512 d[K6 * K6], out[K6 * K6];
+  for (int64_t a = 0; a < s.ty; ++a)
+    for (int64_t b = 0; b < s.tx; ++b) {
+      const int64_t t = a * s.tx + b;
+      for (int64_t cb = 0; cb < s.c; cb += kLanes) {
+        const float* base = xp + ((a * s.m) * wp + b * s.m) * s.c + cb;
+        for (int i = 0; i < K6; ++i)
+          for (int j = 0; j < K6; ++j) d[i * K6 + j] = _mm512_loadu_ps(base + (i * wp + j) * s.c);
+        input_tile(d, out);
+        for (int p = 0; p < kPositions; ++p) _mm512_storeu_ps(v + (p * nt + t) * s.c + cb, out[p]);
+      }
+    }
+}
+
+// plane (oh x ow x O) = A^T prod_t A for every tile t, the tiles clipped at the plane's edge.
+template <int M>
+void transform_output(const Shape& s, const float* prod, float* plane) {
+  const int64_t nt = s.tiles();
+  __m512 p6[K6 * K6], y[M * K6];
+  for (int64_t a = 0; a < s.ty; ++a)
+    for (int64_t b = 0; b < s.tx; ++b) {
+      const int64_t t = a * s.tx + b;
+      const int rows = static_cast<int>(lesser(M, s.oh - a * M));
+      const int cols = static_cast<int>(lesser(M, s.ow - b * M));
+      for (int64_t ob = 0; ob < s.o; ob += kLanes) {
+        for (int p = 0; p < kPositions; ++p)
+          p6[p] = _mm512_loadu_ps(prod + (p * nt + t) * s.o + ob);
+        output_tile<M>(p6, y);
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j)
+            _mm512_storeu_ps(plane + ((a * M + i) * s.ow + b * M + j) * s.o + ob, y[i * K6 + j]);
+      }
+    }
+}
+
+// g[p][t][o] = (A gy_t A^T)[p] for every tile t of the channels-last output gradient, zero
+// beyond the plane's edge.
+template <int M>
+void transform_output_grad(const Shape& s, const float* plane, float* g) {
+  const int64_t nt = s.tiles();
+  __m512 gy[M * K6], out[K6 * K6];
+  for (int64_t a = 0; a < s.ty; ++a)
+    for (int64_t b = 0; b < s.tx; ++b) {
+      const int64_t t = a * s.tx + b;
+      for (int64_t ob = 0; ob < s.o; ob += kLanes) {
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < M; ++j) {
+            const int64_t oy = a * M + i, ox = b * M + j;
+            gy[i * K6 + j] = oy < s.oh && ox < s.ow
+                                 ? _mm512_loadu_ps(plane + (oy * s.ow + ox) * s.o + ob)
+                                 : _mm512_setzero_ps();
+          }
+        output_tile_adjoint<M>(gy, out);
+        for (int p = 0; p < kPositions; ++p) _mm512_storeu_ps(g + (p * nt + t) * s.o + ob, out[p]);
+      }
+    }
+}
+
+// xp (hp x wp x C) = the sum over tiles of B v_t B^T placed at each tile's patch.
+void transform_input_grad(const Shape& s, const float* v, float* xp) {
+  const int64_t wp = s.wp(), nt = s.tiles();
+  std::memset(xp, 0, sizeof(float) * s.hp() * wp * s.c);
+  __m512 g[K6 * K6], dx[K6 * K6];
+  for (int64_t a = 0; a < s.ty; ++a)
+    for (int64_t b = 0; b < s.tx; ++b) {
+      const int64_t t = a * s.tx + b;
+      for (int64_t cb = 0; cb < s.c; cb += kLanes) {
+        for (int p = 0; p < kPositions; ++p) g[p] = _mm512_loadu_ps(v + (p * nt + t) * s.c + cb);
+        input_tile_adjoint(g, dx);
+        float* base = xp + ((a * s.m) * wp + b * s.m) * s.c + cb;
+        for (int i = 0; i < K6; ++i)
+          for (int j = 0; j < K6; ++j) {
+            float* q = base + (i * wp + j) * s.c;
+            _mm512_storeu_ps(q, _mm512_add_ps(_mm512_loadu_ps(q), dx[i * K6 + j]));
+          }
+      }
+    }
+}
+
+template <int M>
+void forward_image_m(const Shape& s, const float* x, const float* u, const float* bias, float* y,
+                     const Scratch& ws) {
+  const int64_t nt = s.tiles(), np = s.oh * s.ow;
+  pad_channels_last(s, x, ws.xp);
+  transform_input(s, ws.xp, ws.v);
+  for (int p = 0; p < kPositions; ++p)
+    gemm(nt, s.o, s.c, ws.v + p * nt * s.c, s.c, 1, u + p * s.c * s.o, s.o, ws.prod + p * nt * s.o,
+         s.o);
+  transform_output<M>(s, ws.prod, ws.plane);
+  for (int64_t oc = 0; oc < s.o; ++oc) {
+    const float add = bias ? bias[oc] : 0.f;
+    float* dst = y + oc * np;
+    for (int64_t q = 0; q < np; ++q) dst[q] = ws.plane[q * s.o + oc] + add;
+  }
+}
+
+template <int M>
+void backward_input_image_m(const Shape& s, const float* ut, const float* gy, float* gx,
+                            const Scratch& ws) {
+  const int64_t nt = s.tiles(), np = s.oh * s.ow, wp = s.wp();
+  for (int64_t oc = 0; oc < s.o; ++oc)
+    for (int64_t q = 0; q < np; ++q) ws.plane[q * s.o + oc] = gy[oc * np + q];
+  transform_output_grad<M>(s, ws.plane, ws.prod);
+  for (int p = 0; p < kPositions; ++p)
+    gemm(nt, s.c, s.o, ws.prod + p * nt * s.o, s.o, 1, ut + p * s.o * s.c, s.c, ws.v + p * nt * s.c,
+         s.c);
+  transform_input_grad(s, ws.v, ws.xp);
+  for (int64_t ch = 0; ch < s.c; ++ch)
+    for (int64_t i = 0; i < s.h; ++i) {
+      const float* src = ws.xp + ((i + s.ph) * wp + s.pw) * s.c + ch;
+      float* dst = gx + (ch * s.h + i) * s.w;
+      for (int64_t j = 0; j < s.w; ++j) dst[j] = src[j * s.c];
+    }
+}
+
+}  // namespace
+
+void forward_image(const Shape& s, const float* x, const float* u, const float* bias, float* y,
+                   const Scratch& ws) {
+  if (s.m == 2)
+    forward_image_m<2>(s, x, u, bias, y, ws);
+  else
+    forward_image_m<4>(s, x, u, bias, y, ws);
+}
+
+void backward_input_image(const Shape& s, const float* ut, const float* gy, float* gx,
+                          const Scratch& ws) {
+  if (s.m == 2)
+    backward_input_image_m<2>(s, ut, gy, gx, ws);
+  else
+    backward_input_image_m<4>(s, ut, gy, gx, ws);
+}
+
+}  // namespace he::kernels::cpu::winograd
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
