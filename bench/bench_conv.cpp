@@ -93,10 +93,10 @@ BENCHMARK(BM_SmallCnnConv)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// The CPU's two convolution algorithms (kernels/conv.h) on one layer, forward + input and
-// filter gradients, 1 thread: im2col + OpenBLAS GEMM for all three against Winograd for the
-// first two (the filter gradient stays with im2col, as in conv2d_backward; skipped without
-// AVX-512F). Args: algorithm (0 im2col, 1 Winograd), n, c, o, hw, k (padding k / 2).
+// The CPU's two convolution paths (kernels/conv.h) on one layer, forward + input and filter
+// gradients, 1 thread: im2col + OpenBLAS GEMM for all three against what conv2d_* take where
+// Winograd applies (Winograd for the first two, the direct filter gradient; skipped without
+// AVX-512F). Args: path (0 im2col, 1 Winograd), n, c, o, hw, k (padding k / 2).
 void BM_Conv2dAlgorithm(benchmark::State& st) {
   set_num_threads(1);
   const bool winograd = st.range(0) != 0;
@@ -118,13 +118,15 @@ void BM_Conv2dAlgorithm(benchmark::State& st) {
                                             y.data<float>());
       kernels::cpu::conv2d_winograd_backward_input(g, w.data<float>(), gy.data<float>(),
                                                    gx.data<float>());
+      kernels::cpu::conv2d_direct_filter_grad(g, x.data<float>(), gy.data<float>(),
+                                              gw.data<float>());
     } else {
       kernels::cpu::conv2d_im2col_forward<float>(g, x.data<float>(), w.data<float>(), nullptr,
                                                  y.data<float>());
+      kernels::cpu::conv2d_im2col_backward<float>(g, x.data<float>(), w.data<float>(),
+                                                  gy.data<float>(), gx.data<float>(),
+                                                  gw.data<float>());
     }
-    kernels::cpu::conv2d_im2col_backward<float>(
-        g, x.data<float>(), w.data<float>(), gy.data<float>(),
-        winograd ? nullptr : gx.data<float>(), gw.data<float>());
     benchmark::DoNotOptimize(gw.data<float>());
   }
   // Direct-convolution FLOPs (forward and the two gradients), whatever the algorithm does.

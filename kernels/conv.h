@@ -49,7 +49,8 @@ void conv_transpose2d_backward(const ConvGeom& g, const T* x, const T* w, const 
 // filter and channel counts that are multiples of 16, on a CPU with AVX-512F: whenever
 // conv2d_uses_winograd(), conv2d_* compute the output and the input gradient with it (2.8x
 // fewer multiplies for 5x5, 4x for 3x3; the results differ from im2col's by rounding) and the
-// filter gradient with im2col, whose rounding Winograd's would exceed.
+// filter gradient with conv2d_direct_filter_grad (Winograd's rounding would exceed im2col's
+// there).
 template <class T>
 void conv2d_im2col_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
 template <class T>
@@ -68,6 +69,10 @@ void conv2d_winograd_forward(const ConvGeom& g, const float* x, const float* w, 
                              float* y);
 // gy(n,o,oh,ow) -> gx(n,c,h,w)
 void conv2d_winograd_backward_input(const ConvGeom& g, const float* w, const float* gy, float* gx);
+// The filter gradient that goes with it, for the same shapes: gy(n,o,oh,ow) -> gw(o,c,kh,kw)
+// summed directly per filter tap with AVX-512, reading the input in place (no column matrix);
+// its rounding is that of a plain sum, as im2col's.
+void conv2d_direct_filter_grad(const ConvGeom& g, const float* x, const float* gy, float* gw);
 
 template <class T>
 void im2col(const ConvGeom& g, const T* x, T* cols);

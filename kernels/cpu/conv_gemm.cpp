@@ -1,8 +1,8 @@
 // 2-D convolution and its transpose on the CPU (kernels/conv.h) as im2col + GEMM (OpenBLAS);
 // the convolution hands the shapes Winograd takes (conv_winograd.cpp) to it for its output and
-// input gradient. im2col has two paths: with at least as many images as threads, each thread
-// convolves whole images with single-threaded GEMMs; with fewer, one batched im2col and
-// threaded GEMMs over all output positions.
+// input gradient, and to the direct filter gradient beside it. im2col has two paths: with at least
+// as many images as threads, each thread convolves whole images with single-threaded GEMMs; with
+// fewer, one batched im2col and threaded GEMMs over all output positions.
 #include <omp.h>
 
 #include <algorithm>
@@ -203,9 +203,10 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T*
 template <class T>
 void conv2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   if constexpr (std::is_same_v<T, float>)
-    if (gx && conv2d_uses_winograd(g)) {
-      conv2d_winograd_backward_input(g, w, gy, gx);
-      gx = nullptr;  // done; the filter gradient below stays with im2col
+    if (conv2d_uses_winograd(g)) {
+      if (gx) conv2d_winograd_backward_input(g, w, gy, gx);
+      if (gw) conv2d_direct_filter_grad(g, x, gy, gw);
+      gx = gw = nullptr;  // done
     }
   conv2d_im2col_backward(g, x, w, gy, gx, gw);
   if (gb) channel_sum(gy, gb, g.n, g.o, g.oh * g.ow);

@@ -50,9 +50,10 @@ struct Scratch {
   float* v;      // 36 x tiles x C: V, or sum_o U . Gy
   float* prod;   // 36 x tiles x O: sum_c U . V, or Gy
   float* plane;  // oh x ow x O: the output, or the output gradient, channels last
+  float* taps;   // r x r x C x O: one image's filter gradient
 };
 struct ScratchSizes {
-  int64_t xp, v, prod, plane;
+  int64_t xp, v, prod, plane, taps;
 };
 ScratchSizes scratch_sizes(const Shape& s);
 
@@ -62,5 +63,7 @@ void forward_image(const Shape& s, const float* x, const float* u, const float* 
                    const Scratch& ws);
 void backward_input_image(const Shape& s, const float* ut, const float* gy, float* gx,
                           const Scratch& ws);
+// ws.taps (r x r x C x O) = this image's filter gradient, summed directly (no transform).
+void filter_grad_image(const Shape& s, const float* x, const float* gy, const Scratch& ws);
 
 }  // namespace he::kernels::cpu::winograd

@@ -97,25 +97,39 @@ inline void output_tile_adjoint(const __m512* gy, __m512* g) {
   for (int i = 0; i < K6; ++i) apply<true, 6, M>(at, t + i * K6, 1, g + i * K6, 1);
 }
 
-// c[r][v] = sum_k a[r * ars + k * aks] * b[k * bks + 16 v .. +16] for R rows and NV
-// vectors: R * NV accumulators in registers, a broadcast from memory, b loaded once per k.
+// The k loop of a product: outer x inner steps; step (i, j) reads a + i a_outer + j a_inner
+// and b + i b_outer + j b_inner. A plain k loop has outer = 1. The filter gradient walks the
+// output plane's rows and columns with it, reading the padded input in place.
+struct Steps {
+  int64_t outer, inner, a_outer, a_inner, b_outer, b_inner;
+};
+Steps plain_steps(int64_t kn, int64_t a_step, int64_t b_step) {
+  return {1, kn, 0, a_step, 0, b_step};
+}
+
+// c[r][v] = sum_k a[r * ars + k] * b[k + 16 v .. +16] for R rows and NV vectors, k
+// over `st`: R * NV accumulators in registers, a broadcast from memory, b loaded once per k.
 template <int NV, int R>
-inline void gemm_block(int64_t kn, const float* a, int64_t ars, int64_t aks, const float* b,
-                       int64_t bks, float* c, int64_t crs) {
+inline void gemm_block(const Steps& st, const float* a, int64_t ars, const float* b, float* c,
+                       int64_t crs) {
   __m512 s[R][NV];
 #pragma GCC unroll 32
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) s[r][v] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kn; ++k) {
-    __m512 bv[NV];
+  for (int64_t i = 0; i < st.outer; ++i) {
+    const float* ai = a + i * st.a_outer;
+    const float* bi = b + i * st.b_outer;
+    for (int64_t k = 0; k < st.inner; ++k) {
+      __m512 bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + k * bks + v * kLanes);
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(bi + k * st.b_inner + v * kLanes);
 #pragma GCC unroll 32
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * ars + k * aks]);
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(ai[r * ars + k * st.a_inner]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
+        for (int v = 0; v < NV; ++v) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
+      }
     }
   }
 #pragma GCC unroll 32
@@ -126,35 +140,33 @@ inline void gemm_block(int64_t kn, const float* a, int64_t ars, int64_t aks, con
 
 // All rows in blocks of R, the remainder in one smaller block.
 template <int NV, int R>
-void gemm_rows(int64_t rows, int64_t kn, const float* a, int64_t ars, int64_t aks, const float* b,
-               int64_t bks, float* c, int64_t crs) {
+void gemm_rows(int64_t rows, const Steps& st, const float* a, int64_t ars, const float* b, float* c,
+               int64_t crs) {
   int64_t r0 = 0;
-  for (; r0 + R <= rows; r0 += R)
-    gemm_block<NV, R>(kn, a + r0 * ars, ars, aks, b, bks, c + r0 * crs, crs);
+  for (; r0 + R <= rows; r0 += R) gemm_block<NV, R>(st, a + r0 * ars, ars, b, c + r0 * crs, crs);
   if constexpr (R > 1)
-    if (r0 < rows)
-      gemm_rows<NV, R - 1>(rows - r0, kn, a + r0 * ars, ars, aks, b, bks, c + r0 * crs, crs);
+    if (r0 < rows) gemm_rows<NV, R - 1>(rows - r0, st, a + r0 * ars, ars, b, c + r0 * crs, crs);
 }
 
-// C (rows x cols) = A (rows x kn, strides ars, aks) B (kn x cols, row stride bks); cols is
-// a multiple of 16, taken 64 at a time. 24 accumulators leave room for the b vectors.
-void gemm(int64_t rows, int64_t cols, int64_t kn, const float* a, int64_t ars, int64_t aks,
-          const float* b, int64_t bks, float* c, int64_t crs) {
+// C (rows x cols) = A B, A's rows ars apart, the k steps `st`; cols is a multiple of
+// 16, taken 64 at a time. 24 accumulators leave room for the b vectors.
+void gemm(int64_t rows, int64_t cols, const Steps& st, const float* a, int64_t ars, const float* b,
+          float* c, int64_t crs) {
   for (int64_t c0 = 0; c0 < cols; c0 += 4 * kLanes) {
     const float* bc = b + c0;
     float* cc = c + c0;
     switch (lesser(4, (cols - c0) / kLanes)) {
       case 4:
-        gemm_rows<4, 6>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        gemm_rows<4, 6>(rows, st, a, ars, bc, cc, crs);
         break;
       case 3:
-        gemm_rows<3, 8>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        gemm_rows<3, 8>(rows, st, a, ars, bc, cc, crs);
         break;
       case 2:
-        gemm_rows<2, 12>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        gemm_rows<2, 12>(rows, st, a, ars, bc, cc, crs);
         break;
       default:
-        gemm_rows<1, 24>(rows, kn, a, ars, aks, bc, bks, cc, crs);
+        gemm_rows<1, 24>(rows, st, a, ars, bc, cc, crs);
         break;
     }
   }
@@ -254,6 +266,13 @@ void transform_input_grad(const Shape& s, const float* v, float* xp) {
     }
 }
 
+// plane (oh x ow x O) = the output gradient (O x oh x ow) of one image, channels last.
+void output_channels_last(const Shape& s, const float* gy, float* plane) {
+  const int64_t np = s.oh * s.ow;
+  for (int64_t oc = 0; oc < s.o; ++oc)
+    for (int64_t q = 0; q < np; ++q) plane[q * s.o + oc] = gy[oc * np + q];
+}
+
 template <int M>
 void forward_image_m(const Shape& s, const float* x, const float* u, const float* bias, float* y,
                      const Scratch& ws) {
@@ -261,8 +280,8 @@ void forward_image_m(const Shape& s, const float* x, const float* u, const float
   pad_channels_last(s, x, ws.xp);
   transform_input(s, ws.xp, ws.v);
   for (int p = 0; p < kPositions; ++p)
-    gemm(nt, s.o, s.c, ws.v + p * nt * s.c, s.c, 1, u + p * s.c * s.o, s.o, ws.prod + p * nt * s.o,
-         s.o);
+    gemm(nt, s.o, plain_steps(s.c, 1, s.o), ws.v + p * nt * s.c, s.c, u + p * s.c * s.o,
+         ws.prod + p * nt * s.o, s.o);
   transform_output<M>(s, ws.prod, ws.plane);
   for (int64_t oc = 0; oc < s.o; ++oc) {
     const float add = bias ? bias[oc] : 0.f;
@@ -274,13 +293,12 @@ void forward_image_m(const Shape& s, const float* x, const float* u, const float
 template <int M>
 void backward_input_image_m(const Shape& s, const float* ut, const float* gy, float* gx,
                             const Scratch& ws) {
-  const int64_t nt = s.tiles(), np = s.oh * s.ow, wp = s.wp();
-  for (int64_t oc = 0; oc < s.o; ++oc)
-    for (int64_t q = 0; q < np; ++q) ws.plane[q * s.o + oc] = gy[oc * np + q];
+  const int64_t nt = s.tiles(), wp = s.wp();
+  output_channels_last(s, gy, ws.plane);
   transform_output_grad<M>(s, ws.plane, ws.prod);
   for (int p = 0; p < kPositions; ++p)
-    gemm(nt, s.c, s.o, ws.prod + p * nt * s.o, s.o, 1, ut + p * s.o * s.c, s.c, ws.v + p * nt * s.c,
-         s.c);
+    gemm(nt, s.c, plain_steps(s.o, 1, s.c), ws.prod + p * nt * s.o, s.o, ut + p * s.o * s.c,
+         ws.v + p * nt * s.c, s.c);
   transform_input_grad(s, ws.v, ws.xp);
   for (int64_t ch = 0; ch < s.c; ++ch)
     for (int64_t i = 0; i < s.h; ++i) {
@@ -291,6 +309,20 @@ void backward_input_image_m(const Shape& s, const float* ut, const float* gy, fl
 }
 
 }  // namespace
+
+// taps[ky][kx][c][o] = sum over output positions (y, x) of xp[y + ky][x + kx][c] gy[y][x][o]:
+// per filter tap, a (C x O) product whose k steps walk the output plane, reading the padded
+// input and the output gradient in place (no column matrix).
+void filter_grad_image(const Shape& s, const float* x, const float* gy, const Scratch& ws) {
+  const int64_t wp = s.wp();
+  pad_channels_last(s, x, ws.xp);
+  output_channels_last(s, gy, ws.plane);
+  const Steps st{s.oh, s.ow, wp * s.c, s.c, s.ow * s.o, s.o};
+  for (int ky = 0; ky < s.r; ++ky)
+    for (int kx = 0; kx < s.r; ++kx)
+      gemm(s.c, s.o, st, ws.xp + (ky * wp + kx) * s.c, 1, ws.plane,
+           ws.taps + (ky * s.r + kx) * s.c * s.o, s.o);
+}
 
 void forward_image(const Shape& s, const float* x, const float* u, const float* bias, float* y,
                    const Scratch& ws) {
