@@ -138,14 +138,28 @@ inline void gemm_block(const Steps& st, const float* a, int64_t ars, const float
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * crs + v * kLanes, s[r][v]);
 }
 
-// All rows in blocks of R, the remainder in one smaller block.
+// One block of rb <= R rows (rb known only at run time).
+template <int NV, int R>
+void gemm_block_of(int rb, const Steps& st, const float* a, int64_t ars, const float* b, float* c,
+                   int64_t crs) {
+  if (rb == R)
+    gemm_block<NV, R>(st, a, ars, b, c, crs);
+  else if constexpr (R > 1)
+    gemm_block_of<NV, R - 1>(rb, st, a, ars, b, c, crs);
+}
+
+// All rows in the fewest blocks of at most R, their sizes differing by at most one: 32 rows
+// as 6+6+5+5+5+5 rather than 6+6+6+6+6+2, whose last block would run at a third of the rate.
 template <int NV, int R>
 void gemm_rows(int64_t rows, const Steps& st, const float* a, int64_t ars, const float* b, float* c,
                int64_t crs) {
+  const int64_t blocks = (rows + R - 1) / R, base = rows / blocks, bigger = rows % blocks;
   int64_t r0 = 0;
-  for (; r0 + R <= rows; r0 += R) gemm_block<NV, R>(st, a + r0 * ars, ars, b, c + r0 * crs, crs);
-  if constexpr (R > 1)
-    if (r0 < rows) gemm_rows<NV, R - 1>(rows - r0, st, a + r0 * ars, ars, b, c + r0 * crs, crs);
+  for (int64_t k = 0; k < blocks; ++k) {
+    const int rb = static_cast<int>(base + (k < bigger ? 1 : 0));
+    gemm_block_of<NV, R>(rb, st, a + r0 * ars, ars, b, c + r0 * crs, crs);
+    r0 += rb;
+  }
 }
 
 // C (rows x cols) = A B, A's rows ars apart, the k steps `st`; cols is a multiple of
