@@ -188,8 +188,7 @@ void conv2d_direct_filter_grad(const ConvGeom& g, const float* x, const float* g
   winograd::for_each_image(s, g.n, [&](int64_t i, const winograd::Scratch& ws) {
     std::vector<double>& dw = partial[static_cast<size_t>(omp_get_thread_num())];
     if (dw.empty()) dw.assign(static_cast<size_t>(nw), 0.0);
-    winograd::filter_grad_image(s, x + i * xs, gy + i * ys, ws);
-    for (int64_t k = 0; k < nw; ++k) dw[static_cast<size_t>(k)] += ws.taps[k];
+    winograd::filter_grad_image(s, x + i * xs, gy + i * ys, dw.data(), ws);
   });
   std::vector<double> sum(static_cast<size_t>(nw), 0.0);
   for (const auto& dw : partial)

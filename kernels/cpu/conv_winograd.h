@@ -63,7 +63,8 @@ void forward_image(const Shape& s, const float* x, const float* u, const float* 
                    const Scratch& ws);
 void backward_input_image(const Shape& s, const float* ut, const float* gy, float* gx,
                           const Scratch& ws);
-// ws.taps (r x r x C x O) = this image's filter gradient, summed directly (no transform).
-void filter_grad_image(const Shape& s, const float* x, const float* gy, const Scratch& ws);
+// sum (r x r x C x O) += this image's filter gradient, summed directly (no transform) in float.
+void filter_grad_image(const Shape& s, const float* x, const float* gy, double* sum,
+                       const Scratch& ws);
 
 }  // namespace he::kernels::cpu::winograd

@@ -324,11 +324,13 @@ void backward_input_image_m(const Shape& s, const float* ut, const float* gy, fl
 
 }  // namespace
 
-// taps[ky][kx][c][o] = sum over output positions (y, x) of xp[y + ky][x + kx][c] gy[y][x][o]:
+// sum[ky][kx][c][o] += sum over output positions (y, x) of xp[y + ky][x + kx][c] gy[y][x][o]:
 // per filter tap, a (C x O) product whose k steps walk the output plane, reading the padded
-// input and the output gradient in place (no column matrix).
-void filter_grad_image(const Shape& s, const float* x, const float* gy, const Scratch& ws) {
-  const int64_t wp = s.wp();
+// input and the output gradient in place (no column matrix), into ws.taps in float, then
+// added to the double sum.
+void filter_grad_image(const Shape& s, const float* x, const float* gy, double* sum,
+                       const Scratch& ws) {
+  const int64_t wp = s.wp(), taps = static_cast<int64_t>(s.r) * s.r;
   pad_channels_last(s, x, ws.xp);
   output_channels_last(s, gy, ws.plane);
   const Steps st{s.oh, s.ow, wp * s.c, s.c, s.ow * s.o, s.o};
@@ -336,6 +338,14 @@ void filter_grad_image(const Shape& s, const float* x, const float* gy, const Sc
     for (int kx = 0; kx < s.r; ++kx)
       gemm(s.c, s.o, st, ws.xp + (ky * wp + kx) * s.c, 1, ws.plane,
            ws.taps + (ky * s.r + kx) * s.c * s.o, s.o);
+  for (int64_t k = 0; k < taps * s.c * s.o; k += kLanes) {  // C x O is a multiple of 16
+    const __m512 t = _mm512_loadu_ps(ws.taps + k);
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(t));
+    const __m512d hi =
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1)));
+    _mm512_storeu_pd(sum + k, _mm512_add_pd(_mm512_loadu_pd(sum + k), lo));
+    _mm512_storeu_pd(sum + k + 8, _mm512_add_pd(_mm512_loadu_pd(sum + k + 8), hi));
+  }
 }
 
 void forward_image(const Shape& s, const float* x, const float* u, const float* bias, float* y,
