@@ -186,16 +186,40 @@ void gemm(int64_t rows, int64_t cols, const Steps& st, const float* a, int64_t a
   }
 }
 
+// dst[q * dst_q + c] = src[c * src_c + q] for q < nq and c < nc (a multiple of 16): planes to
+// channels-last, 16 channels per gather.
+void to_channels_last(const float* src, int64_t src_c, int64_t nq, int64_t nc, float* dst,
+                      int64_t dst_q) {
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i idx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int>(src_c)));
+  for (int64_t cb = 0; cb < nc; cb += kLanes) {
+    const float* sc = src + cb * src_c;
+    for (int64_t q = 0; q < nq; ++q)
+      _mm512_storeu_ps(dst + q * dst_q + cb, _mm512_i32gather_ps(idx, sc + q, 4));
+  }
+}
+
+// dst[c * dst_c + q] = src[q * src_q + c] for q < nq and c < nc: channels-last to planes, 16
+// positions per gather.
+void from_channels_last(const float* src, int64_t src_q, int64_t nq, int64_t nc, float* dst,
+                        int64_t dst_c) {
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i idx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int>(src_q)));
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t q = 0; q < nq; q += kLanes) {
+      const __mmask16 m = static_cast<__mmask16>(nq - q >= kLanes ? 0xffff : (1u << (nq - q)) - 1);
+      const __m512 v =
+          _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, src + q * src_q + c, 4);
+      _mm512_mask_storeu_ps(dst + c * dst_c + q, m, v);
+    }
+}
+
 // xp (hp x wp x C) = the image (C x h x w) at offset (ph, pw), zeros around it.
 void pad_channels_last(const Shape& s, const float* x, float* xp) {
   const int64_t wp = s.wp();
   std::memset(xp, 0, sizeof(float) * s.hp() * wp * s.c);
-  for (int64_t ch = 0; ch < s.c; ++ch)
-    for (int64_t i = 0; i < s.h; ++i) {
-      const float* src = x + (ch * s.h + i) * s.w;
-      float* dst = xp + ((i + s.ph) * wp + s.pw) * s.c + ch;
-      for (int64_t j = 0; j < s.w; ++j) dst[j * s.c] = src[j];
-    }
+  for (int64_t i = 0; i < s.h; ++i)
+    to_channels_last(x + i * s.w, s.h * s.w, s.w, s.c, xp + ((i + s.ph) * wp + s.pw) * s.c, s.c);
 }
 
 // v[p][t][c] = (B^T d_t B)[p] for every tile t of xp.
@@ -283,8 +307,7 @@ void transform_input_grad(const Shape& s, const float* v, float* xp) {
 // plane (oh x ow x O) = the output gradient (O x oh x ow) of one image, channels last.
 void output_channels_last(const Shape& s, const float* gy, float* plane) {
   const int64_t np = s.oh * s.ow;
-  for (int64_t oc = 0; oc < s.o; ++oc)
-    for (int64_t q = 0; q < np; ++q) plane[q * s.o + oc] = gy[oc * np + q];
+  to_channels_last(gy, np, np, s.o, plane, s.o);
 }
 
 template <int M>
@@ -297,11 +320,10 @@ void forward_image_m(const Shape& s, const float* x, const float* u, const float
     gemm(nt, s.o, plain_steps(s.c, 1, s.o), ws.v + p * nt * s.c, s.c, u + p * s.c * s.o,
          ws.prod + p * nt * s.o, s.o);
   transform_output<M>(s, ws.prod, ws.plane);
-  for (int64_t oc = 0; oc < s.o; ++oc) {
-    const float add = bias ? bias[oc] : 0.f;
-    float* dst = y + oc * np;
-    for (int64_t q = 0; q < np; ++q) dst[q] = ws.plane[q * s.o + oc] + add;
-  }
+  from_channels_last(ws.plane, s.o, np, s.o, y, np);
+  if (bias)
+    for (int64_t oc = 0; oc < s.o; ++oc)
+      for (int64_t q = 0; q < np; ++q) y[oc * np + q] += bias[oc];
 }
 
 template <int M>
@@ -314,12 +336,9 @@ void backward_input_image_m(const Shape& s, const float* ut, const float* gy, fl
     gemm(nt, s.c, plain_steps(s.o, 1, s.c), ws.prod + p * nt * s.o, s.o, ut + p * s.o * s.c,
          ws.v + p * nt * s.c, s.c);
   transform_input_grad(s, ws.v, ws.xp);
-  for (int64_t ch = 0; ch < s.c; ++ch)
-    for (int64_t i = 0; i < s.h; ++i) {
-      const float* src = ws.xp + ((i + s.ph) * wp + s.pw) * s.c + ch;
-      float* dst = gx + (ch * s.h + i) * s.w;
-      for (int64_t j = 0; j < s.w; ++j) dst[j] = src[j * s.c];
-    }
+  for (int64_t i = 0; i < s.h; ++i)
+    from_channels_last(ws.xp + ((i + s.ph) * wp + s.pw) * s.c, s.c, s.w, s.c, gx + i * s.w,
+                       s.h * s.w);
 }
 
 }  // namespace
