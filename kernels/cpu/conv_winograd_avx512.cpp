@@ -1,7 +1,9 @@
-// The per-image AVX-512 kernels of the Winograd convolution (kernels/cpu/conv_winograd.h).
-// Every vector holds 16 channels of one position: the transforms run on whole tiles of such
-// vectors (their constant coefficients fold, zeros vanish), and the per-position products are
-// register-blocked GEMMs that broadcast one operand and load the other 16 channels at a time.
+// The per-image AVX-512 kernels of the Winograd convolution and of the direct filter gradient
+// (kernels/cpu/conv_winograd.h). Images go channels-last (16-lane gathers), so that every
+// vector holds 16 channels of one position: the transforms run on whole tiles of such vectors
+// (their constant coefficients fold, zeros vanish), and the per-position products, like the
+// filter gradient's per-tap ones, are register-blocked GEMMs that broadcast one operand and
+// load the other 16 channels at a time.
 // Compiled for AVX-512F inside this file only; no standard-library templates are instantiated
 // here, so none of them leaks AVX-512 code into the rest of the program.
 #if !defined(__clang__)  // GCC 12 false positives inside its own intrinsic headers
