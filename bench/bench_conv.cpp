@@ -116,10 +116,8 @@ void BM_Conv2dAlgorithm(benchmark::State& st) {
     if (winograd) {
       kernels::cpu::conv2d_winograd_forward(g, x.data<float>(), w.data<float>(), nullptr,
                                             y.data<float>());
-      kernels::cpu::conv2d_winograd_backward_input(g, w.data<float>(), gy.data<float>(),
-                                                   gx.data<float>());
-      kernels::cpu::conv2d_direct_filter_grad(g, x.data<float>(), gy.data<float>(),
-                                              gw.data<float>());
+      kernels::cpu::conv2d_winograd_backward(g, x.data<float>(), w.data<float>(), gy.data<float>(),
+                                             gx.data<float>(), gw.data<float>());
     } else {
       kernels::cpu::conv2d_im2col_forward<float>(g, x.data<float>(), w.data<float>(), nullptr,
                                                  y.data<float>());

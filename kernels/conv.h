@@ -73,6 +73,10 @@ void conv2d_winograd_backward_input(const ConvGeom& g, const float* w, const flo
 // summed directly per filter tap with AVX-512, reading the input in place (no column matrix);
 // its rounding is that of a plain sum, as im2col's.
 void conv2d_direct_filter_grad(const ConvGeom& g, const float* x, const float* gy, float* gw);
+// Both at once (either output may be null), each image's output gradient read once: what
+// conv2d_backward calls.
+void conv2d_winograd_backward(const ConvGeom& g, const float* x, const float* w, const float* gy,
+                              float* gx, float* gw);
 
 template <class T>
 void im2col(const ConvGeom& g, const T* x, T* cols);

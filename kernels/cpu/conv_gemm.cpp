@@ -204,8 +204,7 @@ template <class T>
 void conv2d_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   if constexpr (std::is_same_v<T, float>)
     if (conv2d_uses_winograd(g)) {
-      if (gx) conv2d_winograd_backward_input(g, w, gy, gx);
-      if (gw) conv2d_direct_filter_grad(g, x, gy, gw);
+      if (gx || gw) conv2d_winograd_backward(g, x, w, gy, gx, gw);
       gx = gw = nullptr;  // done
     }
   conv2d_im2col_backward(g, x, w, gy, gx, gw);

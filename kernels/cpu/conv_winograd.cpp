@@ -168,28 +168,29 @@ void conv2d_winograd_forward(const ConvGeom& g, const float* x, const float* w, 
   });
 }
 
-void conv2d_winograd_backward_input(const ConvGeom& g, const float* w, const float* gy, float* gx) {
+// Both gradients in one pass over the images (either may be null), so that each image's
+// output gradient goes channels-last once. The filter gradient: each image's sum is float,
+// then added to its thread's double sum; the threads' sums are added in thread order
+// (deterministic for a thread count). A float running sum over the batch (one accumulator per
+// weight for 64 x 196 terms) measured 6x im2col's error.
+void conv2d_winograd_backward(const ConvGeom& g, const float* x, const float* w, const float* gy,
+                              float* gx, float* gw) {
   const winograd::Shape s = winograd::shape_of(g);
-  const std::vector<float> ut = winograd::transform_filter(s, w, true);
-  const int64_t xs = g.c * g.h * g.w, ys = g.o * g.oh * g.ow;
-  winograd::for_each_image(s, g.n, [&](int64_t i, const winograd::Scratch& ws) {
-    winograd::backward_input_image(s, ut.data(), gy + i * ys, gx + i * xs, ws);
-  });
-}
-
-// Each image's gradient is summed in float, then added to its thread's double sum; the threads'
-// sums are added in thread order (deterministic for a thread count). A float running sum over
-// the batch (one accumulator per weight for 64 x 196 terms) measured 6x im2col's error.
-void conv2d_direct_filter_grad(const ConvGeom& g, const float* x, const float* gy, float* gw) {
-  const winograd::Shape s = winograd::shape_of(g);
+  const std::vector<float> ut = gx ? winograd::transform_filter(s, w, true) : std::vector<float>();
   const int64_t xs = g.c * g.h * g.w, ys = g.o * g.oh * g.ow, taps = g.kh * g.kw;
   const int64_t nw = taps * g.c * g.o;
   std::vector<std::vector<double>> partial(static_cast<size_t>(omp_get_max_threads()));
   winograd::for_each_image(s, g.n, [&](int64_t i, const winograd::Scratch& ws) {
-    std::vector<double>& dw = partial[static_cast<size_t>(omp_get_thread_num())];
-    if (dw.empty()) dw.assign(static_cast<size_t>(nw), 0.0);
-    winograd::filter_grad_image(s, x + i * xs, gy + i * ys, dw.data(), ws);
+    double* sum = nullptr;
+    if (gw) {
+      std::vector<double>& dw = partial[static_cast<size_t>(omp_get_thread_num())];
+      if (dw.empty()) dw.assign(static_cast<size_t>(nw), 0.0);
+      sum = dw.data();
+    }
+    winograd::backward_image(s, x + i * xs, ut.data(), gy + i * ys, gx ? gx + i * xs : nullptr, sum,
+                             ws);
   });
+  if (!gw) return;
   std::vector<double> sum(static_cast<size_t>(nw), 0.0);
   for (const auto& dw : partial)
     for (size_t k = 0; k < dw.size(); ++k) sum[k] += dw[k];
@@ -198,6 +199,14 @@ void conv2d_direct_filter_grad(const ConvGeom& g, const float* x, const float* g
       for (int64_t t = 0; t < taps; ++t)
         gw[(o * g.c + c) * taps + t] =
             static_cast<float>(sum[static_cast<size_t>((t * g.c + c) * g.o + o)]);
+}
+
+void conv2d_winograd_backward_input(const ConvGeom& g, const float* w, const float* gy, float* gx) {
+  conv2d_winograd_backward(g, nullptr, w, gy, gx, nullptr);
+}
+
+void conv2d_direct_filter_grad(const ConvGeom& g, const float* x, const float* gy, float* gw) {
+  conv2d_winograd_backward(g, x, nullptr, gy, nullptr, gw);
 }
 
 }  // namespace he::kernels::cpu

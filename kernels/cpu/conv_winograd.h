@@ -61,10 +61,10 @@ ScratchSizes scratch_sizes(const Shape& s);
 // u: U as 36 x C x O, ut: U as 36 x O x C. x, y, gy, gx: one image, NCHW; gx is overwritten.
 void forward_image(const Shape& s, const float* x, const float* u, const float* bias, float* y,
                    const Scratch& ws);
-void backward_input_image(const Shape& s, const float* ut, const float* gy, float* gx,
-                          const Scratch& ws);
-// sum (r x r x C x O) += this image's filter gradient, summed directly (no transform) in float.
-void filter_grad_image(const Shape& s, const float* x, const float* gy, double* sum,
-                       const Scratch& ws);
+// One image's backward, the output gradient turned channels-last once for both parts. gx (may
+// be null) = the input gradient (Winograd, with ut); sum (r x r x C x O, may be null) += the
+// filter gradient summed directly from x (no transform) in float.
+void backward_image(const Shape& s, const float* x, const float* ut, const float* gy, float* gx,
+                    double* sum, const Scratch& ws);
 
 }  // namespace he::kernels::cpu::winograd

@@ -328,11 +328,10 @@ void forward_image_m(const Shape& s, const float* x, const float* u, const float
       for (int64_t q = 0; q < np; ++q) y[oc * np + q] += bias[oc];
 }
 
+// gx = the input gradient of the channels-last output gradient in ws.plane.
 template <int M>
-void backward_input_image_m(const Shape& s, const float* ut, const float* gy, float* gx,
-                            const Scratch& ws) {
+void input_grad(const Shape& s, const float* ut, float* gx, const Scratch& ws) {
   const int64_t nt = s.tiles(), wp = s.wp();
-  output_channels_last(s, gy, ws.plane);
   transform_output_grad<M>(s, ws.plane, ws.prod);
   for (int p = 0; p < kPositions; ++p)
     gemm(nt, s.c, plain_steps(s.o, 1, s.c), ws.prod + p * nt * s.o, s.o, ut + p * s.o * s.c,
@@ -343,17 +342,13 @@ void backward_input_image_m(const Shape& s, const float* ut, const float* gy, fl
                        s.h * s.w);
 }
 
-}  // namespace
-
-// sum[ky][kx][c][o] += sum over output positions (y, x) of xp[y + ky][x + kx][c] gy[y][x][o]:
-// per filter tap, a (C x O) product whose k steps walk the output plane, reading the padded
-// input and the output gradient in place (no column matrix), into ws.taps in float, then
-// added to the double sum.
-void filter_grad_image(const Shape& s, const float* x, const float* gy, double* sum,
-                       const Scratch& ws) {
+// sum[ky][kx][c][o] += sum over output positions (y, x) of xp[y + ky][x + kx][c] gy[y][x][o],
+// gy channels-last in ws.plane: per filter tap, a (C x O) product whose k steps walk the output
+// plane, reading the padded input and the output gradient in place (no column matrix), into
+// ws.taps in float, then added to the double sum.
+void filter_grad(const Shape& s, const float* x, double* sum, const Scratch& ws) {
   const int64_t wp = s.wp(), taps = static_cast<int64_t>(s.r) * s.r;
   pad_channels_last(s, x, ws.xp);
-  output_channels_last(s, gy, ws.plane);
   const Steps st{s.oh, s.ow, wp * s.c, s.c, s.ow * s.o, s.o};
   for (int ky = 0; ky < s.r; ++ky)
     for (int kx = 0; kx < s.r; ++kx)
@@ -369,6 +364,8 @@ void filter_grad_image(const Shape& s, const float* x, const float* gy, double* 
   }
 }
 
+}  // namespace
+
 void forward_image(const Shape& s, const float* x, const float* u, const float* bias, float* y,
                    const Scratch& ws) {
   if (s.m == 2)
@@ -377,12 +374,16 @@ void forward_image(const Shape& s, const float* x, const float* u, const float* 
     forward_image_m<4>(s, x, u, bias, y, ws);
 }
 
-void backward_input_image(const Shape& s, const float* ut, const float* gy, float* gx,
-                          const Scratch& ws) {
-  if (s.m == 2)
-    backward_input_image_m<2>(s, ut, gy, gx, ws);
-  else
-    backward_input_image_m<4>(s, ut, gy, gx, ws);
+void backward_image(const Shape& s, const float* x, const float* ut, const float* gy, float* gx,
+                    double* sum, const Scratch& ws) {
+  output_channels_last(s, gy, ws.plane);
+  if (gx) {
+    if (s.m == 2)
+      input_grad<2>(s, ut, gx, ws);
+    else
+      input_grad<4>(s, ut, gx, ws);
+  }
+  if (sum) filter_grad(s, x, sum, ws);  // ws.plane still holds gy; ws.xp is reused
 }
 
 }  // namespace he::kernels::cpu::winograd
