@@ -187,8 +187,9 @@ void conv2d_winograd_backward(const ConvGeom& g, const float* x, const float* w,
       if (dw.empty()) dw.assign(static_cast<size_t>(nw), 0.0);
       sum = dw.data();
     }
-    winograd::backward_image(s, x + i * xs, ut.data(), gy + i * ys, gx ? gx + i * xs : nullptr, sum,
-                             ws);
+    // x is null when only the input gradient is asked for; no offset is applied to it then.
+    winograd::backward_image(s, gw ? x + i * xs : nullptr, ut.data(), gy + i * ys,
+                             gx ? gx + i * xs : nullptr, sum, ws);
   });
   if (!gw) return;
   std::vector<double> sum(static_cast<size_t>(nw), 0.0);
